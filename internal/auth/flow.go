@@ -1,0 +1,120 @@
+package auth
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FlowMaxAge is how long a sign-in flow may take, from the POST to
+// /signin/:provider to the IdP's callback (NextAuth's 15 minutes).
+const FlowMaxAge = 15 * time.Minute
+
+// ErrBadFlow is returned when a flow cookie is missing, tampered with,
+// expired, or belongs to another state or provider.
+var ErrBadFlow = errors.New("auth: no valid sign-in flow for this state")
+
+// Flow is the state of one sign-in in progress, sealed into a cookie of its
+// own (keyed by the state) so two tabs can sign in at once and any instance
+// sharing the secret can finish a flow another began.
+type Flow struct {
+	Provider    string    `json:"p"`
+	State       string    `json:"s"`
+	Verifier    string    `json:"v"`
+	Nonce       string    `json:"n"`
+	CallbackURL string    `json:"cb"`
+	Created     time.Time `json:"t"`
+}
+
+// FlowKey is the short key that names a flow's cookie: a hash prefix of the
+// state, so the cookie name reveals nothing usable.
+func FlowKey(state string) string {
+	h := sha256.Sum256([]byte("authbff/flow-key|" + state))
+	return hex.EncodeToString(h[:8])
+}
+
+// Sealer seals and opens flow cookies with AES-256-GCM under keys derived
+// (HKDF-SHA256) from the server secrets.
+type Sealer struct {
+	aeads []cipher.AEAD // current first
+	now   func() time.Time
+}
+
+// NewSealer derives one AEAD per secret (current first). now may be nil.
+func NewSealer(secrets [][]byte, now func() time.Time) (*Sealer, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("auth: new sealer: no secret")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	s := &Sealer{now: now}
+	for _, sec := range secrets {
+		key, err := hkdf.Key(sha256.New, sec, nil, "authbff/flow/v1", 32)
+		if err != nil {
+			return nil, fmt.Errorf("auth: new sealer: %w", err)
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, fmt.Errorf("auth: new sealer: %w", err)
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, fmt.Errorf("auth: new sealer: %w", err)
+		}
+		s.aeads = append(s.aeads, aead)
+	}
+	return s, nil
+}
+
+// Seal encrypts f for the cookie named name (the name is bound as additional
+// data, so a value cannot be moved to another flow's cookie).
+func (s *Sealer) Seal(name string, f Flow) (string, error) {
+	plain, err := json.Marshal(f)
+	if err != nil {
+		return "", fmt.Errorf("auth: seal flow: %w", err)
+	}
+	a := s.aeads[0]
+	nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(plain)+a.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("auth: seal flow: %w", err)
+	}
+	out := a.Seal(nonce, nonce, plain, []byte(name))
+	return base64.RawURLEncoding.EncodeToString(out), nil
+}
+
+// Open decrypts a flow cookie and checks it belongs to state and provider and
+// is younger than FlowMaxAge. Any failure is ErrBadFlow.
+func (s *Sealer) Open(name, value, state, provider string) (Flow, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil {
+		return Flow{}, ErrBadFlow
+	}
+	for _, a := range s.aeads {
+		if len(raw) < a.NonceSize()+a.Overhead() {
+			return Flow{}, ErrBadFlow
+		}
+		plain, err := a.Open(nil, raw[:a.NonceSize()], raw[a.NonceSize():], []byte(name))
+		if err != nil {
+			continue
+		}
+		var f Flow
+		if err := json.Unmarshal(plain, &f); err != nil {
+			return Flow{}, ErrBadFlow
+		}
+		age := s.now().Sub(f.Created)
+		if f.State != state || f.Provider != provider || age > FlowMaxAge || age < -time.Minute {
+			return Flow{}, ErrBadFlow
+		}
+		return f, nil
+	}
+	return Flow{}, ErrBadFlow
+}

@@ -1,0 +1,67 @@
+// Package session holds authbff's server-side sessions: the Record kept in a
+// Store, the sealing of token material, and the Manager that creates, loads
+// (with sliding expiry), updates and deletes sessions.
+package session
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by Store.Get when no live record exists for an id.
+// A missing or expired record is NOT a system fault.
+var ErrNotFound = errors.New("session: not found")
+
+// ErrUnavailable wraps store failures (network, disk, closed store). Callers
+// must treat it as "unknown", never as "signed out".
+var ErrUnavailable = errors.New("session: store unavailable")
+
+// Record is what a Store persists for one session. Everything secret (the
+// user's profile and the OAuth tokens) is inside Sealed, encrypted under a key
+// derived from the cookie token the store never sees; the other fields are the
+// metadata needed to list, expire and end sessions without that token.
+type Record struct {
+	// ID is hex(SHA-256(cookie token)): the store key. Never the token itself.
+	ID string `json:"id"`
+	// UserKey identifies the user across sessions: "<provider>|<sub>".
+	UserKey string `json:"uk"`
+	// SID is the IdP's session id (OIDC "sid" claim) when it sent one.
+	SID string `json:"sid,omitempty"`
+	// Created is when the session was made.
+	Created time.Time `json:"c"`
+	// LastSeen is when the session's expiry was last extended.
+	LastSeen time.Time `json:"ls"`
+	// Expires is when the record stops existing; stores must not return it after.
+	Expires time.Time `json:"e"`
+	// UserAgent is the browser's User-Agent at sign-in (truncated).
+	UserAgent string `json:"ua,omitempty"`
+	// Version increases by one on every Save that changes Sealed (a fencing
+	// number for token refresh).
+	Version int64 `json:"v"`
+	// Sealed is the AES-256-GCM sealed Data: a 12-byte nonce then the ciphertext
+	// and tag, under HKDF-SHA256(secret, info "authbff/session/v1|"+token) with
+	// ID as additional data (see Manager).
+	Sealed []byte `json:"s"`
+}
+
+// Store persists Records. Implementations must be safe for concurrent use.
+//
+// Contract (checked by package sessiontest):
+//   - Get returns ErrNotFound (possibly wrapped) for a missing or expired id, with no
+//     other error; any other error is a system fault and should wrap ErrUnavailable.
+//   - Save creates or replaces the record with rec.ID; it expires at rec.Expires.
+//     A record whose Expires is not after now is deleted instead.
+//   - Delete of a missing id is not an error.
+//   - ListByUser returns the live records with that UserKey (any order).
+//   - Records returned are copies: mutating them does not change the store.
+type Store interface {
+	Get(ctx context.Context, id string) (*Record, error)
+	Save(ctx context.Context, rec *Record) error
+	Delete(ctx context.Context, id string) error
+	ListByUser(ctx context.Context, userKey string) ([]*Record, error)
+	// Ping reports whether the store is reachable (for /readyz).
+	Ping(ctx context.Context) error
+	// Close releases resources and stops background cleanup.
+	Close() error
+}
