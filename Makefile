@@ -1,0 +1,19 @@
+.PHONY: run test deps vet bench
+
+# Run the server with embedded defaults (dev IdP, bolt session store) on :3000.
+run:
+	go run ./api
+
+# Every test: installs redis-server, Chromium and the npm fixture when missing.
+test: deps vet
+	go test -race -count=1 ./...
+
+deps:
+	bash .ci/deps
+
+vet:
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+
+bench:
+	bash bench/run

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/internal/devidp"
+	"github.com/authbff/authbff/internal/session"
+)
+
+// sessionsCmd is `authbff sessions revoke --sub <sub>`: it ends every session
+// of a user in the configured store (embedded or Redis).
+func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "revoke" {
+		fmt.Fprintln(stderr, "usage: authbff sessions revoke --sub <sub> [--provider cognito]")
+		return 2
+	}
+	fs := flag.NewFlagSet("sessions revoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sub := fs.String("sub", "", "the user's subject (the ID token's sub claim)")
+	prov := fs.String("provider", "cognito", "the provider id the user signed in with")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if *sub == "" {
+		fmt.Fprintln(stderr, "authbff sessions revoke: --sub is required")
+		return 2
+	}
+	cfg, err := config.Load(config.FromOS())
+	if err != nil {
+		fmt.Fprintf(stderr, "authbff: configuration:\n%v\n", err)
+		return 1
+	}
+	store, err := openStore(cfg, newLogger("warn"))
+	if err != nil {
+		fmt.Fprintf(stderr, "authbff: %v\n", err)
+		return 1
+	}
+	defer store.Close()
+	recs, err := store.ListByUser(ctx, session.UserKey(*prov, *sub))
+	if err != nil {
+		fmt.Fprintf(stderr, "authbff: list sessions: %v\n", err)
+		return 1
+	}
+	n := 0
+	for _, r := range recs {
+		if err := store.Delete(ctx, r.ID); err != nil {
+			fmt.Fprintf(stderr, "authbff: delete session: %v\n", err)
+			return 1
+		}
+		n++
+	}
+	fmt.Fprintf(stdout, "ended %d session(s) of %s|%s\n", n, *prov, *sub)
+	return 0
+}
+
+// devidpCmd runs the development IdP alone (DEVIDP_PORT, default 9229), so a
+// benchmark can keep its RSA signing out of authbff's process.
+func devidpCmd(ctx context.Context, args []string, stderr io.Writer) int {
+	port := 9229
+	if v := os.Getenv("DEVIDP_PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil {
+			fmt.Fprintln(stderr, "DEVIDP_PORT must be a port number")
+			return 2
+		}
+		port = p
+	}
+	redirects := strings.Split(os.Getenv("DEVIDP_REDIRECT_URIS"), ",")
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		fmt.Fprintf(stderr, "authbff devidp: %v\n", err)
+		return 1
+	}
+	base := "http://" + ln.Addr().String()
+	secret := os.Getenv("DEVIDP_CLIENT_SECRET")
+	idp, err := devidp.New(devidp.Options{
+		BaseURL: base,
+		Clients: []devidp.Client{{ID: envOr("DEVIDP_CLIENT_ID", devClientID), Secret: secret,
+			RedirectURIs: redirects, LogoutURLs: strings.Split(os.Getenv("DEVIDP_LOGOUT_URIS"), ",")}},
+		Logger: newLogger("info"),
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "authbff devidp: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "development IdP - not for production: issuer %s\n", idp.Issuer())
+	srv := &http.Server{Handler: idp}
+	go func() { <-ctx.Done(); srv.Close() }()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "authbff devidp: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

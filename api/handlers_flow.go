@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/authbff/authbff/internal/auth"
+	"github.com/authbff/authbff/internal/oidc"
+	"github.com/authbff/authbff/internal/session"
+)
+
+// errorURL is the absolute error page URL for an internal (v4) code, in the
+// flavour's vocabulary. extra carries the provider's error code for the
+// diagnosis (never a description, never a token).
+func (a *App) errorURL(code string, extra url.Values) string {
+	q := url.Values{"error": {auth.ClientCode(a.flavor, code)}}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return a.base + "/error?" + q.Encode()
+}
+
+func (a *App) handleSignin(c *gin.Context) {
+	body, err := readBody(c)
+	jsonMode := c.GetHeader("X-Auth-Return-Redirect") == "1"
+	if err != nil {
+		a.reqLog(c).Info("sign-in: unreadable body", "err", err)
+		redirect(c, jsonMode, a.csrfFailURL("signin"))
+		return
+	}
+	jsonMode = wantsJSON(c, body)
+	if !a.csrfOK(c, body) {
+		a.reqLog(c).Info("sign-in refused: missing or invalid CSRF token or cross-site origin")
+		redirect(c, jsonMode, a.csrfFailURL("signin"))
+		return
+	}
+	id := c.Param("provider")
+	p := a.providers[id]
+	if p == nil {
+		if a.flavor == auth.FlavorV5 {
+			redirect(c, jsonMode, a.errorURL(auth.ErrConfiguration, nil))
+		} else {
+			redirect(c, jsonMode, a.base+"/signin?csrf=true")
+		}
+		return
+	}
+	callback := a.callbackURL(c, body)
+	flow := auth.Flow{
+		Provider: id, State: oidc.RandomString(32), Verifier: oidc.NewVerifier(),
+		Nonce: oidc.RandomString(32), CallbackURL: callback, Created: a.now(),
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 10*time.Second)
+	defer cancel()
+	authURL, err := p.client.AuthCodeURL(ctx, flow.State, flow.Nonce, flow.Verifier, c.Request.URL.Query())
+	if err != nil {
+		a.reqLog(c).Error("sign-in: cannot build the authorization URL", "provider", id, "err", err)
+		redirect(c, jsonMode, a.errorURL(auth.ErrOAuthSignin, url.Values{"provider": {id}}))
+		return
+	}
+	name := a.names.FlowPrefix + "." + auth.FlowKey(flow.State)
+	sealed, err := a.sealer.Seal(name, flow)
+	if err != nil {
+		a.reqLog(c).Error("sign-in: sealing flow state", "err", err)
+		redirect(c, jsonMode, a.errorURL(auth.ErrConfiguration, nil))
+		return
+	}
+	a.setCookie(c, name, sealed, a.now().Add(auth.FlowMaxAge))
+	redirect(c, jsonMode, authURL)
+}
+
+// csrfFailURL is where a POST with a bad CSRF token is sent.
+func (a *App) csrfFailURL(action string) string {
+	if a.flavor == auth.FlavorV5 {
+		return a.base + "/signin?error=MissingCSRF"
+	}
+	return a.base + "/" + action + "?csrf=true"
+}
+
+func (a *App) handleCallback(c *gin.Context) {
+	log := a.reqLog(c)
+	id := c.Param("provider")
+	params := c.Request.URL.Query()
+	if c.Request.Method == http.MethodPost {
+		body, err := readBody(c)
+		if err != nil {
+			c.Redirect(http.StatusFound, a.errorURL(auth.ErrOAuthCallback, nil))
+			return
+		}
+		params = body
+	}
+	p := a.providers[id]
+	if p == nil {
+		log.Info("callback for an unknown provider", "provider", id)
+		c.Redirect(http.StatusFound, a.errorURL(auth.ErrOAuthCallback, nil))
+		return
+	}
+	fail := func(code string, extra url.Values) {
+		c.Redirect(http.StatusFound, a.errorURL(code, extra))
+	}
+	// The flow cookie is found by the state the IdP sent back; it is cleared
+	// whatever happens next, so a callback can never be used twice.
+	state := params.Get("state")
+	name := a.names.FlowPrefix + "." + auth.FlowKey(state)
+	raw := cookieValue(c, name)
+	if raw != "" {
+		a.clearCookie(c, name)
+	}
+	code, _, err := oidc.ValidateAuthResponse(params, p.cfg.Issuer)
+	var authErr *oidc.AuthError
+	if errors.As(err, &authErr) {
+		log.Info("identity provider returned an error", "provider", id, "error", authErr.Code, "error_description", authErr.Description)
+		fail(auth.ErrCallback, url.Values{"provider": {id}, "code": {safeCode(authErr.Code)}})
+		return
+	}
+	if err != nil {
+		log.Warn("callback refused: malformed authorization response", "provider", id, "err", err)
+		fail(auth.ErrOAuthCallback, nil)
+		return
+	}
+	if raw == "" || state == "" {
+		log.Warn("callback refused: no sign-in flow in progress for this state in this browser", "provider", id)
+		fail(auth.ErrOAuthCallback, nil)
+		return
+	}
+	flow, err := a.sealer.Open(name, raw, state, id)
+	if err != nil {
+		log.Warn("callback refused: flow state invalid, expired or for another provider", "provider", id)
+		fail(auth.ErrOAuthCallback, nil)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 15*time.Second)
+	defer cancel()
+	if replay, err := a.markFlowUsed(ctx, flow); err != nil {
+		a.storeUnavailable(c, err)
+		return
+	} else if replay {
+		log.Warn("callback refused: this sign-in flow was already completed (replay)", "provider", id)
+		fail(auth.ErrOAuthCallback, nil)
+		return
+	}
+	res, err := p.client.Exchange(ctx, code, flow.Verifier, flow.Nonce)
+	if err != nil {
+		var te *oidc.TokenError
+		if errors.As(err, &te) {
+			log.Error("token endpoint refused the code exchange", "provider", id, "error", te.Code,
+				"error_description", te.Description, "status", te.Status)
+			fail(auth.ErrOAuthCallback, url.Values{"provider": {id}, "code": {safeCode(te.Code)}})
+			return
+		}
+		log.Error("sign-in failed after the IdP redirect", "provider", id, "err", err)
+		fail(auth.ErrOAuthCallback, url.Values{"provider": {id}})
+		return
+	}
+	cl := res.Claims
+	if !a.allowed(cl) {
+		log.Info("sign-in refused by policy", "provider", id, "sub", cl.Subject)
+		fail(auth.ErrAccessDenied, nil)
+		return
+	}
+	data := session.Data{
+		Provider: id, Issuer: cl.Issuer, Subject: cl.Subject,
+		User: session.User{ID: cl.Subject, Name: cl.DisplayName(), Email: cl.Email, Image: cl.Picture, Groups: cl.Groups},
+		Tokens: session.Tokens{
+			IDToken: res.Tokens.IDToken, AccessToken: res.Tokens.AccessToken,
+			RefreshToken: res.Tokens.RefreshToken, TokenType: res.Tokens.TokenType, AccessExpiry: res.Tokens.Expiry,
+		},
+	}
+	ua := c.GetHeader("User-Agent")
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
+	token, s, err := a.sessions.Create(ctx, data, session.Meta{UserAgent: ua, SID: cl.SID})
+	if err != nil {
+		a.storeUnavailable(c, err)
+		return
+	}
+	a.setCookie(c, a.names.Session, token, s.Expires)
+	log.Info("signed in", "provider", id, "sub", cl.Subject, "session", s.ID[:12])
+	c.Redirect(http.StatusFound, a.safeURL(flow.CallbackURL))
+}
+
+// markFlowUsed records a completed flow in the session store for the flow's
+// lifetime and reports whether it was already there (a replayed callback).
+func (a *App) markFlowUsed(ctx context.Context, f auth.Flow) (bool, error) {
+	id := "flow:" + auth.FlowKey(f.State)
+	_, err := a.store.Get(ctx, id)
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, session.ErrNotFound) {
+		return false, err
+	}
+	now := a.now()
+	rec := &session.Record{ID: id, Created: now, LastSeen: now, Expires: f.Created.Add(auth.FlowMaxAge + time.Minute)}
+	return false, a.store.Save(ctx, rec)
+}
+
+// safeCode keeps an OAuth error code fit for a URL: the RFC 6749 charset,
+// bounded. It is shown on the error page with its diagnosis.
+func safeCode(code string) string {
+	if len(code) > 64 {
+		return "invalid_response"
+	}
+	for _, r := range code {
+		if !(r == '_' || r == '-' || r == '.' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+			return "invalid_response"
+		}
+	}
+	return code
+}
+
+// allowed applies the sign-in policy (NextAuth's signIn callback as config).
+func (a *App) allowed(cl *oidc.Claims) bool {
+	if len(a.cfg.AllowedGroups) > 0 {
+		ok := false
+		for _, g := range cl.Groups {
+			for _, want := range a.cfg.AllowedGroups {
+				if g == want {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(a.cfg.AllowedEmailDomains) > 0 {
+		at := strings.LastIndexByte(cl.Email, '@')
+		if at < 0 || !cl.EmailVerified {
+			return false
+		}
+		dom := strings.ToLower(cl.Email[at+1:])
+		for _, want := range a.cfg.AllowedEmailDomains {
+			if dom == want {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func (a *App) handleSignout(c *gin.Context) {
+	body, err := readBody(c)
+	jsonMode := c.GetHeader("X-Auth-Return-Redirect") == "1"
+	if err == nil {
+		jsonMode = wantsJSON(c, body)
+	}
+	if err != nil || !a.csrfOK(c, body) {
+		a.reqLog(c).Info("sign-out refused: missing or invalid CSRF token or cross-site origin")
+		redirect(c, jsonMode, a.csrfFailURL("signout"))
+		return
+	}
+	callback := a.callbackURL(c, body)
+	token := cookieValue(c, a.names.Session)
+	if token != "" {
+		if err := a.sessions.Delete(c.Request.Context(), token); err != nil && !errors.Is(err, session.ErrNotFound) {
+			a.storeUnavailable(c, err)
+			return
+		}
+	}
+	a.clearCookie(c, a.names.Session)
+	redirect(c, jsonMode, callback)
+}

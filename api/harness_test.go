@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authbff/authbff/internal/config"
+)
+
+// testApp is a real authbff Main serving on a loopback port.
+type testApp struct {
+	t    *testing.T
+	URL  string
+	Main *Main
+	done chan struct{}
+	stop context.CancelFunc
+}
+
+// startApp runs Main with exactly env as its environment (no dotenv files).
+// NEXTAUTH_URL "auto" becomes http://127.0.0.1:<port>.
+func startApp(t *testing.T, env map[string]string) *testApp {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env = cloneEnv(env)
+	if env["NEXTAUTH_URL"] == "auto" {
+		env["NEXTAUTH_URL"] = "http://" + ln.Addr().String()
+	}
+	if _, ok := env["PORT"]; !ok {
+		env["PORT"] = "0"
+	}
+	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	m, err := NewMain(Options{Source: envSource(env, t.TempDir()), Listener: ln, Logger: logger})
+	if err != nil {
+		ln.Close()
+		t.Fatalf("NewMain: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &testApp{t: t, URL: m.URL(), Main: m, done: make(chan struct{}), stop: cancel}
+	go func() {
+		defer close(a.done)
+		if err := m.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	t.Cleanup(a.Close)
+	return a
+}
+
+// Close stops the app; calling it twice is fine.
+func (a *testApp) Close() {
+	select {
+	case <-a.done:
+		return
+	default:
+	}
+	a.stop()
+	<-a.done
+	_ = a.Main.Close()
+}
+
+func cloneEnv(env map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range env {
+		out[k] = v
+	}
+	return out
+}
+
+func envSource(env map[string]string, dir string) config.Source {
+	var list []string
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	return config.Source{
+		Getenv:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Environ: list,
+		Dir:     dir,
+	}
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects, and records everything it saw (for token-leak checks).
+type browser struct {
+	t   *testing.T
+	c   *http.Client
+	rec *recorder
+}
+
+type recorder struct {
+	mu   sync.Mutex
+	seen []string // URLs, response headers and bodies
+	set  []*http.Cookie
+	rt   http.RoundTripper
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.rt.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = append(r.seen, req.URL.String(), string(body))
+	for k, vs := range resp.Header {
+		r.seen = append(r.seen, k+": "+strings.Join(vs, ", "))
+	}
+	r.set = append(r.set, resp.Cookies()...)
+	return resp, nil
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	rec := &recorder{rt: http.DefaultTransport}
+	return &browser{t: t, rec: rec, c: &http.Client{
+		Jar: jar, Transport: rec, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+type response struct {
+	*http.Response
+	Body string
+}
+
+func (b *browser) do(req *http.Request) response {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{Response: resp, Body: string(body)}
+}
+
+func (b *browser) get(u string) response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	return b.do(req)
+}
+
+func (b *browser) postForm(u string, form url.Values, hdr ...string) response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	return b.do(req)
+}
+
+func (b *browser) csrf(base string) string {
+	b.t.Helper()
+	r := b.get(base + "/api/auth/csrf")
+	var v struct{ CsrfToken string }
+	if err := json.Unmarshal([]byte(r.Body), &v); err != nil || len(v.CsrfToken) != 64 {
+		b.t.Fatalf("csrf: %d %q", r.StatusCode, r.Body)
+	}
+	return v.CsrfToken
+}
+
+// session returns the parsed session JSON (nil for {} / null).
+func (b *browser) session(base string) map[string]any {
+	b.t.Helper()
+	r := b.get(base + "/api/auth/session")
+	if r.StatusCode != 200 {
+		b.t.Fatalf("session: status %d %s", r.StatusCode, r.Body)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(r.Body), &v); err != nil {
+		b.t.Fatalf("session: %q: %v", r.Body, err)
+	}
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+// startSignIn does what next-auth/react v4's signIn() does up to the
+// navigation: GET /csrf, POST /signin/<id> with json=true; it returns {url}.
+func (b *browser) startSignIn(base, provider, callbackURL string) string {
+	b.t.Helper()
+	tok := b.csrf(base)
+	r := b.postForm(base+"/api/auth/signin/"+provider, url.Values{
+		"csrfToken": {tok}, "callbackUrl": {callbackURL}, "json": {"true"},
+	})
+	var v struct{ URL string }
+	if err := json.Unmarshal([]byte(r.Body), &v); err != nil || r.StatusCode != 200 || v.URL == "" {
+		b.t.Fatalf("signin: %d %q", r.StatusCode, r.Body)
+	}
+	return v.URL
+}
+
+var (
+	formRe   = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)
+	inputRe  = regexp.MustCompile(`<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"`)
+	buttonRe = regexp.MustCompile(`<button[^>]*name="([^"]+)"[^>]*value="([^"]*)"[^>]*data-testid="login-([a-z]+)"`)
+)
+
+// devLogin submits the dev IdP login page's form for one demo user and
+// returns the IdP's redirect (to authbff's callback).
+func (b *browser) devLogin(page response, user string) response {
+	b.t.Helper()
+	if page.StatusCode != 200 || !strings.Contains(page.Body, "login-"+user) {
+		b.t.Fatalf("dev IdP login page: %d %s", page.StatusCode, page.Body)
+	}
+	for _, m := range formRe.FindAllStringSubmatch(page.Body, -1) {
+		if !strings.Contains(m[2], "login-"+user) {
+			continue
+		}
+		form := url.Values{}
+		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
+			form.Set(in[1], htmlUnescape(in[2]))
+		}
+		for _, bt := range buttonRe.FindAllStringSubmatch(m[2], -1) {
+			if bt[3] == user {
+				form.Set(bt[1], htmlUnescape(bt[2]))
+			}
+		}
+		action, _ := url.Parse(htmlUnescape(m[1]))
+		return b.postForm(page.Request.URL.ResolveReference(action).String(), form)
+	}
+	b.t.Fatalf("no login form for %s", user)
+	return response{}
+}
+
+func htmlUnescape(s string) string {
+	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">", "&quot;", `"`).Replace(s)
+}
+
+// location returns a redirect's absolute target.
+func location(t *testing.T, r response) string {
+	t.Helper()
+	if r.StatusCode != http.StatusFound && r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("want a redirect from %s, got %d: %s", r.Request.URL, r.StatusCode, r.Body)
+	}
+	loc, err := r.Request.URL.Parse(r.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc.String()
+}
+
+func cookieNamed(cs []*http.Cookie, name string) *http.Cookie {
+	for _, c := range cs {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+// Command authbff serves the NextAuth.js REST contract for single-page apps,
+// keeping OAuth tokens server-side. Run it with no configuration to get the
+// embedded development IdP and a persistent embedded session store.
+//
+// Usage:
+//
+//	authbff [serve]            run the server (default)
+//	authbff devidp             run only the development IdP (for benchmarks)
+//	authbff sessions revoke --sub <sub> [--provider cognito]
+//	                            end every session of a user
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/authbff/authbff/internal/config"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "serve":
+		return serve(ctx, stderr)
+	case "sessions":
+		return sessionsCmd(ctx, args, stdout, stderr)
+	case "devidp":
+		return devidpCmd(ctx, args, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, "usage: authbff [serve | devidp | sessions revoke --sub <sub> [--provider <id>]]")
+		return 0
+	}
+	fmt.Fprintf(stderr, "authbff: unknown command %q (try: serve, devidp, sessions revoke --sub <sub>)\n", cmd)
+	return 2
+}
+
+func serve(ctx context.Context, stderr io.Writer) int {
+	m, err := NewMain(Options{Source: config.FromOS()})
+	if err != nil {
+		fmt.Fprintf(stderr, "authbff: cannot start:\n%v\n", err)
+		return 1
+	}
+	defer m.Close()
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintf(stderr, "authbff: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,219 @@
+// Package config reads authbff's settings from the environment and from
+// Next.js-style dotenv files into one validated Config, reporting every
+// problem at once, each naming the variable and the fix.
+package config
+
+import (
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Source is where Load reads variables from.
+type Source struct {
+	// Getenv looks a variable up in the real environment. When nil, the
+	// real environment is the Environ list.
+	Getenv func(string) (string, bool)
+	// Environ lists the real environment as "K=V" entries; Load scans it
+	// (and the dotenv files) for AUTH_<ID>_ISSUER and UPSTREAM_<NAME>.
+	Environ []string
+	// Dir is the directory holding the dotenv files; "" is the working
+	// directory.
+	Dir string
+}
+
+// FromOS returns the Source of the process: its environment and dotenv
+// files in the working directory.
+func FromOS() Source {
+	return Source{Getenv: os.LookupEnv, Environ: os.Environ(), Dir: ""}
+}
+
+// AuthStyle is how a client authenticates at the token endpoint.
+type AuthStyle string
+
+// The token endpoint auth styles authbff supports.
+const (
+	// AuthStylePost sends client_id and client_secret in the form body.
+	AuthStylePost AuthStyle = "client_secret_post"
+	// AuthStyleBasic sends them in an HTTP Basic Authorization header.
+	AuthStyleBasic AuthStyle = "client_secret_basic"
+	// AuthStyleNone sends only client_id (a public client).
+	AuthStyleNone AuthStyle = "none"
+)
+
+// Provider is one configured OpenID Connect identity provider.
+type Provider struct {
+	// ID is the provider id in URLs: "cognito", or the lower-cased <ID> of
+	// AUTH_<ID>_ISSUER. Unique within Config.Providers.
+	ID string
+	// Name is the display name: AUTH_<ID>_NAME, else "Cognito" or the ID
+	// capitalised ("okta" -> "Okta").
+	Name string
+	// Issuer is the issuer exactly as configured (or derived from the
+	// Cognito region and pool id). It is "" only when Load also reported a
+	// problem (e.g. Cognito configured with COGNITO_DOMAIN alone).
+	Issuer string
+	// ClientID is the OAuth client id.
+	ClientID string
+	// ClientSecret is the client secret; "" for a public client.
+	ClientSecret string
+	// Cognito is true for the Cognito provider (Cognito-specific logout,
+	// token_use checks and error diagnosis apply).
+	Cognito bool
+	// CognitoDomain is the hosted-UI origin "https://<COGNITO_DOMAIN>"
+	// (scheme added when missing, no trailing slash), or "" if unset.
+	CognitoDomain string
+	// Scopes defaults to openid profile email and always holds openid.
+	Scopes []string
+	// AuthStyle defaults to client_secret_post with a secret and none
+	// without; it is consistent with ClientSecret.
+	AuthStyle AuthStyle
+	// UserInfo asks the caller to also call the userinfo endpoint.
+	UserInfo bool
+}
+
+// Config is authbff's validated configuration. Every field is set (to its
+// default when the variable is unset) by Load.
+type Config struct {
+	// URL is the public URL (NEXTAUTH_URL, else AUTH_URL, else
+	// http://localhost:<Port>): scheme and host lower-cased, default port
+	// dropped, no trailing slash, no query or fragment.
+	URL *url.URL
+	// BasePath is where the NextAuth routes live: URL's path when it has
+	// one, else "/api/auth". Never ends in a slash.
+	BasePath string
+	// Secrets holds the current secret (NEXTAUTH_SECRET, else AUTH_SECRET)
+	// first, then the previous ones (NEXTAUTH_SECRET_PREVIOUS), each at
+	// least 32 bytes. Empty only in dev mode: the caller then generates a
+	// secret and persists it under DataDir.
+	Secrets [][]byte
+	// Flavor is the NextAuth client generation served: "v4" or "v5".
+	Flavor string
+	// Port is the listening port (PORT, default 3000); 0 means pick a free
+	// port, in which case the caller must fix URL up after listening.
+	Port int
+	// SessionStore is "memory", "bolt:<path>" or a redis:// / rediss:// URL
+	// (default "bolt:" + DataDir + "/sessions.db").
+	SessionStore string
+	// DataDir is where authbff keeps files (AUTHBFF_DATA_DIR, default ./data).
+	DataDir string
+	// MaxAge is the session lifetime (AUTH_SESSION_MAX_AGE, default 30 days).
+	MaxAge time.Duration
+	// UpdateAge is how often the session expiry is extended
+	// (AUTH_SESSION_UPDATE_AGE, default 24h); never more than MaxAge.
+	UpdateAge time.Duration
+	// Providers lists the configured providers: Cognito first, then the
+	// generic ones sorted by ID.
+	Providers []Provider
+	// DevIdP is true when no provider variable is set at all: the embedded
+	// development IdP is to be used. Load refuses it behind a public https URL.
+	DevIdP bool
+	// CORSOrigins lists the allowed cross-origin origins (CORS_ORIGINS),
+	// each normalised "scheme://host[:port]"; never "*".
+	CORSOrigins []string
+	// ProtectedPaths lists the SPA paths that need a session
+	// (PROTECTED_PATHS, default ["/protected*"]); each starts with "/".
+	ProtectedPaths []string
+	// SPADir is a directory of SPA files to serve (SPA_DIR); "" means the
+	// embedded SPA. Load checked it is a directory.
+	SPADir string
+	// Upstreams maps the lower-cased <NAME> of UPSTREAM_<NAME> to its base
+	// URL (absolute http(s), no query, fragment or userinfo, no trailing
+	// slash). Never nil.
+	Upstreams map[string]*url.URL
+	// RefreshMargin is how long before expiry an access token is refreshed
+	// (AUTH_REFRESH_MARGIN, default 60s).
+	RefreshMargin time.Duration
+	// RefreshOnSession asks GET /session to refresh due tokens
+	// (AUTH_REFRESH_ON_SESSION=1).
+	RefreshOnSession bool
+	// FederatedSignout is AUTH_FEDERATED_SIGNOUT; nil when unset, the
+	// caller picks the default (on for Cognito).
+	FederatedSignout *bool
+	// AllowedGroups restricts sign-in to members of these groups
+	// (AUTH_ALLOWED_GROUPS); empty allows everyone.
+	AllowedGroups []string
+	// AllowedEmailDomains restricts sign-in to these lower-cased email
+	// domains (AUTH_ALLOWED_EMAIL_DOMAINS); empty allows everyone.
+	AllowedEmailDomains []string
+	// SessionGroups adds the user's groups to the session JSON
+	// (AUTH_SESSION_GROUPS=1).
+	SessionGroups bool
+	// LogLevel is debug, info (default), warn or error.
+	LogLevel string
+	// TrustedProxies lists the CIDRs or IPs (TRUSTED_PROXIES) whose
+	// forwarding headers are believed; empty trusts none.
+	TrustedProxies []string
+}
+
+// Origin returns scheme://host[:port] of URL.
+func (c *Config) Origin() string {
+	return c.URL.Scheme + "://" + c.URL.Host
+}
+
+// Secure reports whether URL is https (cookies then get Secure and the
+// __Secure-/__Host- names).
+func (c *Config) Secure() bool {
+	return c.URL.Scheme == "https"
+}
+
+// CallbackURL returns the absolute redirect URI for a provider:
+// Origin()+BasePath+"/callback/"+providerID, the string to register at the IdP.
+func (c *Config) CallbackURL(providerID string) string {
+	return c.Origin() + c.BasePath + "/callback/" + providerID
+}
+
+// loader carries the lookup and the problems found so far through Load.
+type loader struct {
+	env   *env
+	probs Problems
+}
+
+// Load reads src into a Config. When anything is wrong it returns a
+// *Problems listing every problem at once, together with the Config filled
+// as far as possible (for diagnostics such as doctor; do not serve with it).
+// The real environment wins over dotenv files; values are trimmed and an
+// empty value counts as unset.
+func Load(src Source) (*Config, error) {
+	l := &loader{}
+	l.env = newEnv(src, &l.probs)
+	c := &Config{}
+	l.server(c)
+	l.sessions(c)
+	l.access(c)
+	l.providers(c)
+	l.secrets(c)
+	if c.DevIdP && c.Secure() && !isLoopback(c.URL.Hostname()) {
+		l.probs.add(l.urlVar(), "is a public https URL, but no identity provider is configured: "+
+			"the embedded development IdP is not for production",
+			"configure a provider (COGNITO_CLIENT_ID + COGNITO_ISSUER, or AUTH_<ID>_ISSUER + AUTH_<ID>_ID), "+
+				"or use an http://localhost URL for development")
+	}
+	if len(l.probs) > 0 {
+		return c, &l.probs
+	}
+	return c, nil
+}
+
+// providers fills Providers and DevIdP.
+func (l *loader) providers(c *Config) {
+	present := false
+	if p, ok := l.cognito(); ok {
+		c.Providers = append(c.Providers, p)
+		present = true
+	}
+	for _, id := range l.genericIDs() {
+		c.Providers = append(c.Providers, l.generic(id))
+		present = true
+	}
+	seen := map[string]bool{}
+	for _, p := range c.Providers {
+		if seen[p.ID] {
+			l.probs.add("AUTH_"+strings.ToUpper(p.ID)+"_ISSUER", "configures provider id "+p.ID+" a second time",
+				"give each provider its own id")
+		}
+		seen[p.ID] = true
+	}
+	c.DevIdP = !present
+}

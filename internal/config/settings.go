@@ -1,0 +1,276 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const secretFix = "set it to a random string of at least 32 bytes, e.g. `openssl rand -base64 32`"
+
+// urlVar names the variable that gave the public URL.
+func (l *loader) urlVar() string {
+	if l.env.get("NEXTAUTH_URL") == "" && l.env.get("AUTH_URL") != "" {
+		return "AUTH_URL"
+	}
+	return "NEXTAUTH_URL"
+}
+
+// boolVar reads an optional boolean; nil when unset or invalid.
+func (l *loader) boolVar(k string) *bool {
+	s := l.env.get(k)
+	if s == "" {
+		return nil
+	}
+	b, err := parseBool(s)
+	if err != nil {
+		l.probs.add(k, err.Error(), "set it to 1 or 0")
+		return nil
+	}
+	return &b
+}
+
+// durationVar reads a duration in seconds or Go syntax, def when unset.
+func (l *loader) durationVar(k string, def time.Duration) time.Duration {
+	s := l.env.get(k)
+	if s == "" {
+		return def
+	}
+	d, err := parseDuration(s)
+	if err != nil {
+		l.probs.add(k, err.Error(), "give a number of seconds (2592000) or a Go duration (720h, 90s)")
+		return def
+	}
+	return d
+}
+
+// server fills Port, URL, BasePath, Flavor, LogLevel, DataDir, SPADir,
+// CORSOrigins and TrustedProxies.
+func (l *loader) server(c *Config) {
+	c.Port = 3000
+	if s := l.env.get("PORT"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 65535 {
+			l.probs.add("PORT", fmt.Sprintf("%q is not a port number", s), "set it to 1-65535 (0 picks a free port)")
+		} else {
+			c.Port = n
+		}
+	}
+
+	c.URL = &url.URL{Scheme: "http", Host: "localhost:" + strconv.Itoa(c.Port)}
+	uv := l.urlVar()
+	if s := l.env.get(uv); s != "" {
+		u, err := parseHTTPURL(s)
+		if err != nil {
+			l.probs.add(uv, err.Error(), "set it to the public origin users browse to, e.g. https://app.example.com "+
+				"(a path other than / sets the base path, e.g. https://app.example.com/auth)")
+		} else {
+			u.Path = strings.TrimRight(u.Path, "/")
+			u.RawPath = ""
+			c.URL = u
+		}
+	}
+	c.BasePath = "/api/auth"
+	if c.URL.Path != "" {
+		c.BasePath = c.URL.Path
+	}
+
+	c.Flavor = "v4"
+	if s := l.env.get("AUTH_CLIENT_FLAVOR"); s != "" {
+		switch f := strings.ToLower(s); f {
+		case "v4", "v5":
+			c.Flavor = f
+		default:
+			l.probs.add("AUTH_CLIENT_FLAVOR", fmt.Sprintf("%q is not a known flavor", s),
+				"set it to v4 (next-auth 4.x, the default) or v5 (next-auth 5 beta / Auth.js)")
+		}
+	}
+
+	c.LogLevel = "info"
+	if s := l.env.get("LOG_LEVEL"); s != "" {
+		switch lv := strings.ToLower(s); lv {
+		case "debug", "info", "warn", "error":
+			c.LogLevel = lv
+		default:
+			l.probs.add("LOG_LEVEL", fmt.Sprintf("%q is not a log level", s), "use debug, info, warn or error")
+		}
+	}
+
+	c.DataDir = "./data"
+	if s := l.env.get("AUTHBFF_DATA_DIR"); s != "" {
+		c.DataDir = s
+	}
+
+	if s := l.env.get("SPA_DIR"); s != "" {
+		if fi, err := os.Stat(s); err != nil || !fi.IsDir() {
+			l.probs.add("SPA_DIR", fmt.Sprintf("%q is not a directory", s),
+				"point it at the built SPA (e.g. dist/), or unset it to serve the embedded SPA")
+		} else {
+			c.SPADir = s
+		}
+	}
+
+	for _, o := range splitList(l.env.get("CORS_ORIGINS")) {
+		if o == "*" {
+			l.probs.add("CORS_ORIGINS", `contains "*", which cannot be used with credentialed requests`,
+				"list the exact origins, e.g. https://app.example.com,http://localhost:5173")
+			continue
+		}
+		u, err := parseHTTPURL(o)
+		if err == nil && u.Path != "" && u.Path != "/" {
+			err = fmt.Errorf("%q has a path", o)
+		}
+		if err != nil {
+			l.probs.add("CORS_ORIGINS", err.Error(), "list origins as scheme://host[:port] separated by commas")
+			continue
+		}
+		c.CORSOrigins = append(c.CORSOrigins, u.Scheme+"://"+u.Host)
+	}
+
+	for _, p := range splitList(l.env.get("TRUSTED_PROXIES")) {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		} else if _, err := netip.ParseAddr(p); err == nil {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		} else {
+			l.probs.add("TRUSTED_PROXIES", fmt.Sprintf("%q is neither an IP address nor a CIDR", p),
+				"list proxy addresses or networks separated by commas, e.g. 10.0.0.0/8,127.0.0.1")
+		}
+	}
+}
+
+// sessions fills SessionStore, MaxAge, UpdateAge, RefreshMargin and
+// RefreshOnSession.
+func (l *loader) sessions(c *Config) {
+	c.SessionStore = "bolt:" + strings.TrimRight(c.DataDir, "/") + "/sessions.db"
+	if s := l.env.get("SESSION_STORE"); s != "" {
+		if err := checkStore(s); err != nil {
+			l.probs.add("SESSION_STORE", err.Error(),
+				"use memory, bolt:<path>, redis://[user:pass@]host:port[/db] or rediss://...")
+		} else {
+			c.SessionStore = s
+		}
+	}
+	c.MaxAge = l.durationVar("AUTH_SESSION_MAX_AGE", 30*24*time.Hour)
+	c.UpdateAge = l.durationVar("AUTH_SESSION_UPDATE_AGE", 24*time.Hour)
+	if c.MaxAge == 0 {
+		l.probs.add("AUTH_SESSION_MAX_AGE", "is zero", "give the session lifetime, e.g. 2592000 (30 days)")
+	}
+	if c.UpdateAge > c.MaxAge {
+		l.probs.add("AUTH_SESSION_UPDATE_AGE", fmt.Sprintf("(%s) is longer than AUTH_SESSION_MAX_AGE (%s)", c.UpdateAge, c.MaxAge),
+			"make it at most the max age, e.g. 86400 (24h)")
+	}
+	c.RefreshMargin = l.durationVar("AUTH_REFRESH_MARGIN", 60*time.Second)
+	if b := l.boolVar("AUTH_REFRESH_ON_SESSION"); b != nil {
+		c.RefreshOnSession = *b
+	}
+}
+
+// checkStore validates a SESSION_STORE value.
+func checkStore(s string) error {
+	if s == "memory" {
+		return nil
+	}
+	if path, ok := strings.CutPrefix(s, "bolt:"); ok {
+		if path == "" {
+			return fmt.Errorf("%q has no file path", s)
+		}
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a store: %w", s, err)
+	}
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		return fmt.Errorf("%q is not a known session store", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", s)
+	}
+	return nil
+}
+
+// access fills ProtectedPaths, Upstreams, FederatedSignout, AllowedGroups,
+// AllowedEmailDomains and SessionGroups.
+func (l *loader) access(c *Config) {
+	c.ProtectedPaths = []string{"/protected*"}
+	if s := l.env.get("PROTECTED_PATHS"); s != "" {
+		c.ProtectedPaths = nil
+		for _, p := range splitList(s) {
+			if !strings.HasPrefix(p, "/") {
+				l.probs.add("PROTECTED_PATHS", fmt.Sprintf("%q does not start with /", p),
+					"list absolute paths separated by commas, e.g. /protected*,/account")
+				continue
+			}
+			c.ProtectedPaths = append(c.ProtectedPaths, p)
+		}
+	}
+
+	c.Upstreams = map[string]*url.URL{}
+	for _, k := range l.env.keys {
+		name, ok := strings.CutPrefix(k, "UPSTREAM_")
+		if !ok || l.env.get(k) == "" {
+			continue
+		}
+		if !validVarName(name) {
+			l.probs.add(k, "has an empty or invalid upstream name", "name it UPSTREAM_<NAME> with letters, digits and _")
+			continue
+		}
+		u, err := parseHTTPURL(l.env.get(k))
+		if err != nil {
+			l.probs.add(k, err.Error(), "set it to the API's absolute base URL, e.g. https://api.example.com/v1")
+			continue
+		}
+		u.Path = strings.TrimRight(u.Path, "/")
+		u.RawPath = ""
+		c.Upstreams[strings.ToLower(name)] = u
+	}
+
+	c.FederatedSignout = l.boolVar("AUTH_FEDERATED_SIGNOUT")
+	if b := l.boolVar("AUTH_SESSION_GROUPS"); b != nil {
+		c.SessionGroups = *b
+	}
+	c.AllowedGroups = splitList(l.env.get("AUTH_ALLOWED_GROUPS"))
+	for _, d := range splitList(l.env.get("AUTH_ALLOWED_EMAIL_DOMAINS")) {
+		c.AllowedEmailDomains = append(c.AllowedEmailDomains, strings.ToLower(strings.TrimPrefix(d, "@")))
+	}
+}
+
+// secrets fills Secrets; a missing secret is a problem outside dev mode,
+// so it runs after providers.
+func (l *loader) secrets(c *Config) {
+	name, cur := "NEXTAUTH_SECRET", l.env.get("NEXTAUTH_SECRET")
+	if cur == "" {
+		if v := l.env.get("AUTH_SECRET"); v != "" {
+			name, cur = "AUTH_SECRET", v
+		}
+	}
+	if cur == "" {
+		if !c.DevIdP {
+			l.probs.add("NEXTAUTH_SECRET", "is not set (it is required when an identity provider is configured)",
+				secretFix+" (AUTH_SECRET is read too)")
+		}
+		if l.env.get("NEXTAUTH_SECRET_PREVIOUS") != "" {
+			l.probs.add("NEXTAUTH_SECRET_PREVIOUS", "is set but NEXTAUTH_SECRET is not",
+				"set NEXTAUTH_SECRET to the current secret and keep old ones in NEXTAUTH_SECRET_PREVIOUS")
+		}
+		return
+	}
+	all := []string{cur}
+	names := []string{name}
+	for _, s := range splitList(l.env.get("NEXTAUTH_SECRET_PREVIOUS")) {
+		all = append(all, s)
+		names = append(names, "NEXTAUTH_SECRET_PREVIOUS")
+	}
+	for i, s := range all {
+		if len(s) < 32 {
+			l.probs.add(names[i], fmt.Sprintf("is %d bytes long, shorter than 32", len(s)), secretFix)
+			continue
+		}
+		c.Secrets = append(c.Secrets, []byte(s))
+	}
+}

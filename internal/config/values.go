@@ -1,0 +1,170 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// env answers lookups from the real environment first, then from the
+// merged dotenv files.
+type env struct {
+	real  func(string) (string, bool)
+	files map[string]string
+	keys  []string // every known variable name, sorted and deduplicated
+}
+
+// newEnv builds the lookup for src, reading its dotenv files and adding
+// their problems to probs.
+func newEnv(src Source, probs *Problems) *env {
+	real := src.Getenv
+	if real == nil {
+		m := map[string]string{}
+		for _, kv := range src.Environ {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				m[k] = v
+			}
+		}
+		real = func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	nodeEnv, _ := real("NODE_ENV")
+	nodeEnv = strings.TrimSpace(nodeEnv)
+	if nodeEnv != "" && !validVarName(strings.ReplaceAll(nodeEnv, "-", "_")) {
+		probs.add("NODE_ENV", fmt.Sprintf("%q cannot name a dotenv file", nodeEnv),
+			"set NODE_ENV to development, production or test")
+		nodeEnv = ""
+	}
+	e := &env{real: real, files: readDotenv(src.Dir, dotenvFiles(nodeEnv), probs)}
+	seen := map[string]bool{}
+	for _, kv := range src.Environ {
+		if k, _, ok := strings.Cut(kv, "="); ok {
+			seen[k] = true
+		}
+	}
+	for k := range e.files {
+		seen[k] = true
+	}
+	for k := range seen {
+		e.keys = append(e.keys, k)
+	}
+	sort.Strings(e.keys)
+	return e
+}
+
+// get returns the whitespace-trimmed value of k; a variable present in the
+// real environment wins even when empty. "" means unset or blank.
+func (e *env) get(k string) string {
+	if v, ok := e.real(k); ok {
+		return strings.TrimSpace(v)
+	}
+	return strings.TrimSpace(e.files[k])
+}
+
+// splitList splits a comma-separated list, trimming items and dropping
+// empty ones.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// parseBool accepts 1/0, true/false, yes/no, on/off in any case.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean", s)
+}
+
+// parseDuration reads a whole number of seconds ("2592000", like NextAuth's
+// maxAge) or a Go duration ("720h"). Negative values are refused.
+func parseDuration(s string) (time.Duration, error) {
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+		if n > math.MaxInt64/uint64(time.Second) {
+			return 0, fmt.Errorf("%q seconds is too long", s)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is neither a number of seconds nor a Go duration: %w", s, err)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%q is negative", s)
+	}
+	return d, nil
+}
+
+// parseHTTPURL parses an absolute http(s) URL without userinfo, query or
+// fragment, lower-casing scheme and host and dropping the default port.
+func parseHTTPURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("is not a URL: %w", err)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("%q is not an absolute http:// or https:// URL", raw)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("%q has no host", raw)
+	case u.User != nil:
+		return nil, fmt.Errorf("%q contains user info", raw)
+	case u.RawQuery != "" || u.ForceQuery:
+		return nil, fmt.Errorf("%q has a query string", raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return nil, fmt.Errorf("%q has a fragment", raw)
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%q has an invalid port", raw)
+		}
+	}
+	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	u.Host = host
+	return u, nil
+}
+
+// parseIssuer checks an issuer-like URL: parseHTTPURL, and http:// only for
+// loopback hosts. It returns raw unchanged: issuers are compared byte for
+// byte with discovery and the ID token, so authbff does not rewrite them.
+func parseIssuer(raw string) (string, error) {
+	u, err := parseHTTPURL(raw)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return "", fmt.Errorf("%q uses http:// on a host that is not loopback", raw)
+	}
+	return raw, nil
+}
+
+// isLoopback reports whether host is localhost, in 127.0.0.0/8 or ::1.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}

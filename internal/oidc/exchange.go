@@ -1,0 +1,261 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Result is what a successful Exchange or Refresh yields.
+type Result struct {
+	Tokens Tokens
+	// Claims are the verified ID token's claims (Refresh without a new ID
+	// token returns the prev claims passed in).
+	Claims *Claims
+}
+
+// Tokens are the provider's tokens. They are secrets: store them sealed and
+// never log them.
+type Tokens struct {
+	IDToken      string
+	AccessToken  string
+	RefreshToken string
+	TokenType    string
+	// Expiry is when the access token expires; zero when the provider sent no expires_in.
+	Expiry time.Time
+}
+
+// protectedParams may not be set through AuthCodeURL's extra values.
+var protectedParams = []string{
+	"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+	"code_challenge", "code_challenge_method", "request", "request_uri",
+}
+
+// AuthCodeURL returns the provider's authorization URL for a code flow with
+// PKCE S256: response_type=code, client_id, redirect_uri, scope, state,
+// nonce, code_challenge and code_challenge_method. extra values (e.g.
+// identity_provider, login_hint, prompt) are added, but any that would
+// override a protected parameter (those above, request, request_uri) are
+// dropped. state, nonce and codeVerifier must be non-empty; the caller must
+// keep them (server-side) to check the callback. Discovery failures wrap
+// ErrDiscovery.
+func (p *Provider) AuthCodeURL(ctx context.Context, state, nonce, codeVerifier string, extra url.Values) (string, error) {
+	if state == "" || nonce == "" || len(codeVerifier) < 43 {
+		return "", errors.New("oidc: auth code url: state, nonce and a 43+ char code verifier are required")
+	}
+	e, err := p.endpoints(ctx)
+	if err != nil {
+		return "", fmt.Errorf("oidc: auth code url: %w", err)
+	}
+	u, err := url.Parse(e.authorize)
+	if err != nil {
+		return "", fmt.Errorf("oidc: auth code url: %w", err)
+	}
+	q := u.Query()
+	for k, vs := range extra {
+		if slices.Contains(protectedParams, k) {
+			p.log.WarnContext(ctx, "oidc: dropping protected authorize parameter", "param", k)
+			continue
+		}
+		q[k] = slices.Clone(vs)
+	}
+	q.Set("response_type", "code")
+	q.Set("client_id", p.cfg.ClientID)
+	q.Set("redirect_uri", p.cfg.RedirectURL)
+	q.Set("scope", strings.Join(p.scopes, " "))
+	q.Set("state", state)
+	q.Set("nonce", nonce)
+	q.Set("code_challenge", PKCEChallenge(codeVerifier))
+	q.Set("code_challenge_method", "S256")
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// Exchange redeems an authorization code (once: it is never retried) and
+// verifies the answer: token_type is "bearer" in any case, access_token and
+// id_token are present, the ID token passes VerifyIDToken with nonce, its
+// at_hash (if any) matches the access token, and with Config.UserInfo the
+// userinfo "sub" equals the ID token's. The caller must STILL have checked
+// state (and bound the flow to this provider) before calling.
+//
+// Errors: *TokenError for an OAuth error or an unreadable token response;
+// ErrInvalidIDToken / ErrInvalidResponse wrapped for refused answers;
+// ErrDiscovery; network errors wrapped (see IsTransient).
+func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, nonce string) (*Result, error) {
+	if code == "" || codeVerifier == "" {
+		return nil, errors.New("oidc: exchange: code and code verifier are required")
+	}
+	e, err := p.endpoints(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: exchange: %w", err)
+	}
+	tok, err := p.oauthConfig(e).Exchange(p.httpContext(ctx), code, oauth2.VerifierOption(codeVerifier))
+	if err != nil {
+		return nil, p.tokenErr(ctx, "exchange", err)
+	}
+	res, err := p.checkTokenResponse(ctx, tok, nonce, true)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: exchange: %w", err)
+	}
+	if p.cfg.UserInfo {
+		ui, err := p.userInfo(ctx, e, res.Tokens.AccessToken)
+		if err != nil {
+			return nil, fmt.Errorf("oidc: exchange: %w", err)
+		}
+		if ui.Subject != res.Claims.Subject {
+			return nil, fmt.Errorf("oidc: exchange: %w: userinfo sub does not match the id token's", ErrInvalidIDToken)
+		}
+		mergeUserInfo(res.Claims, ui)
+	}
+	return res, nil
+}
+
+// Refresh uses a refresh token. The refresh token is kept in the result
+// when the provider returns none (Cognito without rotation). A returned ID
+// token is verified without nonce and must carry the same iss, sub and aud
+// as prev (when prev is non-nil), else ErrInvalidIDToken; without a new ID
+// token Result.Claims is prev. Errors: *TokenError (IsTransient tells a
+// dead refresh token from an outage), wrapped network errors. The caller
+// must STILL serialise refreshes per session (rotation kills the old token).
+func (p *Provider) Refresh(ctx context.Context, refreshToken string, prev *Claims) (*Result, error) {
+	if refreshToken == "" {
+		return nil, errors.New("oidc: refresh: refresh token is required")
+	}
+	e, err := p.endpoints(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: refresh: %w", err)
+	}
+	tok, err := p.oauthConfig(e).TokenSource(p.httpContext(ctx), &oauth2.Token{RefreshToken: refreshToken}).Token()
+	if err != nil {
+		return nil, p.tokenErr(ctx, "refresh", err)
+	}
+	res, err := p.checkTokenResponse(ctx, tok, "", false)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: refresh: %w", err)
+	}
+	if res.Tokens.RefreshToken == "" {
+		res.Tokens.RefreshToken = refreshToken
+	}
+	if res.Claims == nil {
+		res.Claims = prev
+		return res, nil
+	}
+	if prev != nil {
+		c := res.Claims
+		if c.Issuer != prev.Issuer || c.Subject != prev.Subject || !sameSet(c.Audience, prev.Audience) {
+			return nil, fmt.Errorf("oidc: refresh: %w: identity changed (iss, sub or aud differs from the session's)", ErrInvalidIDToken)
+		}
+	}
+	return res, nil
+}
+
+// checkTokenResponse validates an oauth2 token and its ID token.
+func (p *Provider) checkTokenResponse(ctx context.Context, tok *oauth2.Token, nonce string, needIDToken bool) (*Result, error) {
+	if !strings.EqualFold(tok.TokenType, "bearer") {
+		return nil, fmt.Errorf("%w: token_type %q, want bearer", ErrInvalidResponse, tok.TokenType)
+	}
+	if tok.AccessToken == "" {
+		return nil, fmt.Errorf("%w: no access_token", ErrInvalidResponse)
+	}
+	res := &Result{Tokens: Tokens{
+		AccessToken:  tok.AccessToken,
+		RefreshToken: tok.RefreshToken,
+		TokenType:    "Bearer",
+	}}
+	switch {
+	case tok.ExpiresIn > 0:
+		res.Tokens.Expiry = p.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	case !tok.Expiry.IsZero():
+		res.Tokens.Expiry = tok.Expiry
+	}
+	idt, _ := tok.Extra("id_token").(string)
+	if idt == "" {
+		if needIDToken {
+			return nil, fmt.Errorf("%w: no id_token although openid was requested", ErrInvalidResponse)
+		}
+		return res, nil
+	}
+	claims, alg, err := p.verifyIDToken(ctx, idt, nonce)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAtHash(claims, alg, tok.AccessToken); err != nil {
+		return nil, err
+	}
+	res.Tokens.IDToken = idt
+	res.Claims = claims
+	return res, nil
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
+
+// TokenError is an error answer (or an unreadable answer) from the token or
+// revocation endpoint. Code is the OAuth error code, or "invalid_response"
+// when the body was not a usable OAuth answer (HTML, redirect, non-JSON).
+// Description is the provider's error_description: log it, do not show it
+// to end users (use Diagnose for that).
+type TokenError struct {
+	Code        string
+	Description string
+	// Status is the HTTP status, 0 when unknown.
+	Status int
+}
+
+// Error includes the code, description and status.
+func (e *TokenError) Error() string {
+	s := "oidc: token endpoint: " + e.Code
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	if e.Status != 0 {
+		s += fmt.Sprintf(" (http %d)", e.Status)
+	}
+	return s
+}
+
+// Is makes errors.Is(err, &TokenError{Code: "invalid_grant"}) match by code
+// (an empty target code matches any TokenError).
+func (e *TokenError) Is(target error) bool {
+	t, ok := target.(*TokenError)
+	if !ok {
+		return false
+	}
+	return t.Code == "" || t.Code == e.Code
+}
+
+// tokenErr turns an x/oauth2 error into a *TokenError or a wrapped
+// transport error, and logs the provider's error fields (never tokens).
+func (p *Provider) tokenErr(ctx context.Context, op string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		te := &TokenError{Code: re.ErrorCode, Description: re.ErrorDescription}
+		if re.Response != nil {
+			te.Status = re.Response.StatusCode
+		}
+		if te.Code == "" {
+			te.Code = "invalid_response"
+			te.Description = "unusable token endpoint answer"
+		}
+		p.log.WarnContext(ctx, "oidc: token endpoint error", "op", op, "error", te.Code,
+			"error_description", te.Description, "status", te.Status)
+		return fmt.Errorf("oidc: %s: %w", op, te)
+	}
+	if isNetErr(err) {
+		p.log.WarnContext(ctx, "oidc: token endpoint unreachable", "op", op, "err", err)
+		return fmt.Errorf("oidc: %s: %w", op, err)
+	}
+	// x/oauth2 parse failures (HTML or garbage with a 2xx, no access_token).
+	p.log.WarnContext(ctx, "oidc: unusable token response", "op", op, "err", err)
+	return fmt.Errorf("oidc: %s: %w", op, &TokenError{Code: "invalid_response", Description: err.Error()})
+}

@@ -1,0 +1,351 @@
+// Package oidc is authbff's OpenID Connect relying-party client: discovery,
+// the authorization URL (PKCE S256, nonce), the code exchange, ID token
+// verification, refresh, revocation and logout URLs. Cognito's differences
+// live in cognito.go and are switched on by Config.Cognito.
+//
+// The package keeps no tokens: callers store what Exchange and Refresh return.
+// It never logs a token or a client secret; an IdP's error and
+// error_description are logged.
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Sentinel errors. Check them with errors.Is.
+var (
+	// ErrDiscovery wraps every failure to fetch or accept the discovery document.
+	ErrDiscovery = errors.New("oidc: discovery failed")
+	// ErrInvalidIDToken wraps every reason an ID token is refused.
+	ErrInvalidIDToken = errors.New("oidc: invalid id token")
+	// ErrNotSupported means the provider does not offer the endpoint asked for
+	// (revocation, end-session): the caller should degrade, not fail.
+	ErrNotSupported = errors.New("oidc: not supported by provider")
+	// ErrInvalidResponse wraps a malformed response from the provider (token
+	// response without id_token, wrong token_type, bad userinfo...).
+	ErrInvalidResponse = errors.New("oidc: invalid provider response")
+	// ErrInvalidAuthResponse wraps a malformed authorization response
+	// (callback query): repeated parameters, missing code or state, iss mismatch.
+	ErrInvalidAuthResponse = errors.New("oidc: invalid authorization response")
+)
+
+const (
+	maxBodyBytes      = 1 << 20
+	defaultTimeout    = 10 * time.Second
+	maxClockSkew      = 60 * time.Second
+	maxIDTokenAge     = 24 * time.Hour
+	jwksRefetchPeriod = 10 * time.Second
+)
+
+// AuthStyle is how the client authenticates at the token and revocation
+// endpoints. It is always explicit on the wire: x/oauth2's auto-detection
+// (which retries with the other style and so burns a Cognito code) is never used.
+type AuthStyle int
+
+const (
+	// AuthStyleDefault picks AuthStylePost when a secret is set, else AuthStyleNone.
+	AuthStyleDefault AuthStyle = iota
+	// AuthStyleBasic is client_secret_basic (HTTP Basic header).
+	AuthStyleBasic
+	// AuthStylePost is client_secret_post (client_id and client_secret in the form).
+	AuthStylePost
+	// AuthStyleNone is a public client: only client_id in the form.
+	AuthStyleNone
+)
+
+// String returns the OAuth 2.0 name of the style.
+func (s AuthStyle) String() string {
+	switch s {
+	case AuthStyleBasic:
+		return "client_secret_basic"
+	case AuthStylePost:
+		return "client_secret_post"
+	case AuthStyleNone:
+		return "none"
+	default:
+		return "default"
+	}
+}
+
+// Config configures one provider. The zero value of every optional field is
+// a safe default; New validates the rest.
+type Config struct {
+	// ID is the provider id used in URLs, e.g. "cognito". Required.
+	ID string
+	// Issuer is the exact issuer URL. It is compared byte for byte with the
+	// discovery document's "issuer" and every ID token's "iss". Required;
+	// https, or http on a loopback host only.
+	Issuer string
+	// ClientID is the OAuth client id. Required.
+	ClientID string
+	// ClientSecret is the client secret; empty for a public client.
+	ClientSecret string
+	// RedirectURL is the exact callback URL registered at the provider. Required.
+	RedirectURL string
+	// Scopes default to openid, profile, email. "openid" is added if missing.
+	Scopes []string
+	// AuthStyle defaults to AuthStylePost with a secret, AuthStyleNone without.
+	AuthStyle AuthStyle
+	// Cognito switches on Cognito's rules: token_use must be "id", the
+	// /logout URL form, the derived /oauth2/revoke endpoint.
+	Cognito bool
+	// CognitoDomain is the optional hosted-UI base URL
+	// ("https://x.auth.us-east-1.amazoncognito.com"). When set, the
+	// authorize, token, userInfo, revoke and logout endpoints are taken from
+	// it instead of discovery; the JWKS still comes from discovery.
+	CognitoDomain string
+	// UserInfo makes Exchange also call the userinfo endpoint; its "sub"
+	// must equal the ID token's.
+	UserInfo bool
+	// AllowedAlgs are the accepted ID token algorithms, default ["RS256"].
+	// "none" and HS* are refused by New.
+	AllowedAlgs []string
+	// ClockSkew is the tolerance for exp/iat/nbf, default and maximum 60 s.
+	ClockSkew time.Duration
+	// HTTPClient is copied, never modified. Whatever is passed, redirects are
+	// not followed and response bodies are capped at 1 MiB; a zero Timeout
+	// becomes 10 s. Nil means a fresh client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Provider is a configured relying-party client for one OpenID provider.
+// It is safe for concurrent use. Discovery and keys are fetched lazily.
+type Provider struct {
+	cfg       Config
+	style     AuthStyle
+	scopes    []string
+	algs      []string
+	skew      time.Duration
+	client    *http.Client
+	now       func() time.Time
+	log       *slog.Logger
+	keys      *keySet
+	discMu    sync.Mutex
+	meta      *metadata
+	cognitoUI string // hosted-UI base URL without trailing slash, "" when unknown
+}
+
+// New validates cfg and returns a Provider. It makes no network call: a
+// wrong issuer or unreachable provider shows up on the first use (call
+// Discover at start-up to fail early).
+func New(cfg Config) (*Provider, error) {
+	if cfg.ID == "" {
+		return nil, errors.New("oidc: new: provider id is required")
+	}
+	if err := checkEndpointURL(cfg.Issuer); err != nil {
+		return nil, fmt.Errorf("oidc: new: issuer: %w", err)
+	}
+	if cfg.ClientID == "" {
+		return nil, errors.New("oidc: new: client id is required")
+	}
+	if err := checkEndpointURL(cfg.RedirectURL); err != nil {
+		return nil, fmt.Errorf("oidc: new: redirect url: %w", err)
+	}
+	p := &Provider{cfg: cfg, now: cfg.Now, log: cfg.Logger}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	p.log = p.log.With("provider", cfg.ID)
+
+	p.style = cfg.AuthStyle
+	switch p.style {
+	case AuthStyleDefault:
+		p.style = AuthStyleNone
+		if cfg.ClientSecret != "" {
+			p.style = AuthStylePost
+		}
+	case AuthStyleBasic, AuthStylePost:
+		if cfg.ClientSecret == "" {
+			return nil, fmt.Errorf("oidc: new: auth style %s needs a client secret", p.style)
+		}
+	case AuthStyleNone:
+		if cfg.ClientSecret != "" {
+			return nil, errors.New("oidc: new: auth style none (public client) must not have a client secret")
+		}
+	default:
+		return nil, fmt.Errorf("oidc: new: unknown auth style %d", int(cfg.AuthStyle))
+	}
+
+	p.scopes = slices.Clone(cfg.Scopes)
+	if len(p.scopes) == 0 {
+		p.scopes = []string{"openid", "profile", "email"}
+	}
+	if !slices.Contains(p.scopes, "openid") {
+		p.scopes = append([]string{"openid"}, p.scopes...)
+	}
+
+	p.algs = slices.Clone(cfg.AllowedAlgs)
+	if len(p.algs) == 0 {
+		p.algs = []string{"RS256"}
+	}
+	for _, a := range p.algs {
+		if !supportedAlg(a) {
+			return nil, fmt.Errorf("oidc: new: algorithm %q is not allowed (asymmetric RS*, PS*, ES*, EdDSA only)", a)
+		}
+	}
+
+	p.skew = cfg.ClockSkew
+	switch {
+	case p.skew == 0:
+		p.skew = maxClockSkew
+	case p.skew < 0 || p.skew > maxClockSkew:
+		return nil, fmt.Errorf("oidc: new: clock skew %s outside (0, %s]", p.skew, maxClockSkew)
+	}
+
+	if cfg.CognitoDomain != "" {
+		if err := checkEndpointURL(cfg.CognitoDomain); err != nil {
+			return nil, fmt.Errorf("oidc: new: cognito domain: %w", err)
+		}
+		p.cognitoUI = strings.TrimRight(cfg.CognitoDomain, "/")
+	}
+	p.client = safeClient(cfg.HTTPClient)
+	p.keys = &keySet{client: p.client, now: p.now, log: p.log}
+	return p, nil
+}
+
+// ID returns the configured provider id.
+func (p *Provider) ID() string { return p.cfg.ID }
+
+// Issuer returns the configured issuer URL.
+func (p *Provider) Issuer() string { return p.cfg.Issuer }
+
+// supportedAlg reports whether alg is an asymmetric JWS algorithm jwx verifies.
+func supportedAlg(alg string) bool {
+	switch alg {
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA":
+		return true
+	}
+	return false
+}
+
+// checkEndpointURL accepts an absolute https URL, or http on a loopback host,
+// without fragment or user info.
+func checkEndpointURL(raw string) error {
+	if raw == "" {
+		return errors.New("empty url")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("parse %q: %w", raw, err)
+	}
+	if u.Host == "" || u.User != nil || u.Fragment != "" {
+		return fmt.Errorf("%q must be an absolute url without user info or fragment", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("%q: http is only allowed on loopback (localhost, 127.0.0.0/8, ::1); use https", raw)
+	default:
+		return fmt.Errorf("%q: scheme must be https", raw)
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// safeClient copies c (or makes a client) so that redirects are never
+// followed and bodies are capped.
+func safeClient(c *http.Client) *http.Client {
+	nc := &http.Client{}
+	if c != nil {
+		*nc = *c
+	}
+	if nc.Timeout == 0 {
+		nc.Timeout = defaultTimeout
+	}
+	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	base := nc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	nc.Transport = limitTransport{base: base}
+	return nc
+}
+
+// errBodyTooLarge is returned by a response body read past maxBodyBytes.
+var errBodyTooLarge = errors.New("oidc: response body exceeds 1 MiB")
+
+type limitTransport struct{ base http.RoundTripper }
+
+func (t limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &limitedBody{r: io.LimitReader(resp.Body, maxBodyBytes+1), c: resp.Body}
+	return resp, nil
+}
+
+type limitedBody struct {
+	r io.Reader
+	c io.Closer
+	n int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if b.n > maxBodyBytes {
+		return n, errBodyTooLarge
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.c.Close() }
+
+// oauthConfig builds the x/oauth2 config with an explicit auth style.
+func (p *Provider) oauthConfig(e endpoints) *oauth2.Config {
+	style := oauth2.AuthStyleInParams
+	if p.style == AuthStyleBasic {
+		style = oauth2.AuthStyleInHeader
+	}
+	secret := p.cfg.ClientSecret
+	if p.style == AuthStyleNone {
+		secret = ""
+	}
+	return &oauth2.Config{
+		ClientID:     p.cfg.ClientID,
+		ClientSecret: secret,
+		RedirectURL:  p.cfg.RedirectURL,
+		Scopes:       p.scopes,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   e.authorize,
+			TokenURL:  e.token,
+			AuthStyle: style,
+		},
+	}
+}
+
+// httpContext hands our client (no redirects, capped bodies) to x/oauth2.
+func (p *Provider) httpContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, p.client)
+}

@@ -1,0 +1,353 @@
+// Package boltstore is a persistent session.Store in one local file, built on
+// the pure-Go embedded database go.etcd.io/bbolt. Sessions survive restarts;
+// the file is locked, so only one process may use it at a time.
+//
+// Layout: bucket "sessions" maps id -> encoded record (see codec.go); bucket
+// "users" holds keys userKey + "\x00" + id (empty values) to list a user's
+// sessions; bucket "expiry" holds keys of the 8-byte big-endian Unix-nanosecond
+// expiry + id (empty values), so purging reads only what is due.
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/authbff/authbff/internal/session"
+)
+
+// DefaultCleanupInterval is how often expired records are purged by default.
+const DefaultCleanupInterval = time.Minute
+
+// lockTimeout bounds the wait for the file lock held by another process.
+const lockTimeout = time.Second
+
+var (
+	bucketSessions = []byte("sessions")
+	bucketUsers    = []byte("users")
+	bucketExpiry   = []byte("expiry")
+)
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	// CleanupInterval is the period of the background purge; 0 means
+	// DefaultCleanupInterval, a negative value disables it.
+	CleanupInterval time.Duration
+	// Now is the clock used for expiry; nil means time.Now.
+	Now func() time.Time
+	// Logger receives purge failures; nil discards.
+	Logger *slog.Logger
+}
+
+// Store is a bbolt-backed session.Store. Open it with Open and release the
+// file with Close.
+type Store struct {
+	db   *bolt.DB
+	path string
+	now  func() time.Time
+	log  *slog.Logger
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ session.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the session database at path: parent
+// directories are made with mode 0700 and the file with 0600. If another
+// process holds the file, Open fails after one second. It starts the
+// background purge.
+func Open(path string, o Options) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("boltstore open: create directory: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("boltstore open %s: file is locked by another process (is another authbff running with the same SESSION_STORE?): %w", path, err)
+		}
+		return nil, fmt.Errorf("boltstore open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketSessions, bucketUsers, bucketExpiry} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("boltstore open %s: create buckets: %w", path, err)
+	}
+	s := &Store{
+		db:   db,
+		path: path,
+		now:  o.Now,
+		log:  o.Logger,
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	interval := o.CleanupInterval
+	if interval == 0 {
+		interval = DefaultCleanupInterval
+	}
+	if interval < 0 {
+		close(s.done)
+		return s, nil
+	}
+	go s.purge(interval)
+	return s, nil
+}
+
+// purge deletes expired records every interval until Close.
+func (s *Store) purge(interval time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if n, err := s.DeleteExpired(s.now()); err != nil {
+				s.log.Warn("boltstore: purge of expired sessions failed", "err", err)
+			} else if n > 0 {
+				s.log.Debug("boltstore: purged expired sessions", "count", n)
+			}
+		}
+	}
+}
+
+// fault wraps a bolt error so it matches session.ErrUnavailable.
+func fault(op string, err error) error {
+	return fmt.Errorf("boltstore %s: %w: %w", op, session.ErrUnavailable, err)
+}
+
+// userIndexKey returns userKey + "\x00" + id.
+func userIndexKey(userKey, id string) []byte {
+	k := make([]byte, 0, len(userKey)+1+len(id))
+	k = append(k, userKey...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+// expiryKey returns the 8-byte big-endian Unix-nanosecond expiry followed by id.
+func expiryKey(expires time.Time, id string) []byte {
+	k := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(expires.UnixNano()))
+	return append(k, id...)
+}
+
+// Get returns the live record id in one read transaction, or
+// session.ErrNotFound.
+func (s *Store) Get(_ context.Context, id string) (*session.Record, error) {
+	var rec *session.Record
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketSessions).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		r, err := decodeRecord(id, v)
+		if err != nil {
+			return err
+		}
+		rec = r
+		return nil
+	})
+	if err != nil {
+		return nil, fault("get", err)
+	}
+	if rec == nil || !rec.Expires.After(s.now()) {
+		return nil, session.ErrNotFound
+	}
+	return rec, nil
+}
+
+// Save creates or replaces rec (and its index entries); a record whose
+// Expires is not after now is deleted instead.
+func (s *Store) Save(_ context.Context, rec *session.Record) error {
+	live := rec.Expires.After(s.now())
+	var v []byte
+	if live {
+		v = encodeRecord(rec)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := deleteTx(tx, rec.ID); err != nil {
+			return err
+		}
+		if !live {
+			return nil
+		}
+		if err := tx.Bucket(bucketSessions).Put([]byte(rec.ID), v); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketUsers).Put(userIndexKey(rec.UserKey, rec.ID), nil); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketExpiry).Put(expiryKey(rec.Expires, rec.ID), nil)
+	})
+	if err != nil {
+		return fault("save", err)
+	}
+	return nil
+}
+
+// deleteTx removes id and its index entries, if present.
+func deleteTx(tx *bolt.Tx, id string) error {
+	sessions := tx.Bucket(bucketSessions)
+	old := sessions.Get([]byte(id))
+	if old == nil {
+		return nil
+	}
+	userKey, expires, err := decodeMeta(old)
+	if err == nil {
+		if err := tx.Bucket(bucketUsers).Delete(userIndexKey(userKey, id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketExpiry).Delete(expiryKey(expires, id)); err != nil {
+			return err
+		}
+	}
+	// A corrupt record is still removed; its stale index entries are skipped
+	// by ListByUser and dropped by the purge.
+	return sessions.Delete([]byte(id))
+}
+
+// Delete removes id; a missing id is not an error.
+func (s *Store) Delete(_ context.Context, id string) error {
+	if err := s.db.Update(func(tx *bolt.Tx) error { return deleteTx(tx, id) }); err != nil {
+		return fault("delete", err)
+	}
+	return nil
+}
+
+// ListByUser returns the live records of userKey, in id order.
+func (s *Store) ListByUser(_ context.Context, userKey string) ([]*session.Record, error) {
+	now := s.now()
+	prefix := userIndexKey(userKey, "")
+	var out []*session.Record
+	err := s.db.View(func(tx *bolt.Tx) error {
+		sessions := tx.Bucket(bucketSessions)
+		c := tx.Bucket(bucketUsers).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			id := k[len(prefix):]
+			v := sessions.Get(id)
+			if v == nil {
+				continue
+			}
+			r, err := decodeRecord(string(id), v)
+			if err != nil {
+				return err
+			}
+			if r.UserKey == userKey && r.Expires.After(now) {
+				out = append(out, r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fault("list by user", err)
+	}
+	return out, nil
+}
+
+// purgeBatch bounds the records deleted per write transaction.
+const purgeBatch = 1000
+
+// DeleteExpired removes every record whose Expires is not after now, reading
+// only the due part of the expiry index, and returns how many it removed.
+// The background purge calls it.
+func (s *Store) DeleteExpired(now time.Time) (int, error) {
+	limit := uint64(now.UnixNano())
+	total := 0
+	for {
+		entries, deleted, err := s.deleteExpiredBatch(limit)
+		total += deleted
+		if err != nil {
+			return total, fault("delete expired", err)
+		}
+		if entries < purgeBatch {
+			return total, nil
+		}
+	}
+}
+
+// deleteExpiredBatch drops up to purgeBatch due expiry entries and their
+// records; it returns how many entries and records it removed.
+func (s *Store) deleteExpiredBatch(limit uint64) (entries, deleted int, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		entries, deleted = 0, 0
+		var due [][]byte
+		c := tx.Bucket(bucketExpiry).Cursor()
+		for k, _ := c.First(); k != nil && len(due) < purgeBatch; k, _ = c.Next() {
+			if len(k) < 8 || binary.BigEndian.Uint64(k[:8]) > limit {
+				break
+			}
+			due = append(due, bytes.Clone(k))
+		}
+		sessions := tx.Bucket(bucketSessions)
+		for _, k := range due {
+			id := string(k[8:])
+			if v := sessions.Get([]byte(id)); v != nil {
+				if _, exp, err := decodeMeta(v); err != nil || uint64(exp.UnixNano()) <= limit {
+					if err := deleteTx(tx, id); err != nil {
+						return err
+					}
+					deleted++
+				}
+			}
+			// The entry may be stale (record replaced or gone): drop it anyway.
+			if err := tx.Bucket(bucketExpiry).Delete(k); err != nil {
+				return err
+			}
+			entries++
+		}
+		return nil
+	})
+	return entries, deleted, err
+}
+
+// Ping reports whether the database is open and readable.
+func (s *Store) Ping(context.Context) error {
+	if err := s.db.View(func(*bolt.Tx) error { return nil }); err != nil {
+		return fault("ping", err)
+	}
+	return nil
+}
+
+// Close stops the background purge, waits for it and closes the file. Later
+// operations return errors wrapping session.ErrUnavailable. Close is
+// idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		select {
+		case <-s.done: // purge disabled
+		default:
+			close(s.stop)
+			<-s.done
+		}
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("boltstore close: %w", err)
+		}
+	})
+	return s.closeErr
+}

@@ -1,0 +1,103 @@
+package session
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func codecSamples() map[string]Data {
+	return map[string]Data{
+		"zero": {},
+		"full": {
+			Provider: "cognito", Issuer: "https://issuer", Subject: "sub",
+			User: User{ID: "sub", Name: "Ålice ✓", Email: "a@example.com", Image: "https://img", Groups: []string{"a", "", "c"}},
+			Tokens: Tokens{
+				IDToken: "id", AccessToken: string(make([]byte, 300)), RefreshToken: "r", TokenType: "Bearer",
+				AccessExpiry: time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC),
+			},
+			RefreshError: "RefreshAccessTokenError",
+			RefreshedAt:  time.Date(1960, 1, 1, 0, 0, 0, 999999999, time.UTC), // negative Unix time
+		},
+	}
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	for name, d := range codecSamples() {
+		t.Run(name, func(t *testing.T) {
+			var got Data
+			if err := decodeData(appendData(nil, &d), &got); err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if !reflect.DeepEqual(got, d) {
+				t.Fatalf("round trip = %+v, want %+v", got, d)
+			}
+		})
+	}
+	t.Run("non-UTC time decodes as the same instant", func(t *testing.T) {
+		at := time.Date(2030, 1, 2, 3, 4, 5, 6, time.FixedZone("X", 3600))
+		var got Data
+		if err := decodeData(appendData(nil, &Data{RefreshedAt: at}), &got); err != nil {
+			t.Fatal(err)
+		}
+		if !got.RefreshedAt.Equal(at) {
+			t.Fatalf("RefreshedAt = %v, want %v", got.RefreshedAt, at)
+		}
+	})
+}
+
+func TestCodecRejectsMalformed(t *testing.T) {
+	d := codecSamples()["full"]
+	enc := appendData(nil, &d)
+	for i := range enc { // every truncation
+		var got Data
+		if err := decodeData(enc[:i], &got); err == nil {
+			t.Fatalf("decode of %d-byte prefix succeeded", i)
+		}
+	}
+	tests := map[string][]byte{
+		"wrong version":   append([]byte{2}, enc[1:]...),
+		"trailing byte":   append(append([]byte(nil), enc...), 0),
+		"huge length":     {1, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"huge group list": {1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0x03},
+		"overlong varint": {1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01},
+	}
+	for name, b := range tests {
+		t.Run(name, func(t *testing.T) {
+			var got Data
+			if err := decodeData(b, &got); err == nil {
+				t.Fatal("decode succeeded")
+			}
+		})
+	}
+}
+
+// TestCodecCoversData fails when a field is added to Data, User or Tokens so
+// that the codec (appendData/decodeData) gets updated with it.
+func TestCodecCoversData(t *testing.T) {
+	for typ, n := range map[reflect.Type]int{
+		reflect.TypeFor[Data]():   7,
+		reflect.TypeFor[User]():   5,
+		reflect.TypeFor[Tokens](): 5,
+	} {
+		if typ.NumField() != n {
+			t.Errorf("%s has %d fields, the codec encodes %d: update codec.go", typ, typ.NumField(), n)
+		}
+	}
+}
+
+func FuzzDecodeData(f *testing.F) {
+	for _, d := range codecSamples() {
+		f.Add(appendData(nil, &d))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var d Data
+		if decodeData(b, &d) != nil {
+			return
+		}
+		var again Data
+		if err := decodeData(appendData(nil, &d), &again); err != nil || !reflect.DeepEqual(d, again) {
+			t.Fatalf("re-encoding a decoded value does not round trip: %v", err)
+		}
+	})
+}

@@ -1,0 +1,338 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults for ManagerOptions.
+const (
+	// DefaultMaxAge is the idle lifetime of a session (NextAuth's default).
+	DefaultMaxAge = 30 * 24 * time.Hour
+	// DefaultUpdateAge is how often the expiry slides (NextAuth's default).
+	DefaultUpdateAge = 24 * time.Hour
+	// MinSecretLen is the minimum length of every secret, in bytes.
+	MinSecretLen = 32
+	// maxUserAgent bounds the stored User-Agent, in bytes.
+	maxUserAgent = 512
+)
+
+// ManagerOptions configure a Manager. Store and Secrets are required.
+type ManagerOptions struct {
+	// Store persists the records.
+	Store Store
+	// Secrets are the server secrets: the first seals, every one is tried when
+	// opening (current first), so previous secrets keep old sessions readable
+	// during a rotation. Each must be at least MinSecretLen bytes.
+	Secrets [][]byte
+	// MaxAge is how long a session lives without activity; 0 means DefaultMaxAge.
+	MaxAge time.Duration
+	// UpdateAge is how often a Load slides the expiry; 0 means DefaultUpdateAge.
+	UpdateAge time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives diagnostics (never tokens or secrets); nil discards.
+	Logger *slog.Logger
+}
+
+// Manager creates, loads (with sliding expiry), saves and deletes sessions,
+// sealing their Data so the store never holds readable tokens. It is safe for
+// concurrent use.
+type Manager struct {
+	store     Store
+	sealers   []*sealer // [0] is current
+	maxAge    time.Duration
+	updateAge time.Duration
+	now       func() time.Time
+	log       *slog.Logger
+	bufs      sync.Pool // of *[]byte plaintext scratch
+}
+
+// NewManager validates o and returns a Manager.
+func NewManager(o ManagerOptions) (*Manager, error) {
+	if o.Store == nil {
+		return nil, errors.New("session new manager: Store is required")
+	}
+	if len(o.Secrets) == 0 {
+		return nil, errors.New("session new manager: at least one secret is required (set NEXTAUTH_SECRET)")
+	}
+	if o.MaxAge < 0 || o.UpdateAge < 0 {
+		return nil, errors.New("session new manager: MaxAge and UpdateAge must not be negative")
+	}
+	m := &Manager{
+		store:     o.Store,
+		maxAge:    o.MaxAge,
+		updateAge: o.UpdateAge,
+		now:       o.Now,
+		log:       o.Logger,
+	}
+	for i, sec := range o.Secrets {
+		if len(sec) < MinSecretLen {
+			return nil, fmt.Errorf("session new manager: secret %d is %d bytes, need at least %d (generate one with `openssl rand -base64 32`)", i, len(sec), MinSecretLen)
+		}
+		s, err := newSealer(sec)
+		if err != nil {
+			return nil, fmt.Errorf("session new manager: %w", err)
+		}
+		m.sealers = append(m.sealers, s)
+	}
+	if m.maxAge == 0 {
+		m.maxAge = DefaultMaxAge
+	}
+	if m.updateAge == 0 {
+		m.updateAge = DefaultUpdateAge
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	m.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	return m, nil
+}
+
+// MaxAge returns the idle lifetime of a session (the cookie's Max-Age).
+func (m *Manager) MaxAge() time.Duration { return m.maxAge }
+
+// Create makes a new session for d: a fresh cookie token, a record expiring
+// MaxAge from now with Version 1, stored sealed. It returns the cookie token
+// (give it only to the browser) and the session.
+func (m *Manager) Create(ctx context.Context, d Data, meta Meta) (string, *Session, error) {
+	token, err := NewToken()
+	if err != nil {
+		return "", nil, fmt.Errorf("session create: %w", err)
+	}
+	now := m.now()
+	s := &Session{
+		ID:        IDFromToken(token),
+		UserKey:   UserKey(d.Provider, d.Subject),
+		SID:       meta.SID,
+		UserAgent: truncateUA(meta.UserAgent),
+		Created:   now,
+		LastSeen:  now,
+		Expires:   now.Add(m.maxAge),
+		Data:      d,
+	}
+	if err := m.save(ctx, "session create", token, s); err != nil {
+		return "", nil, err
+	}
+	return token, s, nil
+}
+
+// Load returns the session of a cookie token. A malformed token (not the shape
+// NewToken makes) is ErrNotFound without touching the store; so is a missing,
+// expired or unopenable record. A store fault is an error wrapping
+// ErrUnavailable, which must never be treated as signed out.
+//
+// When now >= LastSeen + UpdateAge, Load slides the expiry (LastSeen = now,
+// Expires = now + MaxAge), stores it and sets Extended. If that store write
+// fails, it is logged and the session is returned unextended.
+func (m *Manager) Load(ctx context.Context, token string) (*Session, error) {
+	if !validToken(token) {
+		return nil, fmt.Errorf("session load: malformed token: %w", ErrNotFound)
+	}
+	var idb [64]byte
+	idBytes(&idb, token)
+	id := string(idb[:])
+	rec, err := m.store.Get(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("session load: %w", ErrNotFound)
+		}
+		return nil, storeErr("session load", err)
+	}
+	now := m.now()
+	if rec.ID != id || !rec.Expires.After(now) {
+		return nil, fmt.Errorf("session load: %w", ErrNotFound)
+	}
+	s := &Session{
+		ID:        id,
+		UserKey:   rec.UserKey,
+		SID:       rec.SID,
+		UserAgent: rec.UserAgent,
+		Created:   rec.Created,
+		LastSeen:  rec.LastSeen,
+		Expires:   rec.Expires,
+		Version:   rec.Version,
+	}
+	if err := m.open(&s.Data, token, idb[:], rec.Sealed); err != nil {
+		m.log.WarnContext(ctx, "session: record does not open", "id_prefix", id[:8], "err", err)
+		return nil, fmt.Errorf("session load: %w", ErrNotFound)
+	}
+	if !now.Before(s.LastSeen.Add(m.updateAge)) {
+		m.extend(ctx, s, now)
+	}
+	return s, nil
+}
+
+// extend slides s's expiry and stores it. It re-reads the record so that a
+// concurrent Save (e.g. a token refresh) is not overwritten with stale Sealed
+// bytes, and it does not resurrect a record deleted meanwhile.
+func (m *Manager) extend(ctx context.Context, s *Session, now time.Time) {
+	cur, err := m.store.Get(ctx, s.ID)
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			m.log.WarnContext(ctx, "session: extend expiry: re-read failed", "id_prefix", s.ID[:8], "err", err)
+		}
+		return
+	}
+	cur.LastSeen = now
+	cur.Expires = now.Add(m.maxAge)
+	if err := m.store.Save(ctx, cur); err != nil {
+		m.log.WarnContext(ctx, "session: extend expiry: save failed", "id_prefix", s.ID[:8], "err", err)
+		return
+	}
+	s.LastSeen, s.Expires, s.Extended = cur.LastSeen, cur.Expires, true
+}
+
+// open decrypts sealed with every secret in turn and decodes it into d. The
+// plaintext scratch buffer is pooled and wiped after use.
+func (m *Manager) open(d *Data, token string, id, sealed []byte) error {
+	bp := m.bufs.Get().(*[]byte)
+	defer func() {
+		clear((*bp)[:cap(*bp)])
+		*bp = (*bp)[:0]
+		m.bufs.Put(bp)
+	}()
+	var pt []byte
+	err := errOpen
+	for _, sl := range m.sealers {
+		pt, err = sl.open((*bp)[:0], token, id, sealed)
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if cap(pt) > cap(*bp) {
+		*bp = pt[:0]
+	}
+	return decodeData(pt, d)
+}
+
+// Save reseals s.Data with the current secret and stores it with s's metadata
+// and Version+1; on success s.Version is incremented. token must be the
+// session's cookie token (IDFromToken(token) == s.ID). Save does not change
+// the expiry; a session whose Expires has passed is deleted by the store.
+func (m *Manager) Save(ctx context.Context, token string, s *Session) error {
+	if !validToken(token) || IDFromToken(token) != s.ID {
+		return errors.New("session save: token does not belong to the session")
+	}
+	return m.save(ctx, "session save", token, s)
+}
+
+func (m *Manager) save(ctx context.Context, op, token string, s *Session) error {
+	pt := appendData(make([]byte, 0, 1024), &s.Data)
+	sealed, err := m.sealers[0].seal(token, []byte(s.ID), pt)
+	clear(pt)
+	if err != nil {
+		return fmt.Errorf("%s: seal: %w", op, err)
+	}
+	rec := &Record{
+		ID:        s.ID,
+		UserKey:   s.UserKey,
+		SID:       s.SID,
+		Created:   s.Created,
+		LastSeen:  s.LastSeen,
+		Expires:   s.Expires,
+		UserAgent: s.UserAgent,
+		Version:   s.Version + 1,
+		Sealed:    sealed,
+	}
+	if err := m.store.Save(ctx, rec); err != nil {
+		return storeErr(op, err)
+	}
+	s.Version = rec.Version
+	return nil
+}
+
+// Delete ends the session of a cookie token. A malformed token or a missing
+// session is not an error.
+func (m *Manager) Delete(ctx context.Context, token string) error {
+	if !validToken(token) {
+		return nil
+	}
+	if err := m.store.Delete(ctx, IDFromToken(token)); err != nil {
+		return storeErr("session delete", err)
+	}
+	return nil
+}
+
+// DeleteID ends the session with record id (as listed by List). A missing
+// session is not an error. Callers must check the id belongs to the user.
+func (m *Manager) DeleteID(ctx context.Context, id string) error {
+	if err := m.store.Delete(ctx, id); err != nil {
+		return storeErr("session delete id", err)
+	}
+	return nil
+}
+
+// List returns the live sessions of userKey, most recently seen first,
+// without any secret.
+func (m *Manager) List(ctx context.Context, userKey string) ([]Info, error) {
+	recs, err := m.store.ListByUser(ctx, userKey)
+	if err != nil {
+		return nil, storeErr("session list", err)
+	}
+	now := m.now()
+	out := make([]Info, 0, len(recs))
+	for _, r := range recs {
+		if !r.Expires.After(now) {
+			continue
+		}
+		out = append(out, Info{
+			ID: r.ID, UserAgent: r.UserAgent, SID: r.SID,
+			Created: r.Created, LastSeen: r.LastSeen, Expires: r.Expires,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].LastSeen.Equal(out[j].LastSeen) {
+			return out[i].LastSeen.After(out[j].LastSeen)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// DeleteUser ends every session of userKey (e.g. on back-channel logout or
+// "sign out everywhere") and returns how many it deleted. On a store fault it
+// returns the count so far and an error wrapping ErrUnavailable.
+func (m *Manager) DeleteUser(ctx context.Context, userKey string) (int, error) {
+	recs, err := m.store.ListByUser(ctx, userKey)
+	if err != nil {
+		return 0, storeErr("session delete user", err)
+	}
+	n := 0
+	for _, r := range recs {
+		if err := m.store.Delete(ctx, r.ID); err != nil {
+			return n, storeErr("session delete user", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// storeErr wraps a store fault so that it always matches ErrUnavailable.
+func storeErr(op string, err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+}
+
+// truncateUA bounds a User-Agent to maxUserAgent bytes of valid UTF-8.
+func truncateUA(ua string) string {
+	if len(ua) <= maxUserAgent {
+		return ua
+	}
+	return strings.ToValidUTF8(ua[:maxUserAgent], "")
+}

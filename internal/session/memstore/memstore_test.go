@@ -1,0 +1,154 @@
+package memstore_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/session/memstore"
+	"github.com/authbff/authbff/internal/session/sessiontest"
+)
+
+func TestConformance(t *testing.T) {
+	sessiontest.Run(t, func(t *testing.T) session.Store {
+		s := memstore.New(memstore.Options{})
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func rec(id, user string, exp time.Time) *session.Record {
+	return &session.Record{ID: id, UserKey: user, Expires: exp, Sealed: []byte("x")}
+}
+
+func TestDeleteExpired(t *testing.T) {
+	clk := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	start := clk.Now()
+	for _, r := range []*session.Record{
+		rec("a", "u|1", start.Add(time.Minute)),
+		rec("b", "u|1", start.Add(time.Hour)),
+		rec("c", "u|2", start.Add(2*time.Minute)),
+	} {
+		if err := s.Save(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name    string
+		advance time.Duration
+		purged  int
+		left    int
+	}{
+		{"nothing due", 30 * time.Second, 0, 3},
+		{"exactly at expiry", 30 * time.Second, 1, 2},
+		{"second due", 5 * time.Minute, 1, 1},
+		{"idempotent", 0, 0, 1},
+		{"all", 2 * time.Hour, 1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clk.Add(tc.advance)
+			if n := s.DeleteExpired(clk.Now()); n != tc.purged {
+				t.Errorf("DeleteExpired = %d, want %d", n, tc.purged)
+			}
+			if s.Len() != tc.left {
+				t.Errorf("Len = %d, want %d", s.Len(), tc.left)
+			}
+		})
+	}
+	list, err := s.ListByUser(ctx, "u|1")
+	if err != nil || len(list) != 0 {
+		t.Fatalf("ListByUser after purge = %v, %v", list, err)
+	}
+}
+
+func TestExpiredHiddenBeforePurge(t *testing.T) {
+	clk := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	if err := s.Save(ctx, rec("a", "u|1", clk.Now().Add(time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Minute)
+	if _, err := s.Get(ctx, "a"); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Get expired = %v, want ErrNotFound", err)
+	}
+	if list, _ := s.ListByUser(ctx, "u|1"); len(list) != 0 {
+		t.Fatalf("ListByUser expired = %d records, want 0", len(list))
+	}
+	if s.Len() != 1 {
+		t.Fatalf("Len = %d, want 1 (not yet purged)", s.Len())
+	}
+}
+
+func TestBackgroundPurge(t *testing.T) {
+	s := memstore.New(memstore.Options{CleanupInterval: 10 * time.Millisecond})
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Save(context.Background(), rec("a", "u|1", time.Now().Add(20*time.Millisecond))); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for s.Len() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("expired record not purged by the background goroutine")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestClose(t *testing.T) {
+	for _, interval := range []time.Duration{-1, 0, time.Millisecond} {
+		s := memstore.New(memstore.Options{CleanupInterval: interval})
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		ctx := context.Background()
+		if _, err := s.Get(ctx, "a"); !errors.Is(err, session.ErrUnavailable) {
+			t.Errorf("Get after Close = %v, want ErrUnavailable", err)
+		}
+		if err := s.Save(ctx, rec("a", "u", time.Now().Add(time.Hour))); !errors.Is(err, session.ErrUnavailable) {
+			t.Errorf("Save after Close = %v, want ErrUnavailable", err)
+		}
+		if err := s.Ping(ctx); !errors.Is(err, session.ErrUnavailable) {
+			t.Errorf("Ping after Close = %v, want ErrUnavailable", err)
+		}
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	s := memstore.New(memstore.Options{})
+	b.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	if err := s.Save(ctx, &session.Record{ID: "a", UserKey: "u", Expires: time.Now().Add(time.Hour), Sealed: make([]byte, 600)}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Get(ctx, "a"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,173 @@
+// Package sessiontest is the conformance suite every session.Store backend
+// runs: call Run from the backend's tests with a constructor for fresh stores.
+//
+// Precision: stores must keep Record times to at least the millisecond; the
+// suite compares times after truncation to milliseconds. Expiry is checked in
+// real time (the suite sleeps about 1.5 s once), so backends must use the
+// wall clock (or one that follows it) for expiry when run under Run.
+package sessiontest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/authbff/authbff/internal/session"
+)
+
+// Run runs the conformance suite against stores made by newStore. Each
+// subtest calls newStore once and gets a fresh, empty store; newStore must
+// register any cleanup it needs (for example t.Cleanup(func() { s.Close() })):
+// Run never calls Close. Subtests do not run in parallel.
+func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s session.Store)
+	}{
+		{"GetMissing", testGetMissing},
+		{"RoundTrip", testRoundTrip},
+		{"Replace", testReplace},
+		{"Delete", testDelete},
+		{"DeleteMissing", testDeleteMissing},
+		{"ListByUser", testListByUser},
+		{"SaveExpired", testSaveExpired},
+		{"ExpiresInRealTime", testExpiresInRealTime},
+		{"ReturnsCopies", testReturnsCopies},
+		{"Concurrent", testConcurrent},
+		{"Ping", testPing},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fn(t, newStore(t))
+		})
+	}
+}
+
+// uniqueID returns a random record id shaped like session.IDFromToken's.
+func uniqueID(t *testing.T) string {
+	t.Helper()
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// newRecord returns a record for userKey live for an hour.
+func newRecord(t *testing.T, userKey string) *session.Record {
+	t.Helper()
+	now := time.Now()
+	return &session.Record{
+		ID:        uniqueID(t),
+		UserKey:   userKey,
+		SID:       "sid-" + userKey,
+		Created:   now.Add(-time.Minute),
+		LastSeen:  now,
+		Expires:   now.Add(time.Hour),
+		UserAgent: "Mozilla/5.0 (sessiontest)",
+		Version:   3,
+		Sealed:    []byte{0, 1, 2, 0xff, 'x', 0},
+	}
+}
+
+func ctx(t *testing.T) context.Context {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// mustSave saves rec or fails the test.
+func mustSave(t *testing.T, s session.Store, rec *session.Record) {
+	t.Helper()
+	if err := s.Save(ctx(t), rec); err != nil {
+		t.Fatalf("Save(%s): %v", rec.ID[:8], err)
+	}
+}
+
+// mustGet gets id or fails the test.
+func mustGet(t *testing.T, s session.Store, id string) *session.Record {
+	t.Helper()
+	got, err := s.Get(ctx(t), id)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", id[:8], err)
+	}
+	return got
+}
+
+// wantNotFound checks that Get(id) reports ErrNotFound and nothing else.
+func wantNotFound(t *testing.T, s session.Store, id string) {
+	t.Helper()
+	got, err := s.Get(ctx(t), id)
+	if !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Get(%s) = %v, %v; want ErrNotFound", id[:8], got, err)
+	}
+	if errors.Is(err, session.ErrUnavailable) {
+		t.Fatalf("Get(%s) error %v also matches ErrUnavailable", id[:8], err)
+	}
+}
+
+// AssertEqual fails t unless got and want hold the same record, comparing
+// times to the millisecond.
+func AssertEqual(t *testing.T, got, want *session.Record) {
+	t.Helper()
+	if got == nil {
+		t.Fatalf("got nil record, want %s", want.ID)
+	}
+	ms := func(x time.Time) time.Time { return x.Truncate(time.Millisecond) }
+	checks := []struct {
+		field string
+		ok    bool
+		g, w  any
+	}{
+		{"ID", got.ID == want.ID, got.ID, want.ID},
+		{"UserKey", got.UserKey == want.UserKey, got.UserKey, want.UserKey},
+		{"SID", got.SID == want.SID, got.SID, want.SID},
+		{"UserAgent", got.UserAgent == want.UserAgent, got.UserAgent, want.UserAgent},
+		{"Version", got.Version == want.Version, got.Version, want.Version},
+		{"Sealed", bytes.Equal(got.Sealed, want.Sealed), got.Sealed, want.Sealed},
+		{"Created", ms(got.Created).Equal(ms(want.Created)), got.Created, want.Created},
+		{"LastSeen", ms(got.LastSeen).Equal(ms(want.LastSeen)), got.LastSeen, want.LastSeen},
+		{"Expires", ms(got.Expires).Equal(ms(want.Expires)), got.Expires, want.Expires},
+	}
+	for _, c := range checks {
+		if !c.ok {
+			t.Errorf("record %s: %s = %v, want %v", want.ID[:8], c.field, c.g, c.w)
+		}
+	}
+}
+
+// ids returns the sorted ids of recs.
+func ids(recs []*session.Record) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = r.ID
+	}
+	sort.Strings(out)
+	return out
+}
+
+// wantList checks that ListByUser(userKey) returns exactly want (any order).
+func wantList(t *testing.T, s session.Store, userKey string, want ...*session.Record) {
+	t.Helper()
+	got, err := s.ListByUser(ctx(t), userKey)
+	if err != nil {
+		t.Fatalf("ListByUser(%q): %v", userKey, err)
+	}
+	g, w := ids(got), ids(want)
+	if fmt.Sprint(g) != fmt.Sprint(w) {
+		t.Fatalf("ListByUser(%q) ids = %v, want %v", userKey, g, w)
+	}
+	byID := make(map[string]*session.Record, len(want))
+	for _, r := range want {
+		byID[r.ID] = r
+	}
+	for _, r := range got {
+		AssertEqual(t, r, byID[r.ID])
+	}
+}

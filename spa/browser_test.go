@@ -1,0 +1,97 @@
+package spa
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBrowserRendersSession loads the embedded SPA, and the next-auth/react
+// fixture builds when present (testdata/nextauth: npm ci && npm run build),
+// in headless Chromium under the real CSP and checks what each renders for a
+// signed-out and a signed-in session. A CSP violation or a broken bundle
+// leaves the page at "loading".
+func TestBrowserRendersSession(t *testing.T) {
+	chromium := findChromium()
+	if chromium == "" {
+		t.Skip("chromium not installed: browser test skipped")
+	}
+	signedIn := `{"user":{"name":"Ada","email":"ada@example.com"},"expires":"2030-01-01T00:00:00.000Z"}`
+	apps := []struct {
+		name, dir, signedOut string
+	}{
+		{"embedded", "", "{}"},
+		{"embedded-null", "", "null"},
+		{"next-auth-v4", "testdata/nextauth/dist-v4", "{}"},
+		{"next-auth-v5", "testdata/nextauth/dist-v5", "null"},
+	}
+	for _, app := range apps {
+		t.Run(app.name, func(t *testing.T) {
+			o := Options{}
+			if app.dir != "" {
+				if _, err := os.Stat(filepath.Join(app.dir, "index.html")); err != nil {
+					t.Skipf("%s not built: run npm ci && npm run build in testdata/nextauth", app.dir)
+				}
+				o.FS = os.DirFS(app.dir)
+			}
+			site := newHandler(t, o)
+			fake := &fakeNextAuth{}
+			mux := http.NewServeMux()
+			mux.Handle("/api/", fake.handler())
+			mux.Handle("/", site)
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+
+			cases := []struct {
+				session, path string
+				want          []string
+			}{
+				{app.signedOut, "/", []string{`id="status" role="status">unauthenticated<`, `id="signin"`, ">Sign in<"}},
+				{signedIn, "/", []string{`id="status" role="status">authenticated<`, `id="welcome"`, "Welcome, Ada", `id="protected-link"`, `id="signout"`}},
+				{signedIn, "/protected", []string{`id="status" role="status">authenticated<`, `id="protected-content"`, "You are signed in as ada@example.com"}},
+			}
+			for _, c := range cases {
+				fake.mu.Lock()
+				fake.session = c.session
+				fake.mu.Unlock()
+				dom := dumpDOM(t, chromium, srv.URL+c.path)
+				for _, w := range c.want {
+					if !strings.Contains(dom, w) {
+						t.Errorf("%s with session %s: missing %q in\n%s", c.path, c.session, w, dom)
+					}
+				}
+			}
+		})
+	}
+}
+
+func findChromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless_shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func dumpDOM(t *testing.T, chromium, url string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
+		"--disable-dev-shm-usage", "--user-data-dir="+t.TempDir(),
+		"--virtual-time-budget=10000", "--dump-dom", url)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium %s: %v", url, err)
+	}
+	// React renders text children as separate text nodes; the DOM dump joins
+	// them, but comments may sit between them in some versions.
+	return strings.ReplaceAll(string(out), "<!-- -->", "")
+}

@@ -1,0 +1,158 @@
+package spa
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+// ContentSecurityPolicy is the policy sent with every response. The embedded
+// SPA passes it: no inline scripts or styles, API calls to the same origin only,
+// user pictures from any https origin.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; " +
+	"base-uri 'self'; form-action 'self'; object-src 'none'"
+
+// Cache-Control values: HTML and unhashed files are revalidated on every use
+// (cheap thanks to the ETag), fingerprinted files never change.
+const (
+	cacheRevalidate = "no-cache"
+	cacheImmutable  = "public, max-age=31536000, immutable"
+)
+
+// Options configures New. The zero value serves the embedded SPA and logs nothing.
+type Options struct {
+	// FS holds the SPA, index.html at its root: Embedded() (the default when
+	// nil) or os.DirFS of a build output such as Vite's dist/. Every file is
+	// read into memory once at New, so a rebuilt directory needs a restart.
+	// Hidden files (a path element starting with '.') are never served.
+	FS fs.FS
+	// Logger receives start-up and per-request debug lines; nil discards them.
+	Logger *slog.Logger
+}
+
+// handler serves the files read at New; it never opens a path from a request,
+// so traversal is impossible by construction.
+type handler struct {
+	files  map[string]*file
+	index  *file
+	logger *slog.Logger
+}
+
+// New reads every file of o.FS and returns a handler that serves them for GET
+// and HEAD (other methods: 405):
+//
+//   - an existing file is served with its Content-Type, a strong ETag
+//     (If-None-Match answers 304) and Cache-Control "no-cache", or
+//     "public, max-age=31536000, immutable" when Fingerprinted (never for HTML);
+//   - a path without an extension that is no file is a client-side route: it
+//     serves "<path>.html", else "<path>/index.html", else "index.html";
+//   - any other path (a missing "/x.js", anything under a hidden element
+//     such as "/.env" or "/.git/config") is a plain-text 404;
+//   - directories are never listed.
+//
+// Every response, errors included, carries ContentSecurityPolicy,
+// X-Content-Type-Options, Referrer-Policy and X-Frame-Options. New fails when
+// the FS cannot be read or has no index.html.
+func New(o Options) (http.Handler, error) {
+	fsys := o.FS
+	if fsys == nil {
+		fsys = Embedded()
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{files: map[string]*file{}, logger: logger}
+	var total int
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if name != "." && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		body, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		h.files[name] = newFile(name, body)
+		total += len(body)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("spa: read files: %w", err)
+	}
+	h.index = h.files["index.html"]
+	if h.index == nil {
+		return nil, errors.New("spa: no index.html at the root of the FS: point SPA_DIR at the build output (e.g. dist/)")
+	}
+	logger.Info("spa: files loaded", "files", len(h.files), "bytes", total)
+	return h, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Content-Security-Policy", ContentSecurityPolicy)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	hdr.Set("X-Frame-Options", "DENY")
+
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		hdr.Set("Allow", "GET, HEAD")
+		http.Error(w, "405 method not allowed: the app only answers GET and HEAD", http.StatusMethodNotAllowed)
+		return
+	}
+	f := h.lookup(r.URL.Path)
+	if f == nil {
+		h.logger.DebugContext(r.Context(), "spa: not found", "path", r.URL.Path)
+		http.Error(w, "404 page not found: check the link or go to the home page", http.StatusNotFound)
+		return
+	}
+	hdr.Set("Content-Type", f.contentType)
+	hdr.Set("ETag", f.etag)
+	if f.immutable {
+		hdr.Set("Cache-Control", cacheImmutable)
+	} else {
+		hdr.Set("Cache-Control", cacheRevalidate)
+	}
+	// ServeContent answers If-None-Match (304), HEAD and Range requests.
+	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
+}
+
+// lookup maps a request path to a file, applying the history fallback.
+func (h *handler) lookup(urlPath string) *file {
+	name := strings.TrimPrefix(path.Clean("/"+urlPath), "/")
+	if name == "" {
+		return h.index
+	}
+	if strings.HasPrefix(name, ".") || strings.Contains(name, "/.") {
+		return nil // hidden files are not served, and are no client route either
+	}
+	if f := h.files[name]; f != nil {
+		return f
+	}
+	if path.Ext(name) != "" {
+		return nil
+	}
+	if f := h.files[name+".html"]; f != nil {
+		return f
+	}
+	if f := h.files[name+"/index.html"]; f != nil {
+		return f
+	}
+	return h.index
+}
