@@ -94,9 +94,15 @@ func (a *App) storeUnavailable(c *gin.Context, err error) {
 		"The session store cannot be reached right now. You are still signed in; try again in a few seconds.")
 }
 
+// sessionError answers a failure while using a session: a store fault is a
+// 503 that keeps the cookie.
+func (a *App) sessionError(c *gin.Context, err error) {
+	a.storeUnavailable(c, err)
+}
+
 func (a *App) handleSession(c *gin.Context) {
 	noCache(c)
-	_, s, err := a.loadSession(c)
+	token, s, err := a.loadSession(c)
 	if err != nil {
 		a.storeUnavailable(c, err)
 		return
@@ -104,6 +110,16 @@ func (a *App) handleSession(c *gin.Context) {
 	if s == nil {
 		a.emptySession(c, http.StatusOK)
 		return
+	}
+	if a.cfg.RefreshOnSession {
+		if s, err = a.refreshIfDue(c.Request.Context(), token, s); err != nil {
+			a.sessionError(c, err)
+			return
+		}
+		if s == nil {
+			a.emptySession(c, http.StatusOK)
+			return
+		}
 	}
 	a.writeSession(c, s)
 }
@@ -115,9 +131,17 @@ func (a *App) handleSessionUpdate(c *gin.Context) {
 		a.emptySession(c, http.StatusBadRequest)
 		return
 	}
-	_, s, err := a.loadSession(c)
+	token, s, err := a.loadSession(c)
 	if err != nil {
 		a.storeUnavailable(c, err)
+		return
+	}
+	if s == nil {
+		a.emptySession(c, http.StatusOK)
+		return
+	}
+	if s, err = a.refreshIfDue(c.Request.Context(), token, s); err != nil {
+		a.sessionError(c, err)
 		return
 	}
 	if s == nil {

@@ -136,6 +136,8 @@ func (a *App) routes() *gin.Engine {
 	b.GET("/verify-request", a.handleVerifyRequest)
 	b.POST("/_log", a.handleLog)
 
+	a.mountBFF(r, b)
+
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.handleReady)
 	if a.devidp != nil {
