@@ -35,6 +35,8 @@ type fakeIdP struct {
 	codes      map[string]fakeCode
 	tokenCalls int
 	issued     []string // every token string handed out
+	// TokenError, when set, is the OAuth error the token endpoint answers.
+	TokenError string
 	// Mutate, when set, edits the ID token claims before signing; it may
 	// return a fully custom compact token instead (non-empty string).
 	Mutate func(claims map[string]any) string
@@ -97,6 +99,10 @@ func (f *fakeIdP) token(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	if err := r.ParseForm(); err != nil {
 		writeJSON(w, 400, map[string]string{"error": "invalid_request"})
+		return
+	}
+	if f.TokenError != "" {
+		writeJSON(w, 400, map[string]string{"error": f.TokenError, "error_description": "forced by the test"})
 		return
 	}
 	if r.PostForm.Get("client_id") != f.clientID || r.PostForm.Get("client_secret") != f.secret {

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/authbff/authbff/internal/config"
+)
+
+func TestV5Flavor(t *testing.T) {
+	f := newFakeIdP(t)
+	env := cognitoEnv(f)
+	env["AUTH_CLIENT_FLAVOR"] = "v5"
+	delete(env, "COGNITO_CLIENT_ID")
+	delete(env, "COGNITO_CLIENT_SECRET")
+	delete(env, "COGNITO_ISSUER")
+	env["AUTH_COGNITO_ID"], env["AUTH_COGNITO_SECRET"], env["AUTH_COGNITO_ISSUER"] = f.clientID, f.secret, f.issuer()
+	app := startApp(t, env)
+	b := newBrowser(t)
+	base := app.URL + "/api/auth"
+
+	if r := b.get(base + "/session"); r.Body != "null" {
+		t.Fatalf("v5 empty session = %q, want null", r.Body)
+	}
+	var provs map[string]providerJSON
+	_ = json.Unmarshal([]byte(b.get(base+"/providers").Body), &provs)
+	if provs["cognito"].Type != "oidc" {
+		t.Fatalf("v5 provider type = %q", provs["cognito"].Type)
+	}
+	r := b.get(base + "/csrf")
+	if cookieNamed(r.Cookies(), "authjs.csrf-token") == nil {
+		t.Fatal("v5 CSRF cookie is not authjs.csrf-token")
+	}
+	tok := b.csrf(app.URL)
+	post := func(path string, form url.Values) response {
+		return b.postForm(base+path, form, "X-Auth-Return-Redirect", "1")
+	}
+	if r := post("/signin/cognito", url.Values{"csrfToken": {"bad"}}); !strings.Contains(r.Body, base+"/signin?error=MissingCSRF") {
+		t.Fatalf("v5 bad CSRF: %s", r.Body)
+	}
+	if r := post("/signin/nope", url.Values{"csrfToken": {tok}}); !strings.Contains(r.Body, base+"/error?error=Configuration") {
+		t.Fatalf("v5 unknown provider: %s", r.Body)
+	}
+	f.Mutate = func(c map[string]any) string { c["aud"] = "other"; return "" }
+	r = post("/signin/cognito", url.Values{"csrfToken": {tok}, "callbackUrl": {"/p"}})
+	var v struct{ URL string }
+	_ = json.Unmarshal([]byte(r.Body), &v)
+	cb := b.get(location(t, b.get(v.URL)))
+	if loc := location(t, cb); !strings.HasPrefix(loc, base+"/error?error=OAuthCallbackError") {
+		t.Fatalf("v5 bad token: %s", loc)
+	}
+	f.Mutate = nil
+	r = post("/signin/cognito", url.Values{"csrfToken": {tok}, "callbackUrl": {"/p"}})
+	_ = json.Unmarshal([]byte(r.Body), &v)
+	cb = b.get(location(t, b.get(v.URL)))
+	if location(t, cb) != app.URL+"/p" || cookieNamed(cb.Cookies(), "authjs.session-token") == nil {
+		t.Fatalf("v5 sign-in: %s %v", location(t, cb), cb.Cookies())
+	}
+	if s := b.session(app.URL); s == nil {
+		t.Fatal("v5: no session after sign-in")
+	}
+	if r := post("/signout", url.Values{"csrfToken": {"bad"}}); !strings.Contains(r.Body, base+"/signin?error=MissingCSRF") {
+		t.Fatalf("v5 signout bad CSRF: %s", r.Body)
+	}
+	if s := b.session(app.URL); s == nil {
+		t.Fatal("v5: bad-CSRF sign-out ended the session")
+	}
+}
+
+// TestCognitoTokenErrorDiagnosis: the infamous unauthorized_client from
+// /oauth2/token is shown with its cause and fix.
+func TestCognitoTokenErrorDiagnosis(t *testing.T) {
+	f := newFakeIdP(t)
+	f.TokenError = "unauthorized_client"
+	app := startApp(t, cognitoEnv(f))
+	b := newBrowser(t)
+	cb := b.signInAt(app, "/")
+	loc := location(t, cb)
+	if !strings.Contains(loc, "error=OAuthCallback") || !strings.Contains(loc, "code=unauthorized_client") {
+		t.Fatalf("redirected to %s", loc)
+	}
+	page := b.get(location(t, b.get(loc)))
+	for _, want := range []string{"unauthorized_client", "Authorization code grant", app.URL + "/api/auth/callback/cognito", `id="diagnosis"`} {
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("error page lacks %q:\n%s", want, page.Body)
+		}
+	}
+	if strings.Contains(page.Body, "forced by the test") {
+		t.Error("the IdP's error_description reached the page (it belongs in the log)")
+	}
+	if b.session(app.URL) != nil {
+		t.Fatal("signed in despite a token error")
+	}
+}
+
+func TestGenericAndPublicProviders(t *testing.T) {
+	t.Run("generic OIDC provider", func(t *testing.T) {
+		f := newFakeIdP(t)
+		app := startApp(t, map[string]string{
+			"AUTH_OKTA_ISSUER": f.issuer(), "AUTH_OKTA_ID": f.clientID, "AUTH_OKTA_SECRET": f.secret,
+			"NEXTAUTH_URL": "auto", "NEXTAUTH_SECRET": strings.Repeat("x", 32), "SESSION_STORE": "memory",
+		})
+		b := newBrowser(t)
+		authURL := b.startSignIn(app.URL, "okta", "/")
+		cb := b.get(location(t, b.get(authURL)))
+		if location(t, cb) != app.URL+"/" || b.session(app.URL) == nil {
+			t.Fatalf("okta sign-in: %s", location(t, cb))
+		}
+	})
+	t.Run("public Cognito client", func(t *testing.T) {
+		f := newFakeIdP(t)
+		f.secret = ""
+		env := cognitoEnv(f)
+		delete(env, "COGNITO_CLIENT_SECRET")
+		app := startApp(t, env)
+		b := newBrowser(t)
+		if location(t, b.signInAt(app, "/")) != app.URL+"/" || b.session(app.URL) == nil {
+			t.Fatal("public client sign-in failed")
+		}
+	})
+}
+
+func TestStartupConfigProblems(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		vars []string
+	}{
+		{"several problems at once", map[string]string{
+			"COGNITO_CLIENT_ID": "x", "COGNITO_ISSUER": "http://idp.example.com/pool",
+			"NEXTAUTH_URL": "ftp://x", "AUTH_SESSION_MAX_AGE": "soon",
+		}, []string{"NEXTAUTH_SECRET", "COGNITO_ISSUER", "NEXTAUTH_URL", "AUTH_SESSION_MAX_AGE"}},
+		{"dev IdP behind a public https URL", map[string]string{"NEXTAUTH_URL": "https://app.example.com"}, []string{"NEXTAUTH_URL"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewMain(Options{Source: envSource(tc.env, t.TempDir())})
+			var probs *config.Problems
+			if !errors.As(err, &probs) {
+				t.Fatalf("err = %v, want *config.Problems", err)
+			}
+			for _, v := range tc.vars {
+				if !strings.Contains(err.Error(), v+":") {
+					t.Errorf("problems do not name %s:\n%v", v, err)
+				}
+			}
+		})
+	}
+	_ = http.StatusOK
+}
