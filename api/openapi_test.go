@@ -63,7 +63,7 @@ func (s *specChecker) check(r response, reqBody string) {
 		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
 	out := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in, Status: r.StatusCode, Header: r.Header,
-		Body: io.NopCloser(bytes.NewReader([]byte(r.Body))),
+		Body:    io.NopCloser(bytes.NewReader([]byte(r.Body))),
 		Options: &openapi3filter.Options{IncludeResponseStatus: true},
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
