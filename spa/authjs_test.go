@@ -96,7 +96,7 @@ func strconvQuote(s string) string {
 func TestAuthJSWire(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not installed: auth.js wire test skipped")
+		t.Fatal("node not found: install nodejs: apt-get install -y nodejs npm (or run make deps)")
 	}
 	fake := &fakeNextAuth{session: "{}"}
 	srv := httptest.NewServer(fake.handler())

@@ -13,14 +13,14 @@ import (
 )
 
 // TestBrowserRendersSession loads the embedded SPA, and the next-auth/react
-// fixture builds when present (testdata/nextauth: npm ci && npm run build),
+// fixture builds (testdata/nextauth: npm ci && npm run build, done by make deps),
 // in headless Chromium under the real CSP and checks what each renders for a
 // signed-out and a signed-in session. A CSP violation or a broken bundle
 // leaves the page at "loading".
 func TestBrowserRendersSession(t *testing.T) {
 	chromium := findChromium()
 	if chromium == "" {
-		t.Skip("chromium not installed: browser test skipped")
+		t.Fatal("chromium not found: install chromium: apt-get install -y chromium (or run make deps)")
 	}
 	signedIn := `{"user":{"name":"Ada","email":"ada@example.com"},"expires":"2030-01-01T00:00:00.000Z"}`
 	apps := []struct {
@@ -33,10 +33,11 @@ func TestBrowserRendersSession(t *testing.T) {
 	}
 	for _, app := range apps {
 		t.Run(app.name, func(t *testing.T) {
+			t.Parallel()
 			o := Options{}
 			if app.dir != "" {
 				if _, err := os.Stat(filepath.Join(app.dir, "index.html")); err != nil {
-					t.Skipf("%s not built: run npm ci && npm run build in testdata/nextauth", app.dir)
+					t.Fatalf("%s not built: run make deps (npm ci && npm run build in spa/testdata/nextauth)", app.dir)
 				}
 				o.FS = os.DirFS(app.dir)
 			}
@@ -85,7 +86,9 @@ func dumpDOM(t *testing.T, chromium, url string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-dev-shm-usage", "--user-data-dir="+t.TempDir(),
+		"--disable-dev-shm-usage", "--disable-background-networking", "--disable-quic",
+		"--no-first-run", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+t.TempDir(),
 		"--virtual-time-budget=10000", "--dump-dom", url)
 	out, err := cmd.Output()
 	if err != nil {

@@ -1,12 +1,17 @@
 // The fixture app: the same pages, ids and texts as authbff's embedded SPA,
 // driven by the real next-auth/react client passed in by the entry point.
+import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
 
 export function mount({ SessionProvider, useSession, signIn, signOut }, flavour) {
   function Welcome({ user }) {
+    // A picture that cannot be loaded is left out, like the embedded SPA does.
+    const [broken, setBroken] = useState(false);
     return (
       <div className="user">
-        {user.image ? <img className="avatar" src={user.image} alt="" width="48" height="48" referrerPolicy="no-referrer" /> : null}
+        {user.image && !broken
+          ? <img className="avatar" src={user.image} alt="" width="48" height="48" referrerPolicy="no-referrer" onError={() => setBroken(true)} />
+          : null}
         <p id="welcome" className="welcome">Welcome, {user.name || user.email || 'there'}</p>
       </div>
     );
