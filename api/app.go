@@ -136,6 +136,10 @@ func (m *Main) setup(opts Options) error {
 		}
 		m.DevIdP = idp
 		providers = []config.Provider{p}
+		if cfg.Upstreams["demo"] == nil {
+			// The dev IdP's demo API, so /api/proxy/demo/me works out of the box.
+			cfg.Upstreams["demo"] = &url.URL{Scheme: cfg.URL.Scheme, Host: cfg.URL.Host, Path: DevIdPPath + "/demo-api"}
+		}
 		m.Logger.Warn("development IdP - not for production: no identity provider is configured, so authbff serves its own Cognito-shaped IdP with demo users",
 			"issuer", idp.Issuer(), "configure", "set COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET and COGNITO_ISSUER (see README)")
 	}
@@ -220,8 +224,18 @@ func openStore(cfg *config.Config, logger *slog.Logger) (session.Store, error) {
 			return nil, fmt.Errorf("main: SESSION_STORE=%s: %w", redactURL(spec), err)
 		}
 		return s, nil
+	case strings.HasPrefix(spec, "redis-sentinel://"), strings.HasPrefix(spec, "redis-cluster://"):
+		u, err := redisstore.ParseUniversalURL(spec)
+		if err != nil {
+			return nil, fmt.Errorf("main: SESSION_STORE: %w", err)
+		}
+		s, err := redisstore.New(redisstore.Options{Universal: u, Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("main: SESSION_STORE: %w", err)
+		}
+		return s, nil
 	}
-	return nil, fmt.Errorf("main: SESSION_STORE=%q: unknown store (use memory, bolt:<path> or redis://...)", spec)
+	return nil, fmt.Errorf("main: SESSION_STORE=%q: unknown store (use memory, bolt:<path>, redis://..., redis-sentinel://... or redis-cluster://...)", spec)
 }
 
 // redactURL hides a password in a store URL for messages.

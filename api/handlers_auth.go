@@ -117,6 +117,7 @@ func (a *App) handleSession(c *gin.Context) {
 			return
 		}
 		if s == nil {
+			a.clearCookie(c, a.names.Session) // the refresh ended the session
 			a.emptySession(c, http.StatusOK)
 			return
 		}
@@ -145,6 +146,7 @@ func (a *App) handleSessionUpdate(c *gin.Context) {
 		return
 	}
 	if s == nil {
+		a.clearCookie(c, a.names.Session) // the refresh ended the session
 		a.emptySession(c, http.StatusOK)
 		return
 	}

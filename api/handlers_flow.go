@@ -246,6 +246,10 @@ func (a *App) allowed(cl *oidc.Claims) bool {
 	return true
 }
 
+// handleSignout is POST /signout: it ends the session (loaded first, so its
+// tokens are known), revokes the refresh token at the IdP (best-effort, 3 s)
+// and answers the validated callbackUrl, or with federated sign-out the
+// IdP's logout URL (see signoutTarget). A store fault ends nothing.
 func (a *App) handleSignout(c *gin.Context) {
 	body, err := readBody(c)
 	jsonMode := c.GetHeader("X-Auth-Return-Redirect") == "1"
@@ -257,14 +261,33 @@ func (a *App) handleSignout(c *gin.Context) {
 		redirect(c, jsonMode, a.csrfFailURL("signout"))
 		return
 	}
-	callback := a.callbackURL(c, body)
+	log := a.reqLog(c)
+	ctx := c.Request.Context()
+	callback := a.callbackURL(c, body) // also kept in the callback-url cookie
 	token := cookieValue(c, a.names.Session)
+	var s *session.Session
 	if token != "" {
-		if err := a.sessions.Delete(c.Request.Context(), token); err != nil && !errors.Is(err, session.ErrNotFound) {
+		s, err = a.sessions.Load(ctx, token)
+		if err != nil && !errors.Is(err, session.ErrNotFound) {
+			a.storeUnavailable(c, err)
+			return
+		}
+		if err := a.sessions.Delete(ctx, token); err != nil && !errors.Is(err, session.ErrNotFound) {
 			a.storeUnavailable(c, err)
 			return
 		}
 	}
 	a.clearCookie(c, a.names.Session)
-	redirect(c, jsonMode, callback)
+	to := callback
+	if s != nil {
+		a.revokeTokens(ctx, log, s)
+		to = a.signoutTarget(ctx, log, s, callback)
+		log.Info("signed out", "provider", s.Data.Provider, "sub", s.Data.Subject, "federated", to != callback)
+		if to != callback && callback != a.origin && callback != a.origin+"/" {
+			// The IdP returns the browser to the origin; from there it is
+			// sent on to the callbackUrl (see returnAfterSignout).
+			a.setCookie(c, a.names.SignoutReturn, url.QueryEscape(callback), a.now().Add(10*time.Minute))
+		}
+	}
+	redirect(c, jsonMode, to)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,33 +22,59 @@ func (a *App) requestLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		id := c.GetHeader("X-Request-Id")
-		if id == "" || len(id) > 64 {
-			var b [8]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+		if id == "" || len(id) > 64 || !printableASCII(id) {
+			id = a.reqIDs.next()
 		}
 		c.Header("X-Request-Id", id)
-		l := a.log.With("request_id", id)
-		c.Set(string(logKey), l)
+		c.Set(string(logKey), id)
 		c.Next()
 		status := c.Writer.Status()
 		level := slog.LevelDebug
 		if status >= 500 {
 			level = slog.LevelWarn
 		}
-		l.Log(c.Request.Context(), level, "request", "method", c.Request.Method,
-			"path", c.Request.URL.Path, "status", status, "duration_ms", time.Since(start).Milliseconds())
+		if a.log.Enabled(c.Request.Context(), level) {
+			a.log.Log(c.Request.Context(), level, "request", "request_id", id, "method", c.Request.Method,
+				"path", c.Request.URL.Path, "status", status, "duration_ms", time.Since(start).Milliseconds())
+		}
 	}
 }
 
-// reqLog returns the request-scoped logger.
+// reqLog returns the request-scoped logger (made on first use: most
+// requests log nothing).
 func (a *App) reqLog(c *gin.Context) *slog.Logger {
 	if v, ok := c.Get(string(logKey)); ok {
-		if l, ok := v.(*slog.Logger); ok {
-			return l
+		if id, ok := v.(string); ok {
+			return a.log.With("request_id", id)
 		}
 	}
 	return a.log
+}
+
+// requestIDs makes request ids: a random per-process prefix and a counter
+// (unique, cheap, and not guessable across restarts).
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &requestIDs{prefix: hex.EncodeToString(b[:])}
+}
+
+func (r *requestIDs) next() string {
+	return r.prefix + "-" + strconv.FormatUint(r.n.Add(1), 36)
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *App) recoverer() gin.HandlerFunc {

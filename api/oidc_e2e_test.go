@@ -18,6 +18,9 @@ func cognitoEnv(f *fakeIdP) map[string]string {
 		"NEXTAUTH_URL":          "auto",
 		"NEXTAUTH_SECRET":       "test-secret-test-secret-test-secret-0123",
 		"SESSION_STORE":         "memory",
+		// The fake provider has no /logout: sign-out stays local here
+		// (federated sign-out is tested against the dev IdP).
+		"AUTH_FEDERATED_SIGNOUT": "0",
 	}
 }
 

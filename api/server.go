@@ -13,6 +13,7 @@ import (
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/oidc"
+	"github.com/authbff/authbff/internal/refresh"
 	"github.com/authbff/authbff/internal/session"
 )
 
@@ -52,6 +53,8 @@ type App struct {
 	engine    *gin.Engine
 	spa       http.Handler
 	now       func() time.Time
+	refresher *refresh.Coordinator
+	reqIDs    *requestIDs
 }
 
 func newApp(o appOptions) (*App, error) {
@@ -74,6 +77,7 @@ func newApp(o appOptions) (*App, error) {
 		log:       o.Logger,
 		devidp:    o.DevIdP,
 		now:       time.Now,
+		reqIDs:    newRequestIDs(),
 	}
 	for _, pc := range o.Providers {
 		style := oidc.AuthStylePost
@@ -94,6 +98,9 @@ func newApp(o appOptions) (*App, error) {
 		}
 		a.providers[pc.ID] = &provider{cfg: pc, client: client}
 		a.order = append(a.order, pc.ID)
+	}
+	if a.refresher, err = a.newRefresher(); err != nil {
+		return nil, err
 	}
 	if a.spa, err = a.newSPA(); err != nil {
 		return nil, err
@@ -162,7 +169,7 @@ func (a *App) handleReady(c *gin.Context) {
 
 func (a *App) handleNoRoute(c *gin.Context) {
 	p := c.Request.URL.Path
-	if !a.guard(c) {
+	if a.returnAfterSignout(c) || !a.guard(c) {
 		return
 	}
 	if p == a.cfg.BasePath || hasPathPrefix(p, a.cfg.BasePath) {

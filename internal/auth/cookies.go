@@ -16,6 +16,10 @@ type CookieNames struct {
 	CSRF        string
 	CallbackURL string
 	FlowPrefix  string
+	// SignoutReturn remembers, across a federated sign-out's trip through
+	// the IdP (which may only send the browser back to the origin), the
+	// callbackUrl the user is to end on.
+	SignoutReturn string
 }
 
 // Names returns the cookie names for a flavour; secure selects the
@@ -26,16 +30,18 @@ func Names(f Flavor, secure bool) CookieNames {
 		p = "authjs"
 	}
 	n := CookieNames{
-		Session:     p + ".session-token",
-		CSRF:        p + ".csrf-token",
-		CallbackURL: p + ".callback-url",
-		FlowPrefix:  p + ".state",
+		Session:       p + ".session-token",
+		CSRF:          p + ".csrf-token",
+		CallbackURL:   p + ".callback-url",
+		FlowPrefix:    p + ".state",
+		SignoutReturn: p + ".signout-return",
 	}
 	if secure {
 		n.Session = "__Secure-" + n.Session
 		n.CSRF = "__Host-" + n.CSRF
 		n.CallbackURL = "__Secure-" + n.CallbackURL
 		n.FlowPrefix = "__Secure-" + n.FlowPrefix
+		n.SignoutReturn = "__Secure-" + n.SignoutReturn
 	}
 	return n
 }

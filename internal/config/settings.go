@@ -150,7 +150,7 @@ func (l *loader) sessions(c *Config) {
 	if s := l.env.get("SESSION_STORE"); s != "" {
 		if err := checkStore(s); err != nil {
 			l.probs.add("SESSION_STORE", err.Error(),
-				"use memory, bolt:<path>, redis://[user:pass@]host:port[/db] or rediss://...")
+				"use memory, bolt:<path>, redis://[user:pass@]host:port[/db], rediss://..., redis-sentinel://host:26379,.../<master> or redis-cluster://host:6379,...")
 		} else {
 			c.SessionStore = s
 		}
@@ -185,7 +185,11 @@ func checkStore(s string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not a store: %w", s, err)
 	}
-	if u.Scheme != "redis" && u.Scheme != "rediss" {
+	switch u.Scheme {
+	case "redis", "rediss":
+	case "redis-sentinel", "redis-cluster":
+		return nil // several hosts; redisstore.ParseUniversalURL checks them
+	default:
 		return fmt.Errorf("%q is not a known session store", s)
 	}
 	if u.Host == "" {

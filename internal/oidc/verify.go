@@ -43,38 +43,9 @@ func invalid(format string, args ...any) error {
 
 // verifyIDToken also returns the alg, which at_hash needs.
 func (p *Provider) verifyIDToken(ctx context.Context, raw, nonce string) (*Claims, string, error) {
-	if strings.Count(raw, ".") != 2 {
-		return nil, "", invalid("not a compact jws")
-	}
-	msg, err := jws.Parse([]byte(raw))
+	payload, alg, err := p.verifySignature(ctx, raw, "id token", invalid)
 	if err != nil {
-		return nil, "", invalid("parse: %w", err)
-	}
-	sigs := msg.Signatures()
-	if len(sigs) != 1 {
-		return nil, "", invalid("want exactly one signature, got %d", len(sigs))
-	}
-	hdr := sigs[0].ProtectedHeaders()
-	alg := hdr.Algorithm().String()
-	if !slices.Contains(p.algs, alg) {
-		return nil, "", invalid("alg %q not allowed (want one of %v)", alg, p.algs)
-	}
-	if len(hdr.Critical()) > 0 {
-		return nil, "", invalid("unsupported crit header %v", hdr.Critical())
-	}
-	if _, err := p.discover(ctx); err != nil {
-		return nil, "", fmt.Errorf("oidc: id token: %w", err)
-	}
-	key, err := p.keys.key(ctx, hdr.KeyID(), alg)
-	if err != nil {
-		if errors.Is(err, errJWKSFetch) {
-			return nil, "", fmt.Errorf("oidc: id token: %w: %w", ErrDiscovery, err)
-		}
-		return nil, "", invalid("%w", err)
-	}
-	payload, err := jws.Verify([]byte(raw), jws.WithKey(jwa.SignatureAlgorithm(alg), key))
-	if err != nil {
-		return nil, "", invalid("signature: %w", err)
+		return nil, "", err
 	}
 	c, err := parseClaims(payload)
 	if err != nil {
@@ -84,6 +55,47 @@ func (p *Provider) verifyIDToken(ctx context.Context, raw, nonce string) (*Claim
 		return nil, "", err
 	}
 	return c, alg, nil
+}
+
+// verifySignature checks a compact JWS against the provider's JWKS and
+// returns its payload and alg: exactly one signature, an allowed alg equal
+// to the key's, no "crit". Refusals are made with refuse; JWKS or discovery
+// failures wrap ErrDiscovery. The claims are NOT checked.
+func (p *Provider) verifySignature(ctx context.Context, raw, what string, refuse func(string, ...any) error) ([]byte, string, error) {
+	if strings.Count(raw, ".") != 2 {
+		return nil, "", refuse("not a compact jws")
+	}
+	msg, err := jws.Parse([]byte(raw))
+	if err != nil {
+		return nil, "", refuse("parse: %w", err)
+	}
+	sigs := msg.Signatures()
+	if len(sigs) != 1 {
+		return nil, "", refuse("want exactly one signature, got %d", len(sigs))
+	}
+	hdr := sigs[0].ProtectedHeaders()
+	alg := hdr.Algorithm().String()
+	if !slices.Contains(p.algs, alg) {
+		return nil, "", refuse("alg %q not allowed (want one of %v)", alg, p.algs)
+	}
+	if len(hdr.Critical()) > 0 {
+		return nil, "", refuse("unsupported crit header %v", hdr.Critical())
+	}
+	if _, err := p.discover(ctx); err != nil {
+		return nil, "", fmt.Errorf("oidc: %s: %w", what, err)
+	}
+	key, err := p.keys.key(ctx, hdr.KeyID(), alg)
+	if err != nil {
+		if errors.Is(err, errJWKSFetch) {
+			return nil, "", fmt.Errorf("oidc: %s: %w: %w", what, ErrDiscovery, err)
+		}
+		return nil, "", refuse("%w", err)
+	}
+	payload, err := jws.Verify([]byte(raw), jws.WithKey(jwa.SignatureAlgorithm(alg), key))
+	if err != nil {
+		return nil, "", refuse("signature: %w", err)
+	}
+	return payload, alg, nil
 }
 
 func (p *Provider) checkClaims(c *Claims, nonce string) error {

@@ -43,6 +43,7 @@ type Server struct {
 	bin      string
 	port     int
 	dir      string
+	persist  bool
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -55,7 +56,13 @@ type Server struct {
 // not installed and REDIS_URL is unset, or when the server does not answer PING.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{t: t, Prefix: "test:" + randomHex(t, 8) + ":"}
+	return StartWithOptions(t, Options{})
+}
+
+// StartWithOptions is Start with options (see Options).
+func StartWithOptions(t testing.TB, o Options) *Server {
+	t.Helper()
+	s := &Server{t: t, Prefix: "test:" + randomHex(t, 8) + ":", persist: o.Persist}
 	if u := os.Getenv("REDIS_URL"); u != "" {
 		s.startExternal(u)
 		return s
@@ -98,7 +105,7 @@ func (s *Server) Stop() {
 }
 
 // Restart stops the server if it runs and starts it again on the same port
-// with an empty data set, waiting until it answers PING. It fails the test when
+// with an empty data set (or, with Options.Persist, the data it had), waiting until it answers PING. It fails the test when
 // the server comes from REDIS_URL or does not come back.
 func (s *Server) Restart() {
 	s.t.Helper()
@@ -119,9 +126,14 @@ func (s *Server) requireLocal(op string) {
 // launch starts redis-server on s.port and waits for PING. On error the
 // process is already stopped.
 func (s *Server) launch() error {
+	aof := "no"
+	if s.persist {
+		aof = "yes"
+	}
 	cmd := exec.Command(s.bin,
 		"--save", "",
-		"--appendonly", "no",
+		"--appendonly", aof,
+		"--appendfsync", "always",
 		"--bind", "127.0.0.1",
 		"--port", strconv.Itoa(s.port),
 		"--dir", s.dir,

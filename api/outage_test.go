@@ -1,0 +1,47 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestRedisOutage: with Redis down, session reads answer 503 with
+// Retry-After (never "signed out"), the cookie is kept and /readyz says so;
+// when Redis is back, the same cookie is signed in again.
+func TestRedisOutage(t *testing.T) {
+	c := newCluster(t, clusterOpts{persist: true})
+	b := newBrowser(t)
+	c.signIn(t, b, "a", "b")
+	if b.session(c.URL) == nil {
+		t.Fatal("not signed in")
+	}
+	c.redis.Stop()
+	for _, name := range []string{"a", "b"} {
+		c.lb.use(name)
+		r := b.get(c.URL + "/api/auth/session")
+		if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" ||
+			!strings.Contains(r.Body, `"error"`) {
+			t.Fatalf("session on %s with Redis down: %d Retry-After=%q %s", name, r.StatusCode, r.Header.Get("Retry-After"), r.Body)
+		}
+		for _, sc := range r.Cookies() {
+			if sc.Name == "next-auth.session-token" {
+				t.Fatalf("503 touched the session cookie: %v", sc)
+			}
+		}
+		if rr := b.get(c.URL + "/readyz"); rr.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("readyz on %s with Redis down: %d %s", name, rr.StatusCode, rr.Body)
+		}
+	}
+	c.redis.Restart()
+	for _, name := range []string{"a", "b"} {
+		c.lb.use(name)
+		if rr := b.get(c.URL + "/readyz"); rr.StatusCode != http.StatusOK {
+			t.Fatalf("readyz on %s after restart: %d %s", name, rr.StatusCode, rr.Body)
+		}
+		s := b.session(c.URL)
+		if u, _ := s["user"].(map[string]any); u["email"] != "ada@example.com" {
+			t.Fatalf("session on %s after Redis came back = %v", name, s)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/authbff/authbff/internal/devidp"
+)
+
+type sessionsList struct {
+	Sessions []struct {
+		ID, Created, LastSeen, Expires, UserAgent string
+		Current                                   bool
+	}
+}
+
+func (b *browser) bffSessions(app *testApp) sessionsList {
+	b.t.Helper()
+	r := b.bffCall("GET", app.URL+"/api/auth/sessions", "", "User-Agent", "")
+	var v sessionsList
+	if r.StatusCode != 200 || json.Unmarshal([]byte(r.Body), &v) != nil {
+		b.t.Fatalf("GET /sessions: %d %s", r.StatusCode, r.Body)
+	}
+	return v
+}
+
+func TestSessionsListAndEnd(t *testing.T) {
+	app := startApp(t, bffEnv(t))
+	spec := newSpecChecker(t, app.URL)
+	phone, laptop, other := newBrowser(t), newBrowser(t), newBrowser(t)
+	phone.bffSignIn(app, "ada")
+	laptop.bffSignIn(app, "ada")
+	other.bffSignIn(app, "grace")
+	api := app.URL + "/api/auth/sessions"
+
+	wantJSONError(t, laptop.bffCall("GET", api, "", "X-CSRF", ""), 401, "csrf_header_missing")
+	r := newBrowser(t).bffCall("GET", api, "")
+	wantJSONError(t, r, 401, "unauthenticated")
+	spec.check(r, "")
+
+	r = laptop.bffCall("GET", api, "")
+	spec.check(r, "")
+	for _, tok := range []string{phone.bffToken(app), laptop.bffToken(app)} {
+		if strings.Contains(r.Body, tok) {
+			t.Fatal("GET /sessions shows a session cookie token")
+		}
+	}
+	list := laptop.bffSessions(app)
+	hex16 := regexp.MustCompile(`^[0-9a-f]{16}$`)
+	var current, phoneID string
+	for _, s := range list.Sessions {
+		if !hex16.MatchString(s.ID) || s.Created == "" || s.Expires == "" || s.LastSeen == "" || !strings.HasPrefix(s.UserAgent, "Go-http-client") {
+			t.Fatalf("session entry %+v", s)
+		}
+		if s.Current {
+			current = s.ID
+		} else {
+			phoneID = s.ID
+		}
+	}
+	if len(list.Sessions) != 2 || current == "" || phoneID == "" {
+		t.Fatalf("ada's sessions = %+v, want 2 with one current", list)
+	}
+
+	// grace cannot end ada's session, nor can a missing X-CSRF header.
+	wantJSONError(t, other.bffCall("DELETE", api+"/"+phoneID, ""), 404, "not_found")
+	wantJSONError(t, laptop.bffCall("DELETE", api+"/"+phoneID, "", "X-CSRF", ""), 401, "csrf_header_missing")
+	wantJSONError(t, laptop.bffCall("DELETE", api+"/zz", ""), 404, "not_found")
+	if phone.session(app.URL) == nil {
+		t.Fatal("a refused DELETE ended the session")
+	}
+
+	r = laptop.bffCall("DELETE", api+"/"+phoneID, "")
+	spec.check(r, "")
+	if r.StatusCode != 204 {
+		t.Fatalf("DELETE own other session: %d %s", r.StatusCode, r.Body)
+	}
+	if phone.session(app.URL) != nil || laptop.session(app.URL) == nil || other.session(app.URL) == nil {
+		t.Fatal("DELETE ended the wrong sessions")
+	}
+	if n := len(laptop.bffSessions(app).Sessions); n != 1 {
+		t.Fatalf("after DELETE ada has %d sessions", n)
+	}
+	// Ending the current session signs this browser out.
+	r = laptop.bffCall("DELETE", api+"/"+current, "")
+	if r.StatusCode != 204 || laptop.session(app.URL) != nil {
+		t.Fatalf("DELETE current session: %d, still signed in: %v", r.StatusCode, laptop.session(app.URL) != nil)
+	}
+}
+
+// TestSessionsRevokeCommand runs `authbff sessions revoke --sub` against the
+// embedded store a stopped server used.
+func TestSessionsRevokeCommand(t *testing.T) {
+	dir := t.TempDir()
+	store := "bolt:" + filepath.Join(dir, "sessions.db")
+	env := map[string]string{"AUTHBFF_DATA_DIR": dir, "SESSION_STORE": store}
+	app := startApp(t, env)
+	b := newBrowser(t)
+	b.bffSignIn(app, "ada")
+	app.Close()
+
+	t.Setenv("AUTHBFF_DATA_DIR", dir)
+	t.Setenv("SESSION_STORE", store)
+	var out, errOut bytes.Buffer
+	sub := devidp.DemoUsers()[0].Sub
+	if code := run([]string{"sessions", "revoke", "--sub", sub}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "ended 1 session") {
+		t.Fatalf("sessions revoke: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+	app2 := startApp(t, env)
+	if s := b.sessionAt(app2.URL, app.URL); len(s) != 0 {
+		t.Fatalf("after revoke the session is still there: %v", s)
+	}
+}
