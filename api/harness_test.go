@@ -43,6 +43,9 @@ func startApp(t *testing.T, env map[string]string) *testApp {
 	if _, ok := env["PORT"]; !ok {
 		env["PORT"] = "0"
 	}
+	if _, ok := env["AUTHBFF_DATA_DIR"]; !ok {
+		env["AUTHBFF_DATA_DIR"] = t.TempDir() // never ./data of the source tree
+	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	m, err := NewMain(Options{Source: envSource(env, t.TempDir()), Listener: ln, Logger: logger})
 	if err != nil {
