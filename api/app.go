@@ -55,6 +55,7 @@ type Main struct {
 	listener net.Listener
 	server   *http.Server
 	store    session.Store
+	sessions *session.Manager
 }
 
 // NewMain loads and validates the configuration, opens the session store,
@@ -81,6 +82,9 @@ func NewMain(opts Options) (*Main, error) {
 	}
 	if err := m.setup(opts); err != nil {
 		m.listener.Close()
+		if m.sessions != nil {
+			m.sessions.Close()
+		}
 		if m.store != nil {
 			m.store.Close()
 		}
@@ -124,10 +128,12 @@ func (m *Main) setup(opts Options) error {
 	m.store = store
 	mgr, err := session.NewManager(session.ManagerOptions{
 		Store: store, Secrets: secrets, MaxAge: cfg.MaxAge, UpdateAge: cfg.UpdateAge, Logger: m.Logger,
+		CacheTTL: sessionCacheTTL(cfg.SessionStore),
 	})
 	if err != nil {
 		return fmt.Errorf("main: session manager: %w", err)
 	}
+	m.sessions = mgr
 	providers := cfg.Providers
 	if cfg.DevIdP {
 		p, idp, err := m.devProvider()
@@ -207,6 +213,18 @@ func devSecret(dataDir string) ([]byte, error) {
 	return []byte(s), nil
 }
 
+// sessionCacheTTL is how long a loaded session is served from memory. Only
+// this process writes a memory or bolt store, and every write goes through
+// the Manager, which keeps the cache exact; a shared store (Redis) is written
+// by other instances too, whose sign-outs and refreshes must show here
+// within a second.
+func sessionCacheTTL(store string) time.Duration {
+	if store == "memory" || strings.HasPrefix(store, "bolt:") {
+		return time.Minute
+	}
+	return 500 * time.Millisecond
+}
+
 func openStore(cfg *config.Config, logger *slog.Logger) (session.Store, error) {
 	spec := cfg.SessionStore
 	switch {
@@ -275,6 +293,9 @@ func (m *Main) Close() error {
 	err := m.server.Shutdown(ctx)
 	if m.app != nil {
 		m.app.Close()
+	}
+	if m.sessions != nil {
+		m.sessions.Close()
 	}
 	if cerr := m.store.Close(); err == nil {
 		err = cerr

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -64,26 +65,33 @@ func (a *App) emptySession(c *gin.Context, status int) {
 	_, _ = c.Writer.WriteString("{}")
 }
 
-// loadSession reads the request's session. ok=false with err=nil means "no
-// session" (and a stale cookie has been cleared); err != nil is a store
+// loadSession reads the request's session. s == nil with err == nil means
+// "no session" (and a stale cookie has been cleared); err != nil is a store
 // fault, answered by the caller without touching the cookie.
 func (a *App) loadSession(c *gin.Context) (token string, s *session.Session, err error) {
+	token, s, _, err = a.loadSessionJSON(c)
+	return token, s, err
+}
+
+// loadSessionJSON is loadSession that also returns the session JSON cached
+// for this version of the session, or nil (see session.Manager.LoadJSON).
+func (a *App) loadSessionJSON(c *gin.Context) (token string, s *session.Session, js []byte, err error) {
 	token = cookieValue(c, a.names.Session)
 	if token == "" {
-		return "", nil, nil
+		return "", nil, nil, nil
 	}
-	s, err = a.sessions.Load(c.Request.Context(), token)
+	s, js, err = a.sessions.LoadJSON(c.Request.Context(), token)
 	if errors.Is(err, session.ErrNotFound) {
 		a.clearCookie(c, a.names.Session)
-		return "", nil, nil
+		return "", nil, nil, nil
 	}
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if s.Extended {
 		a.setCookie(c, a.names.Session, token, s.Expires)
 	}
-	return token, s, nil
+	return token, s, js, nil
 }
 
 // storeUnavailable answers a store fault: 503, Retry-After, cookie kept.
@@ -101,8 +109,27 @@ func (a *App) sessionError(c *gin.Context, err error) {
 }
 
 func (a *App) handleSession(c *gin.Context) {
+	a.respondSession(c, a.cfg.RefreshOnSession)
+}
+
+func (a *App) handleSessionUpdate(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil || !a.csrfOK(c, body) {
+		noCache(c)
+		a.emptySession(c, http.StatusBadRequest)
+		return
+	}
+	// update() may send "data", but identity fields always come from the
+	// stored session: the body is never trusted for them.
+	a.respondSession(c, true)
+}
+
+// respondSession answers GET/POST /session: the session JSON, {} / null
+// without a session, 503 on a store fault. With refresh, a due access token
+// is refreshed first (a refused refresh ends the session).
+func (a *App) respondSession(c *gin.Context, refresh bool) {
 	noCache(c)
-	token, s, err := a.loadSession(c)
+	token, s, js, err := a.loadSessionJSON(c)
 	if err != nil {
 		a.storeUnavailable(c, err)
 		return
@@ -111,7 +138,8 @@ func (a *App) handleSession(c *gin.Context) {
 		a.emptySession(c, http.StatusOK)
 		return
 	}
-	if a.cfg.RefreshOnSession {
+	if refresh {
+		before := s
 		if s, err = a.refreshIfDue(c.Request.Context(), token, s); err != nil {
 			a.sessionError(c, err)
 			return
@@ -121,38 +149,15 @@ func (a *App) handleSession(c *gin.Context) {
 			a.emptySession(c, http.StatusOK)
 			return
 		}
+		if s != before {
+			js = nil
+		}
 	}
-	a.writeSession(c, s)
-}
-
-func (a *App) handleSessionUpdate(c *gin.Context) {
-	noCache(c)
-	body, err := readBody(c)
-	if err != nil || !a.csrfOK(c, body) {
-		a.emptySession(c, http.StatusBadRequest)
-		return
+	if js == nil {
+		js = a.renderSession(s)
+		a.sessions.SetJSON(s, js)
 	}
-	token, s, err := a.loadSession(c)
-	if err != nil {
-		a.storeUnavailable(c, err)
-		return
-	}
-	if s == nil {
-		a.emptySession(c, http.StatusOK)
-		return
-	}
-	if s, err = a.refreshIfDue(c.Request.Context(), token, s); err != nil {
-		a.sessionError(c, err)
-		return
-	}
-	if s == nil {
-		a.clearCookie(c, a.names.Session) // the refresh ended the session
-		a.emptySession(c, http.StatusOK)
-		return
-	}
-	// update() may send "data", but identity fields always come from the
-	// stored session: the body is never trusted for them.
-	a.writeSession(c, s)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", js)
 }
 
 // sessionJSON is the contract's session object; absent values are omitted.
@@ -169,7 +174,8 @@ type sessionUserJSON struct {
 	Groups []string `json:"groups,omitempty"`
 }
 
-func (a *App) writeSession(c *gin.Context, s *session.Session) {
+// renderSession renders the session JSON of the contract (never a token).
+func (a *App) renderSession(s *session.Session) []byte {
 	u := s.Data.User
 	out := sessionJSON{
 		User:    sessionUserJSON{Name: u.Name, Email: u.Email, Image: u.Image},
@@ -179,5 +185,9 @@ func (a *App) writeSession(c *gin.Context, s *session.Session) {
 	if a.cfg.SessionGroups {
 		out.User.Groups = u.Groups
 	}
-	c.JSON(http.StatusOK, out)
+	b, err := json.Marshal(out)
+	if err != nil {
+		panic("session JSON: " + err.Error()) // strings and a slice of strings always marshal
+	}
+	return b
 }

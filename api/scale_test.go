@@ -23,6 +23,9 @@ func TestTwoInstancesJourney(t *testing.T) {
 			t.Fatalf("session on %s = %v", name, s)
 		}
 	}
+	// Another tab (or a stolen copy) keeps the cookie: it must stop working on
+	// A the moment B ends the session, although A has the session cached.
+	kept := b.c.Jar.Cookies(mustURL(t, c.URL))
 	c.lb.use("b")
 	tok := b.csrf(c.URL)
 	out := b.postForm(c.URL+"/api/auth/signout", url.Values{"csrfToken": {tok}, "callbackUrl": {c.URL + "/"}, "json": {"true"}})
@@ -32,6 +35,19 @@ func TestTwoInstancesJourney(t *testing.T) {
 	c.lb.use("a")
 	if s := b.session(c.URL); s != nil {
 		t.Fatalf("session on a after sign-out on b = %v", s)
+	}
+	other := newBrowser(t)
+	other.c.Jar.SetCookies(mustURL(t, c.URL), kept)
+	deadline := time.Now().Add(200 * time.Millisecond) // pub/sub delivery, far below the 500 ms cache TTL
+	for {
+		s := other.session(c.URL)
+		if s == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a kept serving the ended session to a kept cookie: %v", s)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	if st := c.idp.Stats(); st.CodeGrants != 1 {
 		t.Fatalf("IdP stats %+v, want 1 code grant", st)

@@ -67,7 +67,7 @@ type Provider struct {
 
 // Sessions loads, saves and deletes sessions; *session.Manager implements it.
 type Sessions interface {
-	Load(ctx context.Context, token string) (*session.Session, error)
+	LoadFresh(ctx context.Context, token string) (*session.Session, error)
 	Save(ctx context.Context, token string, s *session.Session) error
 	Delete(ctx context.Context, token string) error
 }

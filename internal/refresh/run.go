@@ -41,7 +41,7 @@ func (c *Coordinator) run(ctx context.Context, token string, s *session.Session,
 
 // reload reads the current session; a session gone meanwhile is nil, nil.
 func (c *Coordinator) reload(ctx context.Context, token string) (*session.Session, error) {
-	cur, err := c.o.Sessions.Load(ctx, token)
+	cur, err := c.o.Sessions.LoadFresh(ctx, token)
 	if errors.Is(err, session.ErrNotFound) {
 		return nil, nil
 	}

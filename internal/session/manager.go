@@ -40,6 +40,12 @@ type ManagerOptions struct {
 	Now func() time.Time
 	// Logger receives diagnostics (never tokens or secrets); nil discards.
 	Logger *slog.Logger
+	// CacheTTL keeps loaded sessions in memory for this long (0: no cache).
+	// Writes through this Manager update the cache at once; writes by other
+	// processes sharing the store (Redis) are seen after at most CacheTTL.
+	CacheTTL time.Duration
+	// CacheSize bounds the cached sessions (default 100,000).
+	CacheSize int
 }
 
 // Manager creates, loads (with sliding expiry), saves and deletes sessions,
@@ -53,6 +59,8 @@ type Manager struct {
 	now       func() time.Time
 	log       *slog.Logger
 	bufs      sync.Pool // of *[]byte plaintext scratch
+	cache     *cache    // nil when CacheTTL is 0
+	stopWatch context.CancelFunc
 }
 
 // NewManager validates o and returns a Manager.
@@ -72,6 +80,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		updateAge: o.UpdateAge,
 		now:       o.Now,
 		log:       o.Logger,
+		cache:     newCache(o.CacheTTL, o.CacheSize),
 	}
 	for i, sec := range o.Secrets {
 		if len(sec) < MinSecretLen {
@@ -96,7 +105,23 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		m.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	m.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	if w, ok := o.Store.(Watcher); ok && m.cache != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		m.stopWatch = cancel
+		if err := w.Watch(ctx, m.cache.drop); err != nil {
+			// Not fatal: entries still expire after CacheTTL.
+			m.log.Warn("session: cannot watch the store for changes by other instances; cached sessions expire after the cache TTL", "err", err)
+		}
+	}
 	return m, nil
+}
+
+// Close stops watching the store for other instances' changes. The Manager
+// must not be used afterwards.
+func (m *Manager) Close() {
+	if m.stopWatch != nil {
+		m.stopWatch()
+	}
 }
 
 // MaxAge returns the idle lifetime of a session (the cookie's Max-Age).
@@ -136,12 +161,64 @@ func (m *Manager) Create(ctx context.Context, d Data, meta Meta) (string, *Sessi
 // Expires = now + MaxAge), stores it and sets Extended. If that store write
 // fails, it is logged and the session is returned unextended.
 func (m *Manager) Load(ctx context.Context, token string) (*Session, error) {
+	s, _, err := m.load(ctx, token, true)
+	return s, err
+}
+
+// LoadFresh is Load without the cache: it always reads the store (and
+// refreshes the cache). Use it where a decision must see other instances'
+// latest writes, e.g. the fencing check of a token refresh.
+func (m *Manager) LoadFresh(ctx context.Context, token string) (*Session, error) {
+	s, _, err := m.load(ctx, token, false)
+	return s, err
+}
+
+// LoadJSON is Load for the session endpoint: it also returns the session
+// JSON rendered for this version of the session by an earlier SetJSON, or
+// nil. The bytes must not be modified.
+func (m *Manager) LoadJSON(ctx context.Context, token string) (*Session, []byte, error) {
+	return m.load(ctx, token, true)
+}
+
+// SetJSON remembers the session JSON rendered for s (see LoadJSON). It is a
+// no-op without a cache or when s changed meanwhile.
+func (m *Manager) SetJSON(s *Session, b []byte) {
+	if m.cache != nil {
+		m.cache.setJSON(s, b)
+	}
+}
+
+func (m *Manager) load(ctx context.Context, token string, cached bool) (*Session, []byte, error) {
 	if !validToken(token) {
-		return nil, fmt.Errorf("session load: malformed token: %w", ErrNotFound)
+		return nil, nil, fmt.Errorf("session load: malformed token: %w", ErrNotFound)
 	}
 	var idb [64]byte
 	idBytes(&idb, token)
-	id := string(idb[:])
+	var gen uint64
+	if m.cache != nil {
+		gen = m.cache.generation()
+	}
+	if m.cache != nil && cached {
+		now := m.now()
+		if cs, js, ok := m.cache.get(string(idb[:]), now); ok && now.Before(cs.Expires) && now.Before(cs.LastSeen.Add(m.updateAge)) {
+			return &cs, js, nil
+		}
+	}
+	s, err := m.loadStore(ctx, token, idb[:])
+	if err != nil {
+		if m.cache != nil && errors.Is(err, ErrNotFound) {
+			m.cache.drop(string(idb[:]))
+		}
+		return nil, nil, err
+	}
+	if m.cache != nil {
+		m.cache.put(s, m.now(), gen)
+	}
+	return s, nil, nil
+}
+
+func (m *Manager) loadStore(ctx context.Context, token string, idb []byte) (*Session, error) {
+	id := string(idb)
 	rec, err := m.store.Get(ctx, id)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -163,7 +240,7 @@ func (m *Manager) Load(ctx context.Context, token string) (*Session, error) {
 		Expires:   rec.Expires,
 		Version:   rec.Version,
 	}
-	if err := m.open(&s.Data, token, idb[:], rec.Sealed); err != nil {
+	if err := m.open(&s.Data, token, idb, rec.Sealed); err != nil {
 		m.log.WarnContext(ctx, "session: record does not open", "id_prefix", id[:8], "err", err)
 		return nil, fmt.Errorf("session load: %w", ErrNotFound)
 	}
@@ -186,6 +263,9 @@ func (m *Manager) extend(ctx context.Context, s *Session, now time.Time) {
 	}
 	cur.LastSeen = now
 	cur.Expires = now.Add(m.maxAge)
+	if m.cache != nil {
+		m.cache.drop(s.ID)
+	}
 	if err := m.store.Save(ctx, cur); err != nil {
 		m.log.WarnContext(ctx, "session: extend expiry: save failed", "id_prefix", s.ID[:8], "err", err)
 		return
@@ -248,6 +328,9 @@ func (m *Manager) save(ctx context.Context, op, token string, s *Session) error 
 		Version:   s.Version + 1,
 		Sealed:    sealed,
 	}
+	if m.cache != nil {
+		m.cache.drop(s.ID)
+	}
 	if err := m.store.Save(ctx, rec); err != nil {
 		return storeErr(op, err)
 	}
@@ -261,6 +344,9 @@ func (m *Manager) Delete(ctx context.Context, token string) error {
 	if !validToken(token) {
 		return nil
 	}
+	if m.cache != nil {
+		m.cache.drop(IDFromToken(token))
+	}
 	if err := m.store.Delete(ctx, IDFromToken(token)); err != nil {
 		return storeErr("session delete", err)
 	}
@@ -270,6 +356,9 @@ func (m *Manager) Delete(ctx context.Context, token string) error {
 // DeleteID ends the session with record id (as listed by List). A missing
 // session is not an error. Callers must check the id belongs to the user.
 func (m *Manager) DeleteID(ctx context.Context, id string) error {
+	if m.cache != nil {
+		m.cache.drop(id)
+	}
 	if err := m.store.Delete(ctx, id); err != nil {
 		return storeErr("session delete id", err)
 	}
@@ -313,6 +402,9 @@ func (m *Manager) DeleteUser(ctx context.Context, userKey string) (int, error) {
 	}
 	n := 0
 	for _, r := range recs {
+		if m.cache != nil {
+			m.cache.drop(r.ID)
+		}
 		if err := m.store.Delete(ctx, r.ID); err != nil {
 			return n, storeErr("session delete user", err)
 		}

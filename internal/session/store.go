@@ -65,3 +65,11 @@ type Store interface {
 	// Close releases resources and stops background cleanup.
 	Close() error
 }
+
+// Watcher is implemented by stores that several processes share (Redis):
+// Watch calls fn with the id of every record any of them saves or deletes,
+// until ctx ends. A Manager with a cache uses it to drop stale entries at
+// once instead of waiting for their TTL.
+type Watcher interface {
+	Watch(ctx context.Context, fn func(id string)) error
+}

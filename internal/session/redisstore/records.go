@@ -74,6 +74,7 @@ func (s *Store) Save(ctx context.Context, rec *session.Record) error {
 		if rec.UserKey != "" {
 			indexAdd.Eval(ctx, p, []string{s.indexKey(rec.UserKey)}, ms(rec.Expires), rec.ID, ms(now))
 		}
+		p.Publish(ctx, s.changesChannel(), rec.ID)
 		return nil
 	})
 	if err != nil {
@@ -94,6 +95,9 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	}
 	if err != nil {
 		return unavailable("delete", err)
+	}
+	if err := s.client.Publish(ctx, s.changesChannel(), id).Err(); err != nil {
+		return unavailable("delete: publish change", err)
 	}
 	rec, err := decode(b)
 	if err != nil {

@@ -133,6 +133,7 @@ func (s *Store) Prefix() string { return s.prefix }
 func (s *Store) sessionKey(id string) string    { return s.prefix + "s:" + id }
 func (s *Store) indexKey(userKey string) string { return s.prefix + "u:" + userKey }
 func (s *Store) lockKey(name string) string     { return s.prefix + "l:" + name }
+func (s *Store) changesChannel() string         { return s.prefix + "changes" }
 
 // unavailable wraps err (a Redis failure) as session.ErrUnavailable.
 func unavailable(op string, err error) error {

@@ -1,0 +1,99 @@
+package session
+
+import (
+	"sync"
+	"time"
+)
+
+// cache keeps recently loaded sessions, opened, so the hot path (GET
+// /session on every page load, tab focus and poll) skips the store round
+// trip and the decryption. Entries are keyed by record id (the SHA-256 of the
+// cookie token), so only the holder of the token can hit one.
+//
+// Every write through the Manager updates or drops the entry, so a cache in
+// front of a store that only this process writes (memory, bolt) is exact.
+// With a shared store (Redis) another instance's sign-out or refresh is seen
+// here after at most the TTL.
+type cache struct {
+	ttl time.Duration
+	max int
+
+	mu  sync.RWMutex
+	m   map[string]cacheEntry
+	gen uint64 // bumped by every drop: a put of a read older than a write is refused
+}
+
+type cacheEntry struct {
+	s    Session // a copy; Data's slices are never mutated in place
+	at   time.Time
+	json []byte // rendered by the caller, see Manager.CachedJSON
+}
+
+func newCache(ttl time.Duration, max int) *cache {
+	if ttl <= 0 {
+		return nil
+	}
+	if max <= 0 {
+		max = 100_000
+	}
+	return &cache{ttl: ttl, max: max, m: make(map[string]cacheEntry)}
+}
+
+// get returns a copy of a fresh entry.
+func (c *cache) get(id string, now time.Time) (Session, []byte, bool) {
+	c.mu.RLock()
+	e, ok := c.m[id]
+	c.mu.RUnlock()
+	if !ok || now.Sub(e.at) >= c.ttl || now.Before(e.at) {
+		return Session{}, nil, false
+	}
+	return e.s, e.json, true
+}
+
+// generation returns the current write generation; pass it to put.
+func (c *cache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// put caches s as read by a load that started at generation gen; if any
+// write dropped an entry since, the read may be stale and is not cached.
+func (c *cache) put(s *Session, now time.Time, gen uint64) {
+	e := cacheEntry{s: *s, at: now}
+	e.s.Extended = false
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if len(c.m) >= c.max {
+		// Drop about a tenth, in map order (random enough for a bound).
+		n := c.max / 10
+		for k := range c.m {
+			delete(c.m, k)
+			if n--; n <= 0 {
+				break
+			}
+		}
+	}
+	c.m[s.ID] = e
+}
+
+// setJSON attaches the rendered session JSON to the entry of s, if it is
+// still the same version.
+func (c *cache) setJSON(s *Session, b []byte) {
+	c.mu.Lock()
+	if e, ok := c.m[s.ID]; ok && e.s.Version == s.Version && e.s.Expires.Equal(s.Expires) {
+		e.json = b
+		c.m[s.ID] = e
+	}
+	c.mu.Unlock()
+}
+
+func (c *cache) drop(id string) {
+	c.mu.Lock()
+	delete(c.m, id)
+	c.gen++
+	c.mu.Unlock()
+}

@@ -1,0 +1,152 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/session/memstore"
+)
+
+func newCachedManager(t *testing.T, ttl time.Duration) (*session.Manager, *countingStore, *clock) {
+	t.Helper()
+	clk := &clock{t: t0}
+	st := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
+	t.Cleanup(func() { _ = st.Close() })
+	cs := &countingStore{Store: st}
+	m, err := session.NewManager(session.ManagerOptions{
+		Store: cs, Secrets: [][]byte{secret(1)}, Now: clk.Now, CacheTTL: ttl,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, cs, clk
+}
+
+func TestCacheServesRepeatedLoads(t *testing.T) {
+	ctx := context.Background()
+	m, cs, clk := newCachedManager(t, time.Second)
+	tok, _ := mustCreate(t, m, sampleData())
+	for i := 0; i < 5; i++ {
+		s, err := m.Load(ctx, tok)
+		if err != nil || s.Data.User.Name != "Alice" {
+			t.Fatalf("load %d: %v", i, err)
+		}
+	}
+	if n := cs.gets.Load(); n != 1 {
+		t.Fatalf("5 loads read the store %d times, want 1", n)
+	}
+	// Past the TTL the store is read again.
+	clk.Add(time.Second)
+	if _, err := m.Load(ctx, tok); err != nil || cs.gets.Load() != 2 {
+		t.Fatalf("after the TTL: %v, gets %d", err, cs.gets.Load())
+	}
+	// LoadFresh always reads the store.
+	if _, err := m.LoadFresh(ctx, tok); err != nil || cs.gets.Load() != 3 {
+		t.Fatalf("LoadFresh: %v, gets %d", err, cs.gets.Load())
+	}
+}
+
+func TestCacheFollowsWritesThroughTheManager(t *testing.T) {
+	ctx := context.Background()
+	m, _, _ := newCachedManager(t, time.Hour)
+	tok, _ := mustCreate(t, m, sampleData())
+	s, _ := m.Load(ctx, tok)
+	s.Data.Tokens.AccessToken = "new-access"
+	if err := m.Save(ctx, tok, s); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := m.Load(ctx, tok); got.Data.Tokens.AccessToken != "new-access" {
+		t.Fatalf("after Save the cache served %q", got.Data.Tokens.AccessToken)
+	}
+	if err := m.Delete(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Load(ctx, tok); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("after Delete: %v", err)
+	}
+	tok2, s2 := mustCreate(t, m, sampleData())
+	m.Load(ctx, tok2)
+	if n, err := m.DeleteUser(ctx, s2.UserKey); err != nil || n != 1 {
+		t.Fatalf("DeleteUser: %d %v", n, err)
+	}
+	if _, err := m.Load(ctx, tok2); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("after DeleteUser: %v", err)
+	}
+}
+
+func TestCacheSeesOtherWritersAfterTTL(t *testing.T) {
+	ctx := context.Background()
+	m, cs, clk := newCachedManager(t, 500*time.Millisecond)
+	tok, s := mustCreate(t, m, sampleData())
+	m.Load(ctx, tok)
+	// Another instance deletes it in the shared store.
+	if err := cs.Store.Delete(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(499 * time.Millisecond)
+	if _, err := m.Load(ctx, tok); err != nil {
+		t.Fatalf("within the TTL the cached session is served: %v", err)
+	}
+	clk.Add(time.Millisecond)
+	if _, err := m.Load(ctx, tok); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("after the TTL: %v, want ErrNotFound", err)
+	}
+}
+
+func TestCacheJSONAndSlidingExpiry(t *testing.T) {
+	ctx := context.Background()
+	m, cs, clk := newCachedManager(t, 48*time.Hour)
+	tok, _ := mustCreate(t, m, sampleData())
+	s, js, err := m.LoadJSON(ctx, tok)
+	if err != nil || js != nil {
+		t.Fatalf("first LoadJSON: %v %q", err, js)
+	}
+	m.SetJSON(s, []byte(`{"v":1}`))
+	if _, js, _ := m.LoadJSON(ctx, tok); string(js) != `{"v":1}` {
+		t.Fatalf("cached JSON %q", js)
+	}
+	// When the expiry is due to slide, the cache steps aside so the store
+	// is updated and the caller told (Extended).
+	gets := cs.gets.Load()
+	clk.Add(24 * time.Hour)
+	s2, js2, err := m.LoadJSON(ctx, tok)
+	if err != nil || !s2.Extended || js2 != nil || cs.gets.Load() == gets {
+		t.Fatalf("due extension: err %v extended %v json %q", err, s2.Extended, js2)
+	}
+}
+
+func TestCacheConcurrentLoadsAndSaves(t *testing.T) {
+	ctx := context.Background()
+	m, _, _ := newCachedManager(t, time.Hour)
+	tok, _ := mustCreate(t, m, sampleData())
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for j := 0; j < 200; j++ {
+				s, err := m.Load(ctx, tok)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if i == 0 && j%10 == 0 {
+					s.Data.RefreshError = "x"
+					if err := m.Save(ctx, tok, s); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	fresh, _ := m.LoadFresh(ctx, tok)
+	cached, _ := m.Load(ctx, tok)
+	if fresh.Version != cached.Version {
+		t.Fatalf("cache left at version %d, store at %d", cached.Version, fresh.Version)
+	}
+}
