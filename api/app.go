@@ -128,7 +128,7 @@ func (m *Main) setup(opts Options) error {
 	m.store = store
 	mgr, err := session.NewManager(session.ManagerOptions{
 		Store: store, Secrets: secrets, MaxAge: cfg.MaxAge, UpdateAge: cfg.UpdateAge, Logger: m.Logger,
-		CacheTTL: sessionCacheTTL(cfg.SessionStore),
+		CacheTTL: cfg.SessionCacheTTL,
 	})
 	if err != nil {
 		return fmt.Errorf("main: session manager: %w", err)
@@ -211,18 +211,6 @@ func devSecret(dataDir string) ([]byte, error) {
 		return nil, fmt.Errorf("main: dev secret: %w", err)
 	}
 	return []byte(s), nil
-}
-
-// sessionCacheTTL is how long a loaded session is served from memory. Only
-// this process writes a memory or bolt store, and every write goes through
-// the Manager, which keeps the cache exact; a shared store (Redis) is written
-// by other instances too, whose sign-outs and refreshes must show here
-// within a second.
-func sessionCacheTTL(store string) time.Duration {
-	if store == "memory" || strings.HasPrefix(store, "bolt:") {
-		return time.Minute
-	}
-	return 500 * time.Millisecond
 }
 
 func openStore(cfg *config.Config, logger *slog.Logger) (session.Store, error) {

@@ -12,10 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-type ctxKey string
-
-const logKey ctxKey = "log"
-
 // requestLog gives every request an id (X-Request-Id) and logs one line per
 // request. It logs the path only: query strings can hold authorization codes.
 func (a *App) requestLog() gin.HandlerFunc {
@@ -26,7 +22,6 @@ func (a *App) requestLog() gin.HandlerFunc {
 			id = a.reqIDs.next()
 		}
 		c.Header("X-Request-Id", id)
-		c.Set(string(logKey), id)
 		c.Next()
 		status := c.Writer.Status()
 		level := slog.LevelDebug
@@ -43,10 +38,8 @@ func (a *App) requestLog() gin.HandlerFunc {
 // reqLog returns the request-scoped logger (made on first use: most
 // requests log nothing).
 func (a *App) reqLog(c *gin.Context) *slog.Logger {
-	if v, ok := c.Get(string(logKey)); ok {
-		if id, ok := v.(string); ok {
-			return a.log.With("request_id", id)
-		}
+	if id := c.Writer.Header().Get("X-Request-Id"); id != "" {
+		return a.log.With("request_id", id)
 	}
 	return a.log
 }

@@ -134,22 +134,6 @@ func expiry(i, n int) time.Time {
 
 // --- bolt ------------------------------------------------------------------
 
-// encodeRecord mirrors internal/session/boltstore/codec.go (format version 1).
-func encodeRecord(r *session.Record) []byte {
-	b := make([]byte, 0, 64+len(r.UserKey)+len(r.SID)+len(r.UserAgent)+len(r.Sealed))
-	b = append(b, 1)
-	for _, t := range []time.Time{r.Created, r.LastSeen, r.Expires} {
-		b = binary.AppendVarint(b, t.Unix())
-		b = binary.AppendUvarint(b, uint64(t.Nanosecond()))
-	}
-	b = binary.AppendVarint(b, r.Version)
-	for _, s := range [][]byte{[]byte(r.UserKey), []byte(r.SID), []byte(r.UserAgent), r.Sealed} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	return b
-}
-
 func seedBolt(path string, n, batch int, fill float64, sh shape) (float64, string, error) {
 	// Opening through boltstore first creates the file and buckets exactly
 	// as authbff does.
@@ -176,7 +160,7 @@ func seedBolt(path string, n, batch int, fill float64, sh shape) (float64, strin
 			bs.FillPercent, bu.FillPercent, be.FillPercent = fill, fill, fill
 			for i := lo; i < hi; i++ {
 				rec := fakeRecord(all[i], expiry(i, n), sh)
-				if err := bs.Put([]byte(rec.ID), encodeRecord(rec)); err != nil {
+				if err := bs.Put([]byte(rec.ID), session.MarshalRecord(rec)); err != nil {
 					return err
 				}
 				uk := append(append([]byte(rec.UserKey), 0), rec.ID...)
@@ -267,7 +251,7 @@ func seedRedis(ctx context.Context, u string, n, batch int, sh shape) (float64, 
 			if i == n/2 {
 				probe = rec.ID
 			}
-			b, err := json.Marshal(rec)
+			b, err := redisstore.EncodeRecord(rec)
 			if err != nil {
 				return 0, "", err
 			}

@@ -122,6 +122,10 @@ type Config struct {
 	// URL (absolute http(s), no query, fragment or userinfo, no trailing
 	// slash). Never nil.
 	Upstreams map[string]*url.URL
+	// SessionCacheTTL is how long a loaded session is served from memory
+	// (AUTH_SESSION_CACHE_TTL; default 1 min for memory/bolt, 500 ms for
+	// Redis; 0 turns the cache off).
+	SessionCacheTTL time.Duration
 	// RefreshMargin is how long before expiry an access token is refreshed
 	// (AUTH_REFRESH_MARGIN, default 60s).
 	RefreshMargin time.Duration

@@ -313,3 +313,30 @@ func TestProblemString(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+func TestSessionCacheTTL(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		want time.Duration
+		prob string
+	}{
+		{[]string{"SESSION_STORE=memory"}, time.Minute, ""},
+		{[]string{"SESSION_STORE=redis://localhost:6379/0"}, 500 * time.Millisecond, ""},
+		{[]string{"SESSION_STORE=redis://localhost:6379/0", "AUTH_SESSION_CACHE_TTL=0"}, 0, ""},
+		{[]string{"SESSION_STORE=bolt:/tmp/x.db", "AUTH_SESSION_CACHE_TTL=5m"}, 5 * time.Minute, ""},
+		{[]string{"SESSION_STORE=redis://localhost:6379/0", "AUTH_SESSION_CACHE_TTL=10m"}, 0, "AUTH_SESSION_CACHE_TTL"},
+	} {
+		t.Run(strings.Join(tc.env, " "), func(t *testing.T) {
+			c, err := Load(Source{Environ: tc.env, Dir: t.TempDir()})
+			if tc.prob != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.prob) {
+					t.Fatalf("want a problem on %s, got %v", tc.prob, err)
+				}
+				return
+			}
+			if err != nil || c.SessionCacheTTL != tc.want {
+				t.Fatalf("SessionCacheTTL = %v (%v), want %v", c.SessionCacheTTL, err, tc.want)
+			}
+		})
+	}
+}

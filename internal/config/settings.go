@@ -165,9 +165,33 @@ func (l *loader) sessions(c *Config) {
 			"make it at most the max age, e.g. 86400 (24h)")
 	}
 	c.RefreshMargin = l.durationVar("AUTH_REFRESH_MARGIN", 60*time.Second)
+	c.SessionCacheTTL = defaultCacheTTL(c.SessionStore)
+	if l.env.get("AUTH_SESSION_CACHE_TTL") != "" {
+		c.SessionCacheTTL = l.durationVar("AUTH_SESSION_CACHE_TTL", c.SessionCacheTTL)
+		if c.SessionCacheTTL > time.Minute && !processLocal(c.SessionStore) {
+			l.probs.add("AUTH_SESSION_CACHE_TTL", fmt.Sprintf("(%s) is longer than a minute with a shared store", c.SessionCacheTTL),
+				"keep it at or below 1s with Redis (another instance's sign-out must show quickly), or 0 to turn the cache off")
+		}
+	}
 	if b := l.boolVar("AUTH_REFRESH_ON_SESSION"); b != nil {
 		c.RefreshOnSession = *b
 	}
+}
+
+// processLocal reports whether only this process writes the store.
+func processLocal(store string) bool {
+	return store == "memory" || strings.HasPrefix(store, "bolt:")
+}
+
+// defaultCacheTTL: a cache in front of a store only this process writes is
+// kept exact by the session manager, so it may live long; with a shared
+// store (Redis) other instances' writes are announced, and the TTL bounds
+// what a lost announcement can cost.
+func defaultCacheTTL(store string) time.Duration {
+	if processLocal(store) {
+		return time.Minute
+	}
+	return 500 * time.Millisecond
 }
 
 // checkStore validates a SESSION_STORE value.

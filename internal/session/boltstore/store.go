@@ -166,7 +166,7 @@ func (s *Store) Get(_ context.Context, id string) (*session.Record, error) {
 		if v == nil {
 			return nil
 		}
-		r, err := decodeRecord(id, v)
+		r, err := session.UnmarshalRecord(id, v)
 		if err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func (s *Store) Save(_ context.Context, rec *session.Record) error {
 	live := rec.Expires.After(s.now())
 	var v []byte
 	if live {
-		v = encodeRecord(rec)
+		v = session.MarshalRecord(rec)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := deleteTx(tx, rec.ID); err != nil {
@@ -218,7 +218,7 @@ func deleteTx(tx *bolt.Tx, id string) error {
 	if old == nil {
 		return nil
 	}
-	userKey, expires, err := decodeMeta(old)
+	userKey, expires, err := session.UnmarshalRecordMeta(old)
 	if err == nil {
 		if err := tx.Bucket(bucketUsers).Delete(userIndexKey(userKey, id)); err != nil {
 			return err
@@ -254,7 +254,7 @@ func (s *Store) ListByUser(_ context.Context, userKey string) ([]*session.Record
 			if v == nil {
 				continue
 			}
-			r, err := decodeRecord(string(id), v)
+			r, err := session.UnmarshalRecord(string(id), v)
 			if err != nil {
 				return err
 			}
@@ -308,7 +308,7 @@ func (s *Store) deleteExpiredBatch(limit uint64) (entries, deleted int, err erro
 		for _, k := range due {
 			id := string(k[8:])
 			if v := sessions.Get([]byte(id)); v != nil {
-				if _, exp, err := decodeMeta(v); err != nil || uint64(exp.UnixNano()) <= limit {
+				if _, exp, err := session.UnmarshalRecordMeta(v); err != nil || uint64(exp.UnixNano()) <= limit {
 					if err := deleteTx(tx, id); err != nil {
 						return err
 					}

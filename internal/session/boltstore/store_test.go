@@ -204,7 +204,7 @@ func TestDeleteExpiredManyBatches(t *testing.T) {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for i := range n {
 			r := rec(fmt.Sprintf("id%05d", i), "u|many", now.Add(time.Duration(i%50+1)*time.Second))
-			if err := tx.Bucket(bucketSessions).Put([]byte(r.ID), encodeRecord(r)); err != nil {
+			if err := tx.Bucket(bucketSessions).Put([]byte(r.ID), session.MarshalRecord(r)); err != nil {
 				return err
 			}
 			if err := tx.Bucket(bucketUsers).Put(userIndexKey(r.UserKey, r.ID), nil); err != nil {
@@ -274,18 +274,18 @@ func TestCodec(t *testing.T) {
 	}
 	for name, r := range tests {
 		t.Run(name, func(t *testing.T) {
-			enc := encodeRecord(r)
-			got, err := decodeRecord(r.ID, enc)
+			enc := session.MarshalRecord(r)
+			got, err := session.UnmarshalRecord(r.ID, enc)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sessiontest.AssertEqual(t, got, r)
 			for i := range enc {
-				if _, err := decodeRecord(r.ID, enc[:i]); err == nil {
+				if _, err := session.UnmarshalRecord(r.ID, enc[:i]); err == nil {
 					t.Fatalf("decode of %d-byte prefix succeeded", i)
 				}
 			}
-			if _, err := decodeRecord(r.ID, append(enc, 0)); err == nil {
+			if _, err := session.UnmarshalRecord(r.ID, append(enc, 0)); err == nil {
 				t.Fatal("decode with a trailing byte succeeded")
 			}
 		})
