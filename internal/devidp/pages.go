@@ -28,6 +28,7 @@ const pageLayout = `{{define "head"}}<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>authbff development IdP</title>
@@ -128,7 +129,7 @@ func (p *IdP) renderPage(w http.ResponseWriter, status int, name string, data an
 	h.Set("Referrer-Policy", "no-referrer")
 	// No form-action: browsers apply it to the redirect after the login POST,
 	// which goes to the app's callback on another origin.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
