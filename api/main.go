@@ -5,6 +5,7 @@
 // Usage:
 //
 //	authbff [serve]            run the server (default)
+//	authbff doctor             check the configuration and each provider (callback URL, client credentials)
 //	authbff devidp             run only the development IdP (for benchmarks)
 //	authbff sessions revoke --sub <sub> [--provider cognito]
 //	                            end every session of a user
@@ -37,13 +38,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, stderr)
 	case "sessions":
 		return sessionsCmd(ctx, args, stdout, stderr)
+	case "doctor":
+		return doctorCmd(ctx, stdout, stderr)
 	case "devidp":
 		return devidpCmd(ctx, args, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: authbff [serve | devidp | sessions revoke --sub <sub> [--provider <id>]]")
+		fmt.Fprintln(stdout, "usage: authbff [serve | doctor | devidp | sessions revoke --sub <sub> [--provider <id>]]")
 		return 0
 	}
-	fmt.Fprintf(stderr, "authbff: unknown command %q (try: serve, devidp, sessions revoke --sub <sub>)\n", cmd)
+	fmt.Fprintf(stderr, "authbff: unknown command %q (try: serve, doctor, devidp, sessions revoke --sub <sub>)\n", cmd)
 	return 2
 }
 

@@ -80,21 +80,9 @@ func newApp(o appOptions) (*App, error) {
 		reqIDs:    newRequestIDs(),
 	}
 	for _, pc := range o.Providers {
-		style := oidc.AuthStylePost
-		switch pc.AuthStyle {
-		case config.AuthStyleBasic:
-			style = oidc.AuthStyleBasic
-		case config.AuthStyleNone:
-			style = oidc.AuthStyleNone
-		}
-		client, err := oidc.New(oidc.Config{
-			ID: pc.ID, Issuer: pc.Issuer, ClientID: pc.ClientID, ClientSecret: pc.ClientSecret,
-			RedirectURL: o.Config.CallbackURL(pc.ID), Scopes: pc.Scopes, AuthStyle: style,
-			Cognito: pc.Cognito, CognitoDomain: pc.CognitoDomain, UserInfo: pc.UserInfo,
-			HTTPClient: o.HTTPClient, Logger: o.Logger.With("provider", pc.ID),
-		})
+		client, err := newOIDCProvider(o.Config, pc, o.HTTPClient, o.Logger)
 		if err != nil {
-			return nil, fmt.Errorf("main: provider %s: %w", pc.ID, err)
+			return nil, err
 		}
 		a.providers[pc.ID] = &provider{cfg: pc, client: client}
 		a.order = append(a.order, pc.ID)
@@ -107,6 +95,27 @@ func newApp(o appOptions) (*App, error) {
 	}
 	a.engine = a.routes()
 	return a, nil
+}
+
+// newOIDCProvider makes the OIDC client of one configured provider.
+func newOIDCProvider(cfg *config.Config, pc config.Provider, hc *http.Client, log *slog.Logger) (*oidc.Provider, error) {
+	style := oidc.AuthStylePost
+	switch pc.AuthStyle {
+	case config.AuthStyleBasic:
+		style = oidc.AuthStyleBasic
+	case config.AuthStyleNone:
+		style = oidc.AuthStyleNone
+	}
+	client, err := oidc.New(oidc.Config{
+		ID: pc.ID, Issuer: pc.Issuer, ClientID: pc.ClientID, ClientSecret: pc.ClientSecret,
+		RedirectURL: cfg.CallbackURL(pc.ID), Scopes: pc.Scopes, AuthStyle: style,
+		Cognito: pc.Cognito, CognitoDomain: pc.CognitoDomain, UserInfo: pc.UserInfo,
+		HTTPClient: hc, Logger: log.With("provider", pc.ID),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("main: provider %s: %w", pc.ID, err)
+	}
+	return client, nil
 }
 
 // Handler returns the root HTTP handler.
