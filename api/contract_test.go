@@ -152,3 +152,31 @@ func TestStartupConfigProblems(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+// TestSigninMergesAuthorizationParams: signIn('cognito', opts, {identity_provider:
+// 'Google', prompt: 'login'}) puts them in the query of POST /signin; they
+// reach the authorize URL, but can never override the protected ones.
+func TestSigninMergesAuthorizationParams(t *testing.T) {
+	f := newFakeIdP(t)
+	app := startApp(t, cognitoEnv(f))
+	b := newBrowser(t)
+	tok := b.csrf(app.URL)
+	r := b.postForm(app.URL+"/api/auth/signin/cognito?identity_provider=Google&prompt=login&redirect_uri=https%3A%2F%2Fevil.example%2F&state=x",
+		url.Values{"csrfToken": {tok}, "json": {"true"}})
+	var v struct{ URL string }
+	if err := json.Unmarshal([]byte(r.Body), &v); err != nil {
+		t.Fatalf("%d %s", r.StatusCode, r.Body)
+	}
+	q := mustQuery(t, v.URL)
+	if q.Get("identity_provider") != "Google" || q.Get("prompt") != "login" {
+		t.Fatalf("authorization params not merged: %s", v.URL)
+	}
+	if q.Get("redirect_uri") != app.URL+"/api/auth/callback/cognito" || q.Get("state") == "x" || len(q["state"]) != 1 {
+		t.Fatalf("a protected parameter was overridden: %s", v.URL)
+	}
+	// Without json=true (a plain form POST) the answer is a 302 there.
+	r = b.postForm(app.URL+"/api/auth/signin/cognito", url.Values{"csrfToken": {tok}})
+	if loc := location(t, r); !strings.HasPrefix(loc, f.srv.URL+"/oauth2/authorize?") {
+		t.Fatalf("form POST redirected to %s", loc)
+	}
+}
