@@ -279,9 +279,6 @@ func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := m.server.Shutdown(ctx)
-	if m.app != nil {
-		m.app.Close()
-	}
 	if m.sessions != nil {
 		m.sessions.Close()
 	}

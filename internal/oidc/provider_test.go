@@ -354,7 +354,7 @@ func TestPKCEAndRandom(t *testing.T) {
 	if len(v) < 43 || len(v) > 128 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") != "" {
 		t.Errorf("verifier %q not RFC 7636", v)
 	}
-	if NewVerifier() == v || RandomString(16) == RandomString(16) {
+	if r1, r2 := RandomString(16), RandomString(16); NewVerifier() == v || r1 == r2 {
 		t.Error("random values repeat")
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/authbff/authbff/internal/session"
 )
@@ -75,7 +76,7 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("boltstore open %s: file is locked by another process (is another authbff running with the same SESSION_STORE?): %w", path, err)
 		}
 		return nil, fmt.Errorf("boltstore open %s: %w", path, err)
