@@ -180,7 +180,9 @@ func (m *Main) devProvider() (config.Provider, *devidp.IdP, error) {
 			RedirectURIs: []string{cfg.CallbackURL("cognito")},
 			LogoutURLs:   []string{origin, origin + "/"},
 		}},
-		Logger: m.Logger.With("component", "devidp"),
+		// Keys and refresh tokens survive a restart, like the sessions.
+		StateFile: filepath.Join(cfg.DataDir, "devidp-state.json"),
+		Logger:    m.Logger.With("component", "devidp"),
 	})
 	if err != nil {
 		return config.Provider{}, nil, fmt.Errorf("main: development IdP: %w", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -59,13 +60,48 @@ func TestDevIdPSignInSurvivesRestart(t *testing.T) {
 		t.Fatalf("expires %v (%v)", s["expires"], err)
 	}
 
-	// Restart: same data dir, same (generated) secret, same cookie.
+	// Restart on the same port: same data dir, same (generated) secret, same
+	// cookie, and the dev IdP's keys and refresh tokens are kept too.
+	addr := strings.TrimPrefix(app.URL, "http://")
 	app.Close()
-	app2 := startApp(t, env)
-	s2 := b.sessionAt(app2.URL, app.URL)
+	app2 := startAppOn(t, env, strings.Replace(addr, "localhost", "127.0.0.1", 1))
+	s2 := b.session(app2.URL)
 	if u2, _ := s2["user"].(map[string]any); u2["name"] != "Ada Lovelace" {
 		t.Fatalf("after restart session = %v", s2)
 	}
+	// The access token minted before the restart still works upstream, and
+	// a forced refresh (what an upstream 401 causes) still succeeds.
+	tok := b.sessionToken(app2)
+	s3, err := app2.Main.app.sessions.Load(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := b.proxyGet(app2.URL + "/api/proxy/demo/me"); r.StatusCode != 200 || !strings.Contains(r.Body, "ada") {
+		t.Fatalf("demo API after restart: %d %s", r.StatusCode, r.Body)
+	}
+	s4, err := app2.Main.app.forceRefresh(context.Background(), tok, s3)
+	if err != nil || s4 == nil || s4.Data.Tokens.AccessToken == s3.Data.Tokens.AccessToken {
+		t.Fatalf("refresh after restart: %v (session kept: %v)", err, s4 != nil)
+	}
+}
+
+// sessionToken is the browser's session cookie value for app.
+func (b *browser) sessionToken(app *testApp) string {
+	b.t.Helper()
+	u, _ := url.Parse(app.URL)
+	if c := cookieNamed(b.c.Jar.Cookies(u), "next-auth.session-token"); c != nil {
+		return c.Value
+	}
+	b.t.Fatal("no session cookie")
+	return ""
+}
+
+// proxyGet calls the API proxy as the SPA's fetchApi does.
+func (b *browser) proxyGet(u string) response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("X-CSRF", "1")
+	return b.do(req)
 }
 
 // sessionAt reads the session from base with the cookies the jar holds for

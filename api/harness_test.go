@@ -32,7 +32,13 @@ type testApp struct {
 // NEXTAUTH_URL "auto" becomes http://127.0.0.1:<port>.
 func startApp(t *testing.T, env map[string]string) *testApp {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return startAppOn(t, env, "127.0.0.1:0")
+}
+
+// startAppOn is startApp listening on addr (a restart on the same port).
+func startAppOn(t *testing.T, env map[string]string, addr string) *testApp {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

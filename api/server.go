@@ -121,7 +121,6 @@ func newOIDCProvider(cfg *config.Config, pc config.Provider, hc *http.Client, lo
 // Handler returns the root HTTP handler.
 func (a *App) Handler() http.Handler { return a.engine }
 
-
 func (a *App) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

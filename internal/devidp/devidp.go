@@ -71,6 +71,11 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives request-level events (never tokens); nil discards.
 	Logger *slog.Logger
+	// StateFile, when set, keeps the signing keys and the live refresh tokens
+	// in this file (0600) across restarts, so sessions made before a restart
+	// can still refresh and their access tokens still verify. "" keeps
+	// everything in memory.
+	StateFile string
 }
 
 // Stats counts what the IdP did, for tests.
@@ -245,8 +250,21 @@ func New(opts Options) (*IdP, error) {
 	if p.pages, err = parsePages(); err != nil {
 		return nil, fmt.Errorf("devidp new: %w", err)
 	}
-	if p.keys, err = newKeyPair(); err != nil {
-		return nil, fmt.Errorf("devidp new: %w", err)
+	found := false
+	if opts.StateFile != "" {
+		if found, err = p.loadState(opts.StateFile); err != nil {
+			return nil, fmt.Errorf("devidp new: %w", err)
+		}
+	}
+	if !found {
+		if p.keys, err = newKeyPair(); err != nil {
+			return nil, fmt.Errorf("devidp new: %w", err)
+		}
+		if opts.StateFile != "" {
+			if err := p.writeState(opts.StateFile); err != nil {
+				return nil, fmt.Errorf("devidp new: save state: %w", err)
+			}
+		}
 	}
 	return p, nil
 }

@@ -28,8 +28,8 @@ type keyPair struct {
 
 // newKeyPair generates two RSA-2048 keys with thumbprint kids.
 func newKeyPair() (*keyPair, error) {
-	kp := &keyPair{public: jwk.NewSet()}
-	for _, dst := range []*jwk.Key{&kp.id, &kp.access} {
+	var keys [2]jwk.Key
+	for i := range keys {
 		raw, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
 			return nil, fmt.Errorf("generate rsa key: %w", err)
@@ -51,6 +51,15 @@ func newKeyPair() (*keyPair, error) {
 				return nil, fmt.Errorf("set key %s: %w", name, err)
 			}
 		}
+		keys[i] = k
+	}
+	return keyPairFrom(keys[0], keys[1])
+}
+
+// keyPairFrom builds the pair from two private keys (with kid and alg set).
+func keyPairFrom(id, access jwk.Key) (*keyPair, error) {
+	kp := &keyPair{id: id, access: access, public: jwk.NewSet()}
+	for _, k := range []jwk.Key{id, access} {
 		pub, err := k.PublicKey()
 		if err != nil {
 			return nil, fmt.Errorf("public key: %w", err)
@@ -58,10 +67,9 @@ func newKeyPair() (*keyPair, error) {
 		if err := kp.public.AddKey(pub); err != nil {
 			return nil, fmt.Errorf("add public key: %w", err)
 		}
-		*dst = k
 	}
-	kp.idKID, kp.accessKID = kp.id.KeyID(), kp.access.KeyID()
-	pub, err := kp.access.PublicKey()
+	kp.idKID, kp.accessKID = id.KeyID(), access.KeyID()
+	pub, err := access.PublicKey()
 	if err != nil {
 		return nil, fmt.Errorf("access public key: %w", err)
 	}

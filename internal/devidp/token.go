@@ -114,6 +114,7 @@ func (p *IdP) codeGrant(r *http.Request) (map[string]any, *oauthError) {
 		authTime: code.authTime, expires: p.now().Add(p.opts.RefreshTTL),
 	}
 	p.stats.CodeGrants++
+	p.saveLocked()
 	p.mu.Unlock()
 	resp["refresh_token"] = rt
 	return resp, nil
@@ -163,6 +164,7 @@ func (p *IdP) refreshGrant(r *http.Request) (map[string]any, *oauthError) {
 			authTime: g.authTime, expires: p.now().Add(p.opts.RefreshTTL),
 		}
 		resp["refresh_token"] = next
+		p.saveLocked()
 	}
 	p.stats.RefreshGrants++
 	return resp, nil
@@ -285,6 +287,7 @@ func (p *IdP) revoke(w http.ResponseWriter, r *http.Request) {
 	if g, ok := p.refresh[tok]; ok && g.clientID == c.ID {
 		delete(p.refresh, tok)
 		p.revoked[g.originJTI] = true
+		p.saveLocked()
 	}
 	p.revList = append(p.revList, tok)
 	p.stats.Revocations++
