@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/authbff/authbff/internal/config"
 )
@@ -178,5 +181,29 @@ func TestSigninMergesAuthorizationParams(t *testing.T) {
 	r = b.postForm(app.URL+"/api/auth/signin/cognito", url.Values{"csrfToken": {tok}})
 	if loc := location(t, r); !strings.HasPrefix(loc, f.srv.URL+"/oauth2/authorize?") {
 		t.Fatalf("form POST redirected to %s", loc)
+	}
+}
+
+// TestTrustedProxies: X-Forwarded-For is believed only from TRUSTED_PROXIES.
+func TestTrustedProxies(t *testing.T) {
+	for _, tc := range []struct {
+		trusted, want string
+	}{
+		{"", "127.0.0.1"},
+		{"127.0.0.1/32", "203.0.113.7"},
+	} {
+		env := map[string]string{"SESSION_STORE": "memory"}
+		if tc.trusted != "" {
+			env["TRUSTED_PROXIES"] = tc.trusted
+		}
+		app := startApp(t, env)
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = "127.0.0.1:5555"
+		req.Header.Set("X-Forwarded-For", "203.0.113.7")
+		c := gin.CreateTestContextOnly(httptest.NewRecorder(), app.Main.app.engine)
+		c.Request = req
+		if got := c.ClientIP(); got != tc.want {
+			t.Errorf("TRUSTED_PROXIES=%q: client IP %q, want %q", tc.trusted, got, tc.want)
+		}
 	}
 }

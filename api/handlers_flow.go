@@ -181,7 +181,7 @@ func (a *App) handleCallback(c *gin.Context) {
 		return
 	}
 	a.setCookie(c, a.names.Session, token, s.Expires)
-	log.Info("signed in", "provider", id, "sub", cl.Subject, "session", s.ID[:12])
+	log.Info("signed in", "provider", id, "sub", cl.Subject, "session", s.ID[:12], "client_ip", c.ClientIP())
 	c.Redirect(http.StatusFound, a.safeURL(flow.CallbackURL))
 }
 

@@ -128,6 +128,12 @@ func (a *App) routes() *gin.Engine {
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = false
 	r.ContextWithFallback = true
+	// X-Forwarded-For / X-Real-IP are believed only from TRUSTED_PROXIES
+	// (validated by config); c.ClientIP() is the peer address otherwise.
+	if err := r.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
+		a.log.Error("TRUSTED_PROXIES rejected by the router; trusting no proxy", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(a.recoverer(), a.requestLog())
 	if len(a.cfg.CORSOrigins) > 0 {
 		r.Use(a.corsMiddleware())
