@@ -71,23 +71,21 @@ func (a *App) handleBackchannelLogout(c *gin.Context) {
 	}
 	sum := sha256.Sum256([]byte(id + "\x00" + lc.JTI))
 	replayID := "bclogout:" + hex.EncodeToString(sum[:])
-	if _, err := a.store.Get(ctx, replayID); err == nil {
-		log.Warn("back-channel logout refused: replayed logout token", "provider", id, "sub", lc.Subject)
-		bad("the logout token was already used")
-		return
-	} else if !errors.Is(err, session.ErrNotFound) {
-		a.storeUnavailable(c, err)
-		return
-	}
-	n, err := a.endIdPSessions(ctx, id, lc)
+	seen, err := a.markUsed(ctx, replayID, a.now().Add(logoutReplayTTL))
 	if err != nil {
 		a.storeUnavailable(c, err)
 		return
 	}
-	now := a.now()
-	rec := &session.Record{ID: replayID, Created: now, LastSeen: now, Expires: now.Add(logoutReplayTTL)}
-	if err := a.store.Save(ctx, rec); err != nil {
-		log.Warn("back-channel logout: could not remember the token's jti", "err", err)
+	if seen {
+		log.Warn("back-channel logout refused: replayed logout token", "provider", id, "sub", lc.Subject)
+		bad("the logout token was already used")
+		return
+	}
+	n, err := a.endIdPSessions(ctx, id, lc)
+	if err != nil {
+		_ = a.store.Delete(ctx, replayID) // let the IdP's retry through
+		a.storeUnavailable(c, err)
+		return
 	}
 	log.Info("back-channel logout", "provider", id, "sub", lc.Subject, "sid_given", lc.SID != "", "sessions_ended", n)
 	c.Status(http.StatusOK)

@@ -188,8 +188,15 @@ func (a *App) handleCallback(c *gin.Context) {
 // markFlowUsed records a completed flow in the session store for the flow's
 // lifetime and reports whether it was already there (a replayed callback).
 func (a *App) markFlowUsed(ctx context.Context, f auth.Flow) (bool, error) {
-	id := "flow:" + auth.FlowKey(f.State)
-	_, err := a.store.Get(ctx, id)
+	return a.markUsed(ctx, "flow:"+auth.FlowKey(f.State), f.Created.Add(auth.FlowMaxAge+time.Minute))
+}
+
+// markUsed remembers a one-time value (by id, until expires) in the session
+// store, shared by every instance, and reports whether it had been used
+// already. Two truly simultaneous first uses may both pass; what they guard
+// (a single-use code, a signed token) bounds that.
+func (a *App) markUsed(ctx context.Context, id string, expires time.Time) (seen bool, err error) {
+	_, err = a.store.Get(ctx, id)
 	if err == nil {
 		return true, nil
 	}
@@ -197,8 +204,7 @@ func (a *App) markFlowUsed(ctx context.Context, f auth.Flow) (bool, error) {
 		return false, err
 	}
 	now := a.now()
-	rec := &session.Record{ID: id, Created: now, LastSeen: now, Expires: f.Created.Add(auth.FlowMaxAge + time.Minute)}
-	return false, a.store.Save(ctx, rec)
+	return false, a.store.Save(ctx, &session.Record{ID: id, Created: now, LastSeen: now, Expires: expires})
 }
 
 // safeCode keeps an OAuth error code fit for a URL: the RFC 6749 charset,
