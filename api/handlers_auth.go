@@ -179,7 +179,7 @@ func (a *App) renderSession(s *session.Session) []byte {
 	u := s.Data.User
 	out := sessionJSON{
 		User:    sessionUserJSON{Name: u.Name, Email: u.Email, Image: u.Image},
-		Expires: s.Expires.UTC().Format("2006-01-02T15:04:05.000Z"),
+		Expires: jsTime(s.Expires),
 		Error:   s.Data.RefreshError,
 	}
 	if a.cfg.SessionGroups {
