@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -70,8 +71,41 @@ func (a *App) handleSignin(c *gin.Context) {
 		redirect(c, jsonMode, a.errorURL(auth.ErrConfiguration, nil))
 		return
 	}
+	a.pruneFlows(c)
 	a.setCookie(c, name, sealed, a.now().Add(auth.FlowMaxAge))
 	redirect(c, jsonMode, authURL)
+}
+
+// maxFlows bounds the sign-ins a browser may have in progress at once (tabs,
+// repeated clicks): each is a cookie sent with every request for 15 minutes.
+const maxFlows = 4
+
+// pruneFlows clears the request's oldest flow cookies (and unreadable ones)
+// so that, with the one being started, at most maxFlows remain.
+func (a *App) pruneFlows(c *gin.Context) {
+	type flowCookie struct {
+		name    string
+		created time.Time
+	}
+	var live []flowCookie
+	for _, ck := range c.Request.Cookies() {
+		if !strings.HasPrefix(ck.Name, a.names.FlowPrefix+".") {
+			continue
+		}
+		f, err := a.sealer.Peek(ck.Name, ck.Value)
+		if err != nil || a.now().Sub(f.Created) > auth.FlowMaxAge {
+			a.clearCookie(c, ck.Name)
+			continue
+		}
+		live = append(live, flowCookie{ck.Name, f.Created})
+	}
+	if len(live) < maxFlows {
+		return
+	}
+	sort.Slice(live, func(i, j int) bool { return live[i].created.After(live[j].created) })
+	for _, fc := range live[maxFlows-1:] {
+		a.clearCookie(c, fc.name)
+	}
 }
 
 // csrfFailURL is where a POST with a bad CSRF token is sent.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -324,5 +325,34 @@ func TestNoTokenLeaves(t *testing.T) {
 		if !c.HttpOnly {
 			t.Fatalf("cookie %s is not httpOnly", c.Name)
 		}
+	}
+}
+
+// TestFlowCookiesAreBounded: repeated sign-in clicks keep at most four
+// flows (cookies) in the browser; the newest ones still complete.
+func TestFlowCookiesAreBounded(t *testing.T) {
+	f := newFakeIdP(t)
+	app := startApp(t, cognitoEnv(f))
+	b := newBrowser(t)
+	var urls []string
+	for i := 0; i < 7; i++ {
+		urls = append(urls, b.startSignIn(app.URL, "cognito", fmt.Sprintf("/tab%d", i)))
+		time.Sleep(2 * time.Millisecond) // distinct creation times
+	}
+	u, _ := url.Parse(app.URL)
+	n := 0
+	for _, c := range b.c.Jar.Cookies(u) {
+		if strings.HasPrefix(c.Name, "next-auth.state.") {
+			n++
+		}
+	}
+	if n != maxFlows {
+		t.Fatalf("%d flow cookies after 7 sign-in starts, want %d", n, maxFlows)
+	}
+	if got := location(t, b.get(location(t, b.get(urls[6])))); got != app.URL+"/tab6" {
+		t.Fatalf("newest flow landed on %s", got)
+	}
+	if got := location(t, b.get(location(t, b.get(urls[0])))); !strings.Contains(got, "error=OAuthCallback") {
+		t.Fatalf("a pruned flow still completed: %s", got)
 	}
 }

@@ -94,6 +94,20 @@ func (s *Sealer) Seal(name string, f Flow) (string, error) {
 // Open decrypts a flow cookie and checks it belongs to state and provider and
 // is younger than FlowMaxAge. Any failure is ErrBadFlow.
 func (s *Sealer) Open(name, value, state, provider string) (Flow, error) {
+	f, err := s.Peek(name, value)
+	if err != nil {
+		return Flow{}, err
+	}
+	age := s.now().Sub(f.Created)
+	if f.State != state || f.Provider != provider || age > FlowMaxAge || age < -time.Minute {
+		return Flow{}, ErrBadFlow
+	}
+	return f, nil
+}
+
+// Peek decrypts a flow cookie without checking what it is for; use it only
+// to manage cookies (e.g. drop the oldest flows), never to finish a flow.
+func (s *Sealer) Peek(name, value string) (Flow, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(value)
 	if err != nil {
 		return Flow{}, ErrBadFlow
@@ -108,10 +122,6 @@ func (s *Sealer) Open(name, value, state, provider string) (Flow, error) {
 		}
 		var f Flow
 		if err := json.Unmarshal(plain, &f); err != nil {
-			return Flow{}, ErrBadFlow
-		}
-		age := s.now().Sub(f.Created)
-		if f.State != state || f.Provider != provider || age > FlowMaxAge || age < -time.Minute {
 			return Flow{}, ErrBadFlow
 		}
 		return f, nil
