@@ -113,7 +113,21 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	nobody := url.Values{"json": {"true"}}
 	spec.check(b.postForm(base+"/signout", nobody), nobody.Encode())
 
+	// The SPA and the development IdP.
+	signedOut := newBrowser(t)
+	spec.check(signedOut.get(app.URL+"/"), "")
+	spec.check(signedOut.get(app.URL+"/protected"), "")
+	spec.check(b.get(app.URL+"/assets/auth.js"), "")
+	spec.check(b.get(app.URL+"/assets/nope.js"), "")
+	issuer := app.Main.DevIdP.Issuer()
+	spec.check(b.get(issuer+"/.well-known/openid-configuration"), "")
+	spec.check(b.get(issuer+"/.well-known/jwks.json"), "")
+	spec.check(b.get(app.URL+DevIdPPath+"/demo-api/me"), "")
+
 	for _, want := range []string{
+		"GET /", "GET /protected", "GET /assets/{file}",
+		"GET /_devidp/{poolId}/.well-known/openid-configuration", "GET /_devidp/{poolId}/.well-known/jwks.json",
+		"GET /_devidp/demo-api/me",
 		"GET /api/auth/providers", "GET /api/auth/csrf", "GET /api/auth/session", "POST /api/auth/session",
 		"GET /api/auth/signin", "GET /api/auth/signin/{provider}", "POST /api/auth/signin/{provider}",
 		"GET /api/auth/callback/{provider}", "GET /api/auth/signout", "POST /api/auth/signout",
