@@ -38,6 +38,12 @@ func startApp(t *testing.T, env map[string]string) *testApp {
 // startAppOn is startApp listening on addr (a restart on the same port).
 func startAppOn(t *testing.T, env map[string]string, addr string) *testApp {
 	t.Helper()
+	return startAppWith(t, env, addr, t.Output(), slog.LevelInfo)
+}
+
+// startAppWith is startApp listening on addr and logging to w from level.
+func startAppWith(t *testing.T, env map[string]string, addr string, w io.Writer, level slog.Level) *testApp {
+	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +58,7 @@ func startAppOn(t *testing.T, env map[string]string, addr string) *testApp {
 	if _, ok := env["AUTHBFF_DATA_DIR"]; !ok {
 		env["AUTHBFF_DATA_DIR"] = t.TempDir() // never ./data of the source tree
 	}
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 	m, err := NewMain(Options{Source: envSource(env, t.TempDir()), Listener: ln, Logger: logger})
 	if err != nil {
 		ln.Close()
