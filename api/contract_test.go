@@ -207,3 +207,37 @@ func TestTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomBasePath: NEXTAUTH_URL with a path moves the NextAuth routes
+// there (CONTRACT.md: https://x.io/auth -> /auth), and every URL follows.
+func TestCustomBasePath(t *testing.T) {
+	app := startApp(t, map[string]string{"SESSION_STORE": "memory", "NEXTAUTH_URL": "auto/auth"})
+	b := newBrowser(t)
+	var provs map[string]providerJSON
+	if err := json.Unmarshal([]byte(b.get(app.URL+"/auth/providers").Body), &provs); err != nil {
+		t.Fatal(err)
+	}
+	if p := provs["cognito"]; p.SigninURL != app.URL+"/auth/signin/cognito" || p.CallbackURL != app.URL+"/auth/callback/cognito" {
+		t.Fatalf("providers: %+v", p)
+	}
+	if r := b.get(app.URL + "/api/auth/providers"); r.StatusCode == 200 && strings.Contains(r.Body, "signinUrl") {
+		t.Fatal("the default base path still answers")
+	}
+	tok := b.get(app.URL + "/auth/csrf")
+	var v struct{ CsrfToken string }
+	_ = json.Unmarshal([]byte(tok.Body), &v)
+	r := b.postForm(app.URL+"/auth/signin/cognito", url.Values{"csrfToken": {v.CsrfToken}, "callbackUrl": {"/protected"}, "json": {"true"}})
+	var u struct{ URL string }
+	if err := json.Unmarshal([]byte(r.Body), &u); err != nil || mustQuery(t, u.URL).Get("redirect_uri") != app.URL+"/auth/callback/cognito" {
+		t.Fatalf("signin: %d %s", r.StatusCode, r.Body)
+	}
+	cb := b.devLogin(b.get(u.URL), "grace")
+	if got := location(t, b.get(location(t, cb))); got != app.URL+"/protected" {
+		t.Fatalf("callback led to %s", got)
+	}
+	var sess map[string]any
+	_ = json.Unmarshal([]byte(b.get(app.URL+"/auth/session").Body), &sess)
+	if u, _ := sess["user"].(map[string]any); u["name"] != "Grace Hopper" {
+		t.Fatalf("session: %v", sess)
+	}
+}

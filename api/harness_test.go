@@ -29,7 +29,7 @@ type testApp struct {
 }
 
 // startApp runs Main with exactly env as its environment (no dotenv files).
-// NEXTAUTH_URL "auto" becomes http://127.0.0.1:<port>.
+// NEXTAUTH_URL "auto" becomes http://127.0.0.1:<port> ("auto/x" adds a path).
 func startApp(t *testing.T, env map[string]string) *testApp {
 	t.Helper()
 	return startAppOn(t, env, "127.0.0.1:0")
@@ -49,8 +49,8 @@ func startAppWith(t *testing.T, env map[string]string, addr string, w io.Writer,
 		t.Fatal(err)
 	}
 	env = cloneEnv(env)
-	if env["NEXTAUTH_URL"] == "auto" {
-		env["NEXTAUTH_URL"] = "http://" + ln.Addr().String()
+	if rest, ok := strings.CutPrefix(env["NEXTAUTH_URL"], "auto"); ok {
+		env["NEXTAUTH_URL"] = "http://" + ln.Addr().String() + rest // "auto/auth": a base path
 	}
 	if _, ok := env["PORT"]; !ok {
 		env["PORT"] = "0"
