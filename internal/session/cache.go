@@ -18,9 +18,10 @@ type cache struct {
 	ttl time.Duration
 	max int
 
-	mu  sync.RWMutex
-	m   map[string]cacheEntry
-	gen uint64 // bumped by every drop: a put of a read older than a write is refused
+	mu   sync.RWMutex
+	m    map[string]cacheEntry
+	gen  uint64 // bumped by every drop: a put of a read older than a write is refused
+	dead bool   // the store's change feed is down: serve and keep nothing
 }
 
 type cacheEntry struct {
@@ -43,8 +44,9 @@ func newCache(ttl time.Duration, max int) *cache {
 func (c *cache) get(id string, now time.Time) (Session, []byte, bool) {
 	c.mu.RLock()
 	e, ok := c.m[id]
+	dead := c.dead
 	c.mu.RUnlock()
-	if !ok || now.Sub(e.at) >= c.ttl || now.Before(e.at) {
+	if !ok || dead || now.Sub(e.at) >= c.ttl || now.Before(e.at) {
 		return Session{}, nil, false
 	}
 	return e.s, e.json, true
@@ -64,7 +66,7 @@ func (c *cache) put(s *Session, now time.Time, gen uint64) {
 	e.s.Extended = false
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen {
+	if c.gen != gen || c.dead {
 		return
 	}
 	if len(c.m) >= c.max {
@@ -88,6 +90,17 @@ func (c *cache) setJSON(s *Session, b []byte) {
 		e.json = b
 		c.m[s.ID] = e
 	}
+	c.mu.Unlock()
+}
+
+// setLive follows the store's change feed: when it goes down (or comes back,
+// having possibly missed changes) everything cached is dropped; while it is
+// down nothing is served or kept.
+func (c *cache) setLive(ok bool) {
+	c.mu.Lock()
+	clear(c.m)
+	c.gen++
+	c.dead = !ok
 	c.mu.Unlock()
 }
 

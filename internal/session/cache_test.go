@@ -150,3 +150,60 @@ func TestCacheConcurrentLoadsAndSaves(t *testing.T) {
 		t.Fatalf("cache left at version %d, store at %d", cached.Version, fresh.Version)
 	}
 }
+
+// fakeWatcher is a Store whose change feed the test drives.
+type fakeWatcher struct {
+	session.Store
+	changed func(string)
+	healthy func(bool)
+}
+
+func (f *fakeWatcher) Watch(_ context.Context, changed func(string), healthy func(bool)) {
+	f.changed, f.healthy = changed, healthy
+}
+
+// TestCacheFollowsTheChangeFeed: with a shared store the cache serves only
+// while the feed is live, and drops what the feed says changed.
+func TestCacheFollowsTheChangeFeed(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	st := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
+	t.Cleanup(func() { _ = st.Close() })
+	cs := &countingStore{Store: st}
+	fw := &fakeWatcher{Store: cs}
+	m, err := session.NewManager(session.ManagerOptions{Store: fw, Secrets: [][]byte{secret(1)}, Now: clk.Now, CacheTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tok, s := mustCreate(t, m, sampleData())
+	load := func() {
+		t.Helper()
+		if _, err := m.Load(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gets := func() int64 { return cs.gets.Load() }
+	load()
+	load()
+	if gets() != 2 {
+		t.Fatalf("before the feed is live the cache must be bypassed: %d store reads", gets())
+	}
+	fw.healthy(true)
+	load()
+	load()
+	if gets() != 3 {
+		t.Fatalf("with a live feed: %d store reads, want 3", gets())
+	}
+	fw.changed(s.ID)
+	load()
+	if gets() != 4 {
+		t.Fatal("a change announced by the feed was not dropped")
+	}
+	fw.healthy(false)
+	load()
+	load()
+	if gets() != 6 {
+		t.Fatalf("with the feed down the cache served: %d store reads, want 6", gets())
+	}
+}

@@ -106,12 +106,12 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	}
 	m.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
 	if w, ok := o.Store.(Watcher); ok && m.cache != nil {
+		// Until the store confirms the change feed is live, the cache is
+		// bypassed: another instance's sign-out must never be missed.
+		m.cache.setLive(false)
 		ctx, cancel := context.WithCancel(context.Background())
 		m.stopWatch = cancel
-		if err := w.Watch(ctx, m.cache.drop); err != nil {
-			// Not fatal: entries still expire after CacheTTL.
-			m.log.Warn("session: cannot watch the store for changes by other instances; cached sessions expire after the cache TTL", "err", err)
-		}
+		w.Watch(ctx, m.cache.drop, m.cache.setLive)
 	}
 	return m, nil
 }

@@ -66,10 +66,12 @@ type Store interface {
 	Close() error
 }
 
-// Watcher is implemented by stores that several processes share (Redis):
-// Watch calls fn with the id of every record any of them saves or deletes,
-// until ctx ends. A Manager with a cache uses it to drop stale entries at
-// once instead of waiting for their TTL.
+// Watcher is implemented by stores that several processes share (Redis).
+// Watch reports, in the background until ctx ends, every record any of them
+// saves or deletes (changed), and whether that report is live (healthy):
+// healthy(false) when the connection is lost, healthy(true) once it is back.
+// A Manager with a cache drops changed entries at once and serves nothing
+// from its cache while the report is not live.
 type Watcher interface {
-	Watch(ctx context.Context, fn func(id string)) error
+	Watch(ctx context.Context, changed func(id string), healthy func(ok bool))
 }
