@@ -78,7 +78,7 @@ func NewMain(opts Options) (*Main, error) {
 		m.listener = ln
 	}
 	if cfg.Port == 0 || opts.Listener != nil {
-		fixURLPort(cfg, m.listener, opts.Source)
+		fixURLPort(cfg, m.listener)
 	}
 	if err := m.setup(opts); err != nil {
 		m.listener.Close()
@@ -95,15 +95,8 @@ func NewMain(opts Options) (*Main, error) {
 
 // fixURLPort points the default URL at the port actually listened on when
 // NEXTAUTH_URL/AUTH_URL were not given.
-func fixURLPort(cfg *config.Config, ln net.Listener, src config.Source) {
-	get := src.Getenv
-	if get == nil {
-		get = os.LookupEnv
-	}
-	if v, ok := get("NEXTAUTH_URL"); ok && v != "" {
-		return
-	}
-	if v, ok := get("AUTH_URL"); ok && v != "" {
+func fixURLPort(cfg *config.Config, ln net.Listener) {
+	if cfg.URLSet {
 		return
 	}
 	if a, ok := ln.Addr().(*net.TCPAddr); ok {

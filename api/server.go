@@ -181,7 +181,7 @@ func (a *App) handleReady(c *gin.Context) {
 
 func (a *App) handleNoRoute(c *gin.Context) {
 	p := c.Request.URL.Path
-	if a.returnAfterSignout(c) || !a.guard(c) {
+	if a.canonicalHost(c) || a.returnAfterSignout(c) || !a.guard(c) {
 		return
 	}
 	if p == a.cfg.BasePath || hasPathPrefix(p, a.cfg.BasePath) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -79,4 +80,24 @@ func (a *App) corsMiddleware() gin.HandlerFunc {
 		AllowCredentials: true,
 		MaxAge:           10 * time.Minute,
 	})
+}
+
+// canonicalHost sends a browser that reached a development server with no
+// NEXTAUTH_URL through another loopback name (127.0.0.1 or [::1] instead of
+// localhost) to the configured origin, since the cookies and the IdP's
+// redirect_uri are bound to one host name. It reports whether it redirected.
+func (a *App) canonicalHost(c *gin.Context) bool {
+	r := c.Request
+	if a.cfg.URLSet || (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.Host == a.cfg.URL.Host {
+		return false
+	}
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil || port != a.cfg.URL.Port() {
+		return false
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return false
+	}
+	c.Redirect(http.StatusFound, a.origin+r.URL.RequestURI())
+	return true
 }

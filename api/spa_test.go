@@ -71,3 +71,26 @@ func TestProtectedPathsGuard(t *testing.T) {
 		t.Errorf("signed in GET /api/private/orders = %d %s, want the route's own 404", r.StatusCode, r.Body)
 	}
 }
+
+// TestLoopbackAliasGoesToTheConfiguredHost: with no NEXTAUTH_URL the server
+// is http://localhost:<port>; a browser on http://127.0.0.1:<port> is sent
+// there (cookies and the redirect_uri are bound to one host name). With
+// NEXTAUTH_URL set, nothing is redirected.
+func TestLoopbackAliasGoesToTheConfiguredHost(t *testing.T) {
+	app := startApp(t, map[string]string{"SESSION_STORE": "memory"})
+	if !strings.HasPrefix(app.URL, "http://localhost:") {
+		t.Fatalf("default URL %s", app.URL)
+	}
+	alias := strings.Replace(app.URL, "localhost", "127.0.0.1", 1)
+	b := newBrowser(t)
+	if got := location(t, b.get(alias+"/protected?x=1")); got != app.URL+"/protected?x=1" {
+		t.Fatalf("alias redirected to %q", got)
+	}
+	if r := b.get(alias + "/api/auth/providers"); r.StatusCode != 200 {
+		t.Fatalf("API calls are not redirected: %d", r.StatusCode)
+	}
+	set := startApp(t, map[string]string{"SESSION_STORE": "memory", "NEXTAUTH_URL": "auto"})
+	if r := b.get(strings.Replace(set.URL, "127.0.0.1", "localhost", 1) + "/"); r.StatusCode != 200 {
+		t.Fatalf("with NEXTAUTH_URL set: %d", r.StatusCode)
+	}
+}

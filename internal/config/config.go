@@ -80,6 +80,9 @@ type Config struct {
 	// http://localhost:<Port>): scheme and host lower-cased, default port
 	// dropped, no trailing slash, no query or fragment.
 	URL *url.URL
+	// URLSet is true when URL came from NEXTAUTH_URL/AUTH_URL (environment
+	// or dotenv file), false when it is the default.
+	URLSet bool
 	// BasePath is where the NextAuth routes live: URL's path when it has
 	// one, else "/api/auth". Never ends in a slash.
 	BasePath string

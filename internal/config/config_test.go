@@ -340,3 +340,14 @@ func TestSessionCacheTTL(t *testing.T) {
 		})
 	}
 }
+
+func TestURLSet(t *testing.T) {
+	c, err := Load(Source{Environ: []string{"NEXTAUTH_URL=http://localhost:4000"}, Dir: t.TempDir()})
+	if err != nil || !c.URLSet || c.URL.Host != "localhost:4000" {
+		t.Fatalf("NEXTAUTH_URL given: URLSet=%v %v", c.URLSet, err)
+	}
+	c, err = Load(Source{Environ: nil, Dir: t.TempDir()})
+	if err != nil || c.URLSet || c.URL.String() != "http://localhost:3000" {
+		t.Fatalf("default: URLSet=%v URL=%v %v", c.URLSet, c.URL, err)
+	}
+}

@@ -72,6 +72,7 @@ func (l *loader) server(c *Config) {
 			u.Path = strings.TrimRight(u.Path, "/")
 			u.RawPath = ""
 			c.URL = u
+			c.URLSet = true
 		}
 	}
 	c.BasePath = "/api/auth"
