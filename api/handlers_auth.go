@@ -102,12 +102,6 @@ func (a *App) storeUnavailable(c *gin.Context, err error) {
 		"The session store cannot be reached right now. You are still signed in; try again in a few seconds.")
 }
 
-// sessionError answers a failure while using a session: a store fault is a
-// 503 that keeps the cookie.
-func (a *App) sessionError(c *gin.Context, err error) {
-	a.storeUnavailable(c, err)
-}
-
 func (a *App) handleSession(c *gin.Context) {
 	a.respondSession(c, a.cfg.RefreshOnSession)
 }
@@ -141,7 +135,7 @@ func (a *App) respondSession(c *gin.Context, refresh bool) {
 	if refresh {
 		before := s
 		if s, err = a.refreshIfDue(c.Request.Context(), token, s); err != nil {
-			a.sessionError(c, err)
+			a.storeUnavailable(c, err)
 			return
 		}
 		if s == nil {

@@ -28,17 +28,8 @@ func (a *App) errorURL(code string, extra url.Values) string {
 }
 
 func (a *App) handleSignin(c *gin.Context) {
-	body, err := readBody(c)
-	jsonMode := c.GetHeader("X-Auth-Return-Redirect") == "1"
-	if err != nil {
-		a.reqLog(c).Info("sign-in: unreadable body", "err", err)
-		redirect(c, jsonMode, a.csrfFailURL("signin"))
-		return
-	}
-	jsonMode = wantsJSON(c, body)
-	if !a.csrfOK(c, body) {
-		a.reqLog(c).Info("sign-in refused: missing or invalid CSRF token or cross-site origin")
-		redirect(c, jsonMode, a.csrfFailURL("signin"))
+	body, jsonMode, ok := a.actionForm(c, "signin")
+	if !ok {
 		return
 	}
 	id := c.Param("provider")
@@ -106,6 +97,21 @@ func (a *App) pruneFlows(c *gin.Context) {
 	for _, fc := range live[maxFlows-1:] {
 		a.clearCookie(c, fc.name)
 	}
+}
+
+// actionForm reads the body of POST /signin/:provider or /signout and checks
+// its CSRF token and origin. When they fail it has already answered (the
+// flavour's CSRF error URL, as {url} or a 302) and ok is false; nothing has
+// been changed.
+func (a *App) actionForm(c *gin.Context, action string) (body url.Values, jsonMode, ok bool) {
+	body, err := readBody(c)
+	jsonMode = wantsJSON(c, body) // a nil body (unreadable) still honours the header
+	if err != nil || !a.csrfOK(c, body) {
+		a.reqLog(c).Info(action+" refused: unreadable body, missing or invalid CSRF token, or cross-site origin", "err", err)
+		redirect(c, jsonMode, a.csrfFailURL(action))
+		return nil, jsonMode, false
+	}
+	return body, jsonMode, true
 }
 
 // csrfFailURL is where a POST with a bad CSRF token is sent.
@@ -291,21 +297,18 @@ func (a *App) allowed(cl *oidc.Claims) bool {
 // and answers the validated callbackUrl, or with federated sign-out the
 // IdP's logout URL (see signoutTarget). A store fault ends nothing.
 func (a *App) handleSignout(c *gin.Context) {
-	body, err := readBody(c)
-	jsonMode := c.GetHeader("X-Auth-Return-Redirect") == "1"
-	if err == nil {
-		jsonMode = wantsJSON(c, body)
-	}
-	if err != nil || !a.csrfOK(c, body) {
-		a.reqLog(c).Info("sign-out refused: missing or invalid CSRF token or cross-site origin")
-		redirect(c, jsonMode, a.csrfFailURL("signout"))
+	body, jsonMode, ok := a.actionForm(c, "signout")
+	if !ok {
 		return
 	}
 	log := a.reqLog(c)
 	ctx := c.Request.Context()
 	callback := a.callbackURL(c, body) // also kept in the callback-url cookie
 	token := cookieValue(c, a.names.Session)
-	var s *session.Session
+	var (
+		s   *session.Session
+		err error
+	)
 	if token != "" {
 		s, err = a.sessions.Load(ctx, token)
 		if err != nil && !errors.Is(err, session.ErrNotFound) {

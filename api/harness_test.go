@@ -226,9 +226,8 @@ func (b *browser) startSignIn(base, provider, callbackURL string) string {
 }
 
 var (
-	formRe   = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)
-	inputRe  = regexp.MustCompile(`<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"`)
-	buttonRe = regexp.MustCompile(`<button[^>]*name="([^"]+)"[^>]*value="([^"]*)"[^>]*data-testid="login-([a-z]+)"`)
+	formRe  = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)
+	inputRe = regexp.MustCompile(`<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"`)
 )
 
 // devLogin submits the dev IdP login page's form for one demo user and
@@ -245,11 +244,6 @@ func (b *browser) devLogin(page response, user string) response {
 		form := url.Values{}
 		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
 			form.Set(in[1], htmlUnescape(in[2]))
-		}
-		for _, bt := range buttonRe.FindAllStringSubmatch(m[2], -1) {
-			if bt[3] == user {
-				form.Set(bt[1], htmlUnescape(bt[2]))
-			}
 		}
 		action, _ := url.Parse(htmlUnescape(m[1]))
 		return b.postForm(page.Request.URL.ResolveReference(action).String(), form)

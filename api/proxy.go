@@ -113,7 +113,7 @@ func (p *proxy) serve(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	if s, err = a.refreshIfDue(ctx, token, s); err != nil {
-		a.sessionError(c, err)
+		a.storeUnavailable(c, err)
 		return
 	}
 	if s == nil { // the IdP refused the refresh: the session is over
