@@ -3,13 +3,14 @@ module github.com/authbff/authbff
 go 1.26.8
 
 require (
-	github.com/gin-contrib/cors v1.7.7
 	github.com/gin-gonic/gin v1.12.0
 	github.com/lestrrat-go/jwx/v2 v2.1.7
 	github.com/redis/go-redis/v9 v9.23.0
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/oauth2 v0.37.0
 )
+
+require github.com/rs/cors v1.11.1
 
 require (
 	github.com/bytedance/gopkg v0.1.3 // indirect

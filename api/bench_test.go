@@ -53,7 +53,7 @@ func benchApp(b *testing.B, store string) (http.Handler, string) {
 	if err != nil {
 		b.Fatalf("sign-in: %v", err)
 	}
-	return m.app.Handler(), tok
+	return m.server.Handler, tok
 }
 
 // benchSignIn does a complete sign-in against the embedded dev IdP: csrf,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authbff/authbff/bff"
 	"github.com/chromedp/chromedp"
 )
 
@@ -48,7 +49,7 @@ func startBrowserApp(t *testing.T, dist, flavor string) *testApp {
 		env["AUTH_CLIENT_FLAVOR"] = flavor
 	}
 	app := startApp(t, env)
-	if app.Main.DevIdP == nil {
+	if app.Main.BFF.DevIdP() == nil {
 		t.Fatal("no provider configured, but the dev IdP is not in use")
 	}
 	if !strings.HasPrefix(app.URL, "http://localhost:") {
@@ -120,7 +121,7 @@ func (c *chrome) signInJourney(tab context.Context, app *testApp, mustLogin bool
 	c.shot(tab, "home-signed-out")
 
 	c.click(tab, "click Sign in", "#signin")
-	loginPage := `location.pathname.startsWith("` + DevIdPPath + `/") && document.querySelector('[data-testid="login-ada"]') !== null`
+	loginPage := `location.pathname.startsWith("` + bff.DevIdPPath + `/") && document.querySelector('[data-testid="login-ada"]') !== null`
 	if !mustLogin {
 		c.waitJS(tab, "dev IdP login page or silent SSO", loginPage+` || (location.pathname === "/protected" && document.querySelector("#status")?.textContent === "authenticated")`)
 	} else {

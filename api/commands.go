@@ -12,9 +12,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/internal/devidp"
-	"github.com/authbff/authbff/internal/session"
 )
 
 // sessionsCmd is `authbff sessions revoke --sub <sub>`: it ends every session
@@ -35,29 +34,21 @@ func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "authbff sessions revoke: --sub is required")
 		return 2
 	}
-	cfg, err := config.Load(config.FromOS())
+	o, err := bff.OptionsFromEnv()
 	if err != nil {
 		fmt.Fprintf(stderr, "authbff: configuration:\n%v\n", err)
 		return 1
 	}
-	store, err := openStore(cfg, newLogger("warn"))
+	store, err := bff.OpenStore(o.StoreSpec)
 	if err != nil {
 		fmt.Fprintf(stderr, "authbff: %v\n", err)
 		return 1
 	}
 	defer store.Close()
-	recs, err := store.ListByUser(ctx, session.UserKey(*prov, *sub))
+	n, err := bff.EndUserSessions(ctx, store, *prov, *sub)
 	if err != nil {
-		fmt.Fprintf(stderr, "authbff: list sessions: %v\n", err)
+		fmt.Fprintf(stderr, "authbff: %v\n", err)
 		return 1
-	}
-	n := 0
-	for _, r := range recs {
-		if err := store.Delete(ctx, r.ID); err != nil {
-			fmt.Fprintf(stderr, "authbff: delete session: %v\n", err)
-			return 1
-		}
-		n++
 	}
 	fmt.Fprintf(stdout, "ended %d session(s) of %s|%s\n", n, *prov, *sub)
 	return 0
@@ -85,9 +76,9 @@ func devidpCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	secret := os.Getenv("DEVIDP_CLIENT_SECRET")
 	idp, err := devidp.New(devidp.Options{
 		BaseURL: base,
-		Clients: []devidp.Client{{ID: envOr("DEVIDP_CLIENT_ID", devClientID), Secret: secret,
+		Clients: []devidp.Client{{ID: envOr("DEVIDP_CLIENT_ID", bff.DevClientID), Secret: secret,
 			RedirectURIs: redirects, LogoutURLs: strings.Split(os.Getenv("DEVIDP_LOGOUT_URIS"), ",")}},
-		Logger: newLogger("info"),
+		Logger: bff.NewLogger("info", os.Getenv("LOG_FORMAT")),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authbff devidp: %v\n", err)

@@ -4,14 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/internal/nextauth"
 )
 
 func TestV5Flavor(t *testing.T) {
@@ -29,7 +27,7 @@ func TestV5Flavor(t *testing.T) {
 	if r := b.get(base + "/session"); r.Body != "null" {
 		t.Fatalf("v5 empty session = %q, want null", r.Body)
 	}
-	var provs map[string]providerJSON
+	var provs map[string]nextauth.ProviderJSON
 	_ = json.Unmarshal([]byte(b.get(base+"/providers").Body), &provs)
 	if provs["cognito"].Type != "oidc" {
 		t.Fatalf("v5 provider type = %q", provs["cognito"].Type)
@@ -184,36 +182,12 @@ func TestSigninMergesAuthorizationParams(t *testing.T) {
 	}
 }
 
-// TestTrustedProxies: X-Forwarded-For is believed only from TRUSTED_PROXIES.
-func TestTrustedProxies(t *testing.T) {
-	for _, tc := range []struct {
-		trusted, want string
-	}{
-		{"", "127.0.0.1"},
-		{"127.0.0.1/32", "203.0.113.7"},
-	} {
-		env := map[string]string{"SESSION_STORE": "memory"}
-		if tc.trusted != "" {
-			env["TRUSTED_PROXIES"] = tc.trusted
-		}
-		app := startApp(t, env)
-		req := httptest.NewRequest(http.MethodGet, "/", nil)
-		req.RemoteAddr = "127.0.0.1:5555"
-		req.Header.Set("X-Forwarded-For", "203.0.113.7")
-		c := gin.CreateTestContextOnly(httptest.NewRecorder(), app.Main.app.engine)
-		c.Request = req
-		if got := c.ClientIP(); got != tc.want {
-			t.Errorf("TRUSTED_PROXIES=%q: client IP %q, want %q", tc.trusted, got, tc.want)
-		}
-	}
-}
-
 // TestCustomBasePath: NEXTAUTH_URL with a path moves the NextAuth routes
 // there (CONTRACT.md: https://x.io/auth -> /auth), and every URL follows.
 func TestCustomBasePath(t *testing.T) {
 	app := startApp(t, map[string]string{"SESSION_STORE": "memory", "NEXTAUTH_URL": "auto/auth"})
 	b := newBrowser(t)
-	var provs map[string]providerJSON
+	var provs map[string]nextauth.ProviderJSON
 	if err := json.Unmarshal([]byte(b.get(app.URL+"/auth/providers").Body), &provs); err != nil {
 		t.Fatal(err)
 	}

@@ -2,17 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
-	"net/url"
-	"strings"
-	"time"
 
 	"github.com/authbff/authbff/internal/config"
-	"github.com/authbff/authbff/internal/oidc"
+	"github.com/authbff/authbff/internal/doctor"
 )
 
 // doctorCmd is `authbff doctor`: it checks the configuration and, for every
@@ -28,111 +22,8 @@ func doctorCmd(ctx context.Context, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "ok   no provider configured: the embedded development IdP is used (not for production)")
 		return 0
 	}
-	if !runDoctor(ctx, cfg, nil, stdout) {
+	if !doctor.Run(ctx, cfg, nil, stdout) {
 		return 1
 	}
 	return 0
-}
-
-// runDoctor checks every provider of cfg and reports whether all is well.
-// Each line starts with "ok" or "FAIL"; a failure says what to change.
-func runDoctor(ctx context.Context, cfg *config.Config, hc *http.Client, w io.Writer) bool {
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
-	}
-	noRedirect := *hc
-	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	log := slog.New(slog.DiscardHandler)
-	ok := true
-	report := func(pass bool, id, what string) {
-		word := "ok  "
-		if !pass {
-			word, ok = "FAIL", false
-		}
-		fmt.Fprintf(w, "%s [%s] %s\n", word, id, what)
-	}
-	for _, pc := range cfg.Providers {
-		cb := cfg.CallbackURL(pc.ID)
-		p, err := newOIDCProvider(cfg, pc, hc, log)
-		if err != nil {
-			report(false, pc.ID, err.Error())
-			continue
-		}
-		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		if err := p.Discover(cctx); err != nil {
-			report(false, pc.ID, fmt.Sprintf("discovery of %s failed: %v - check the issuer variable (exact URL, no trailing slash unless the IdP has one) and that this machine can reach it", pc.Issuer, err))
-			cancel()
-			continue
-		}
-		report(true, pc.ID, "discovery: issuer "+pc.Issuer+" answers and names itself exactly")
-		checkCallback(cctx, p, &noRedirect, cb, func(pass bool, what string) { report(pass, pc.ID, what) })
-		checkClient(cctx, p, cb, func(pass bool, what string) { report(pass, pc.ID, what) })
-		cancel()
-	}
-	return ok
-}
-
-// checkCallback opens the authorize URL the way a browser would, without
-// following redirects: an IdP that does not know the callback URL answers
-// with its own error page (Cognito: /error?error=redirect_mismatch) and the
-// user would be stranded there.
-func checkCallback(ctx context.Context, p *oidc.Provider, hc *http.Client, cb string, report func(bool, string)) {
-	authURL, err := p.AuthCodeURL(ctx, oidc.RandomString(16), oidc.RandomString(16), oidc.NewVerifier(), nil)
-	if err != nil {
-		report(false, "cannot build the authorization URL: "+err.Error())
-		return
-	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
-	resp, err := hc.Do(req)
-	if err != nil {
-		report(false, "authorization endpoint unreachable: "+err.Error())
-		return
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	loc := resp.Header.Get("Location")
-	switch {
-	case strings.Contains(loc, "redirect_mismatch") || strings.Contains(string(body), "redirect_mismatch"):
-		report(false, "callback URL "+cb+" is not registered: add it exactly (no trailing slash) to the app client's Allowed callback URLs")
-	case resp.StatusCode >= 400:
-		report(false, fmt.Sprintf("the authorization endpoint answered %d to a sign-in for %s: check the client id and the Allowed callback URLs", resp.StatusCode, cb))
-	case strings.HasPrefix(loc, cb):
-		if q := redirectQuery(loc); q.Get("error") != "" {
-			report(false, "the IdP refused sign-ins: error="+q.Get("error")+" "+q.Get("error_description"))
-			return
-		}
-		report(true, "callback URL "+cb+" is accepted")
-	default:
-		report(true, "callback URL "+cb+" is accepted (the IdP shows its login page)")
-	}
-}
-
-func redirectQuery(loc string) url.Values {
-	u, err := url.Parse(loc)
-	if err != nil {
-		return url.Values{}
-	}
-	return u.Query()
-}
-
-// checkClient redeems a code that cannot exist: an IdP that accepts the
-// client answers invalid_grant; invalid_client or unauthorized_client name a
-// credential or app client setting to fix.
-func checkClient(ctx context.Context, p *oidc.Provider, cb string, report func(bool, string)) {
-	_, err := p.Exchange(ctx, "authbff-doctor-"+oidc.RandomString(8), oidc.NewVerifier(), "")
-	var te *oidc.TokenError
-	switch {
-	case errors.As(err, &te) && te.Code == "invalid_grant":
-		report(true, "token endpoint accepts the client id and secret")
-	case errors.As(err, &te):
-		msg := "token endpoint answered " + te.Code
-		if d, ok := oidc.Diagnose(te.Code, cb); ok {
-			msg += ": " + d.Cause + " Fix: " + d.Fix
-		}
-		report(false, msg)
-	case err != nil:
-		report(false, "token endpoint check failed: "+err.Error())
-	default:
-		report(false, "the token endpoint accepted a made-up code: this is not an IdP to trust")
-	}
 }

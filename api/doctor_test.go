@@ -9,6 +9,7 @@ import (
 
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
+	"github.com/authbff/authbff/internal/doctor"
 )
 
 // TestDoctorFindsCognitoMisconfiguration runs `authbff doctor`'s checks
@@ -49,7 +50,7 @@ func TestDoctorFindsCognitoMisconfiguration(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			if got := runDoctor(context.Background(), cfg, nil, &out); got != tc.ok {
+			if got := doctor.Run(context.Background(), cfg, nil, &out); got != tc.ok {
 				t.Fatalf("doctor ok = %v, want %v:\n%s", got, tc.ok, out.String())
 			}
 			for _, w := range tc.want {
@@ -68,7 +69,7 @@ func TestDoctorFindsCognitoMisconfiguration(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer
-		if runDoctor(context.Background(), cfg, nil, &out) || !strings.Contains(out.String(), "FAIL [cognito] discovery") {
+		if doctor.Run(context.Background(), cfg, nil, &out) || !strings.Contains(out.String(), "FAIL [cognito] discovery") {
 			t.Fatalf("unreachable issuer:\n%s", out.String())
 		}
 	})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/internal/nextauth"
 )
 
 // cognitoEnv configures authbff the way the NextAuth + Cognito tutorial does,
@@ -37,7 +39,7 @@ func (b *browser) signInAt(app *testApp, callbackURL string) response {
 func TestExternalProviderIDTokenChecks(t *testing.T) {
 	f := newFakeIdP(t)
 	app := startApp(t, cognitoEnv(f))
-	if app.Main.DevIdP != nil {
+	if app.Main.BFF.DevIdP() != nil {
 		t.Fatal("dev IdP in use although Cognito is configured")
 	}
 	cases := []struct {
@@ -346,8 +348,8 @@ func TestFlowCookiesAreBounded(t *testing.T) {
 			n++
 		}
 	}
-	if n != maxFlows {
-		t.Fatalf("%d flow cookies after 7 sign-in starts, want %d", n, maxFlows)
+	if n != nextauth.MaxFlows {
+		t.Fatalf("%d flow cookies after 7 sign-in starts, want %d", n, nextauth.MaxFlows)
 	}
 	if got := location(t, b.get(location(t, b.get(urls[6])))); got != app.URL+"/tab6" {
 		t.Fatalf("newest flow landed on %s", got)

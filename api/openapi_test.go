@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authbff/authbff/bff"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -119,10 +120,10 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	spec.check(signedOut.get(app.URL+"/protected"), "")
 	spec.check(b.get(app.URL+"/assets/auth.js"), "")
 	spec.check(b.get(app.URL+"/assets/nope.js"), "")
-	issuer := app.Main.DevIdP.Issuer()
+	issuer := app.Main.BFF.DevIdP().Issuer()
 	spec.check(b.get(issuer+"/.well-known/openid-configuration"), "")
 	spec.check(b.get(issuer+"/.well-known/jwks.json"), "")
-	spec.check(b.get(app.URL+DevIdPPath+"/demo-api/me"), "")
+	spec.check(b.get(app.URL+bff.DevIdPPath+"/demo-api/me"), "")
 
 	for _, want := range []string{
 		"GET /", "GET /protected", "GET /assets/{file}",

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/bff"
 )
 
 // bffEnv is the dev-IdP configuration the BFF tests start from.
@@ -192,12 +194,12 @@ func TestProxyForwardsSafely(t *testing.T) {
 	if !ok || bearer == "from-the-browser" {
 		t.Fatalf("upstream Authorization = %q", got.Header.Get("Authorization"))
 	}
-	s, err := app.Main.app.sessions.Load(context.Background(), b.bffToken(app))
+	s, err := app.Main.BFF.Internals().Sessions().Load(context.Background(), b.bffToken(app))
 	if err != nil || s.Data.Tokens.AccessToken != bearer {
 		t.Fatalf("the bearer token is not the session's access token (%v)", err)
 	}
 	// And the dev IdP accepts it as ada's access token.
-	req, _ := http.NewRequest("GET", app.URL+DevIdPPath+"/demo-api/me", nil)
+	req, _ := http.NewRequest("GET", app.URL+bff.DevIdPPath+"/demo-api/me", nil)
 	req.Header.Set("Authorization", "Bearer "+bearer)
 	if r := newBrowser(t).do(req); r.StatusCode != 200 || !strings.Contains(r.Body, `"username":"ada"`) {
 		t.Fatalf("dev IdP refused the forwarded token: %d %s", r.StatusCode, r.Body)
@@ -289,7 +291,7 @@ func TestProxyRefusals(t *testing.T) {
 	}
 	// body too large
 	{
-		big := strings.Repeat("x", maxProxyBody+1)
+		big := strings.Repeat("x", bff.MaxProxyBody+1)
 		wantJSONError(t, b.bffCall("POST", api+"upload", big, "Content-Type", "text/plain"), 413, "body_too_large")
 	}
 	if n := up.count(); n != 0 {
@@ -315,7 +317,7 @@ func TestProxyRefusals(t *testing.T) {
 	// forwarded (so, unlike the refusals above, the upstream has seen the
 	// start of that request: this check runs last).
 	{
-		big := strings.Repeat("x", maxProxyBody+1)
+		big := strings.Repeat("x", bff.MaxProxyBody+1)
 		req, _ := http.NewRequest("POST", api+"upload", io.MultiReader(strings.NewReader(big)))
 		req.Header.Set("X-CSRF", "1")
 		req.ContentLength = -1
@@ -350,7 +352,7 @@ func TestProxyRetriesOnceAfterUpstream401(t *testing.T) {
 	// The upstream refuses the current access token: one refresh, one retry.
 	b := newBrowser(t)
 	b.bffSignIn(app, "ada")
-	before, err := app.Main.app.sessions.Load(context.Background(), b.bffToken(app))
+	before, err := app.Main.BFF.Internals().Sessions().Load(context.Background(), b.bffToken(app))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +360,7 @@ func TestProxyRetriesOnceAfterUpstream401(t *testing.T) {
 	refuse["Bearer "+before.Data.Tokens.AccessToken] = true
 	mu.Unlock()
 	r := b.bffCall("GET", app.URL+"/api/proxy/rec/x", "")
-	after, err := app.Main.app.sessions.Load(context.Background(), b.bffToken(app))
+	after, err := app.Main.BFF.Internals().Sessions().Load(context.Background(), b.bffToken(app))
 	if err != nil {
 		t.Fatal(err)
 	}

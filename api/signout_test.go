@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/authbff/authbff/bff"
 )
 
 // bffSignOut POSTs /signout as signOut({callbackUrl}) does (JSON mode) and
@@ -25,19 +27,19 @@ func (b *browser) bffSignOut(app *testApp, callbackURL string) string {
 
 func TestSignoutFederatedThroughDevIdP(t *testing.T) {
 	app := startApp(t, bffEnv(t))
-	idp := app.Main.DevIdP
+	idp := app.Main.BFF.DevIdP()
 	b := newBrowser(t)
 	b.bffSignIn(app, "ada")
-	s, err := app.Main.app.sessions.Load(context.Background(), b.bffToken(app))
+	s, err := app.Main.BFF.Internals().Sessions().Load(context.Background(), b.bffToken(app))
 	if err != nil || s.Data.Tokens.RefreshToken == "" {
 		t.Fatalf("session: %v", err)
 	}
 	rt, at := s.Data.Tokens.RefreshToken, s.Data.Tokens.AccessToken
 
 	to := b.bffSignOut(app, app.URL+"/bye")
-	want := app.URL + DevIdPPath + "/logout?"
+	want := app.URL + bff.DevIdPPath + "/logout?"
 	q := mustQuery(t, to)
-	if !strings.HasPrefix(to, want) || q.Get("client_id") != devClientID || q.Get("logout_uri") != app.URL {
+	if !strings.HasPrefix(to, want) || q.Get("client_id") != bff.DevClientID || q.Get("logout_uri") != app.URL {
 		t.Fatalf("sign-out url = %q, want the dev IdP's /logout back to the origin", to)
 	}
 	if got := idp.RevokedRefreshTokens(); idp.Stats().Revocations != 1 || !slices.Equal(got, []string{rt}) {
@@ -50,7 +52,7 @@ func TestSignoutFederatedThroughDevIdP(t *testing.T) {
 	if b.session(app.URL) != nil {
 		t.Fatal("still signed in after sign-out")
 	}
-	req, _ := http.NewRequest("GET", app.URL+DevIdPPath+"/demo-api/me", nil)
+	req, _ := http.NewRequest("GET", app.URL+bff.DevIdPPath+"/demo-api/me", nil)
 	req.Header.Set("Authorization", "Bearer "+at)
 	if r := newBrowser(t).do(req); r.StatusCode != 401 {
 		t.Fatalf("the revoked session's access token still works: %d", r.StatusCode)
@@ -87,7 +89,7 @@ func TestSignoutFederatedThroughDevIdP(t *testing.T) {
 
 func TestSignoutWithoutFederation(t *testing.T) {
 	app := startApp(t, bffEnv(t, "AUTH_FEDERATED_SIGNOUT", "0"))
-	idp := app.Main.DevIdP
+	idp := app.Main.BFF.DevIdP()
 	b := newBrowser(t)
 	b.bffSignIn(app, "ada")
 	if to := b.bffSignOut(app, app.URL+"/bye"); to != app.URL+"/bye" {

@@ -21,6 +21,8 @@ type Source struct {
 	// Dir is the directory holding the dotenv files; "" is the working
 	// directory.
 	Dir string
+	// NoFiles skips the dotenv files: only Getenv/Environ are read.
+	NoFiles bool
 }
 
 // FromOS returns the Source of the process: its environment and dotenv

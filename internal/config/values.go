@@ -39,7 +39,10 @@ func newEnv(src Source, probs *Problems) *env {
 			"set NODE_ENV to development, production or test")
 		nodeEnv = ""
 	}
-	e := &env{real: real, files: readDotenv(src.Dir, dotenvFiles(nodeEnv), probs)}
+	e := &env{real: real, files: map[string]string{}}
+	if !src.NoFiles {
+		e.files = readDotenv(src.Dir, dotenvFiles(nodeEnv), probs)
+	}
 	seen := map[string]bool{}
 	for _, kv := range src.Environ {
 		if k, _, ok := strings.Cut(kv, "="); ok {

@@ -1,15 +1,10 @@
-package main
+package bff
 
 import (
 	"html/template"
-	"io"
 	"net/http"
-	"net/url"
 
-	"github.com/gin-gonic/gin"
-
-	"github.com/authbff/authbff/internal/auth"
-	"github.com/authbff/authbff/internal/oidc"
+	"github.com/authbff/authbff/internal/nextauth"
 )
 
 // pageCSP is the policy of authbff's own HTML pages: no script at all, inline
@@ -51,7 +46,7 @@ func init() {
 <form action="{{.Base}}/signout" method="POST"><input type="hidden" name="csrfToken" value="{{.CSRF}}"><input type="hidden" name="callbackUrl" value="{{.CallbackURL}}">
 <button type="submit" id="signout">Sign out</button></form>{{end}}`,
 		"error": `{{define "body"}}<h1>{{.Heading}}</h1><div class="error" role="alert" id="error" data-code="{{.Error}}"><p>{{.Message}}</p></div>
-{{template "diag" .}}<p><a href="{{.Home}}">Back to the home page</a></p>{{end}}`,
+{{template "diag" .}}{{if .Retry}}<p><a id="retry" href="{{.Retry}}">Try again</a></p>{{end}}<p><a href="{{.Home}}">Back to the home page</a></p>{{end}}`,
 		"verify": `{{define "body"}}<h1>Check your email</h1><p>A sign in link has been sent to your email address.</p><p><a href="{{.Home}}">{{.Home}}</a></p>{{end}}`,
 	} {
 		t := template.Must(template.New("layout").Parse(layoutHTML))
@@ -60,95 +55,17 @@ func init() {
 	}
 }
 
-type pageData struct {
-	Title, Heading, Error, Message, CSRF, CallbackURL, Base, Home, ProviderCode string
-	Providers                                                                   []providerJSON
-	Diagnosis                                                                   *oidc.Diagnosis
-}
-
-func (a *App) renderPage(c *gin.Context, status int, name string, d pageData) {
-	d.Base, d.Home = a.base, a.origin
-	h := c.Writer.Header()
+// renderPage writes one of authbff's own pages.
+func (b *BFF) renderPage(w http.ResponseWriter, r *http.Request, status int, name string, d nextauth.Page) {
+	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
-	c.Status(status)
-	if err := pages[name].ExecuteTemplate(c.Writer, "layout", d); err != nil {
-		a.reqLog(c).Error("render page", "page", name, "err", err)
+	w.WriteHeader(status)
+	if err := pages[name].ExecuteTemplate(w, "layout", d); err != nil {
+		b.reqLog(w, r).Error("render page", "page", name, "err", err)
 	}
-}
-
-// diagnosis fills the provider error code and, for Cognito-style token
-// errors, the cause and fix, from the error URL's provider and code params.
-func (a *App) diagnosis(q url.Values, d *pageData) {
-	code := safeCode(q.Get("code"))
-	if code == "" || code == "invalid_response" && q.Get("code") != "invalid_response" {
-		return
-	}
-	d.ProviderCode = code
-	id := q.Get("provider")
-	if p := a.providers[id]; p != nil {
-		if diag, ok := oidc.Diagnose(code, a.cfg.CallbackURL(id)); ok {
-			d.Diagnosis = &diag
-		}
-	}
-}
-
-func (a *App) handleSigninPage(c *gin.Context) {
-	q := c.Request.URL.Query()
-	d := pageData{Title: "Sign in", CSRF: a.csrfToken(c), CallbackURL: a.callbackURL(c, url.Values{})}
-	for _, id := range a.order {
-		d.Providers = append(d.Providers, a.providerList()[id])
-	}
-	if e := q.Get("error"); e != "" {
-		d.Error = safeCode(e)
-		d.Message = auth.Message(d.Error)
-		a.diagnosis(q, &d)
-	}
-	a.renderPage(c, http.StatusOK, "signin", d)
-}
-
-func (a *App) handleSignoutPage(c *gin.Context) {
-	d := pageData{Title: "Sign out", CSRF: a.csrfToken(c), CallbackURL: a.callbackURL(c, url.Values{})}
-	a.renderPage(c, http.StatusOK, "signout", d)
-}
-
-func (a *App) handleErrorPage(c *gin.Context) {
-	q := c.Request.URL.Query()
-	code := safeCode(q.Get("error"))
-	if code == "" {
-		code = auth.ErrDefault
-	}
-	if a.flavor == auth.FlavorV4 && auth.IsSigninError(code) {
-		fwd := url.Values{"error": {code}}
-		for _, k := range []string{"provider", "code"} {
-			if v := q.Get(k); v != "" {
-				fwd.Set(k, v)
-			}
-		}
-		c.Redirect(http.StatusFound, a.base+"/signin?"+fwd.Encode())
-		return
-	}
-	d := pageData{Title: "Error", Heading: "Unable to sign in", Error: code, Message: auth.Message(code)}
-	if code == auth.ErrConfiguration {
-		d.Heading = "Server error"
-	} else if code == auth.ErrAccessDenied {
-		d.Heading = "Access denied"
-	}
-	a.diagnosis(q, &d)
-	a.renderPage(c, auth.ErrorStatus(code), "error", d)
-}
-
-func (a *App) handleVerifyRequest(c *gin.Context) {
-	a.renderPage(c, http.StatusOK, "verify", pageData{Title: "Verify request"})
-}
-
-// handleLog takes the v4 client logger's beacon: bounded, logged at debug.
-func (a *App) handleLog(c *gin.Context) {
-	b, _ := io.ReadAll(io.LimitReader(c.Request.Body, 8<<10))
-	a.reqLog(c).Debug("client log", "body", string(b))
-	c.Status(http.StatusOK)
 }

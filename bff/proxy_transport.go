@@ -1,4 +1,4 @@
-package main
+package bff
 
 import (
 	"context"
@@ -8,14 +8,9 @@ import (
 	"github.com/authbff/authbff/internal/session"
 )
 
-// refreshFunc refreshes a session's tokens, as App.forceRefresh does.
+// refreshFunc refreshes a session's tokens whatever their expiry
+// (nextauth.Core.ForceRefresh).
 type refreshFunc func(ctx context.Context, token string, s *session.Session) (*session.Session, error)
-
-// proxyRefresh is the refresh used after an upstream 401: a forced one, as
-// the access token was refused although it had not expired yet.
-func proxyRefresh(a *App) refreshFunc {
-	return a.forceRefresh
-}
 
 // retryTransport retries a proxied request once when the upstream answers
 // 401: if the request may be retried (idempotent, no body) and a refresh

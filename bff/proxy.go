@@ -1,8 +1,7 @@
-package main
+package bff
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -14,13 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
+	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/session"
 )
 
-// maxProxyBody bounds a proxied request body; larger ones get 413.
-const maxProxyBody = 10 << 20
+// MaxProxyBody bounds a proxied request body; larger ones get 413.
+const MaxProxyBody = 10 << 20
 
 // proxyHeaders are the only request headers forwarded upstream. Everything
 // else, in particular Cookie, Authorization, hop-by-hop and X-Forwarded-*
@@ -36,7 +34,7 @@ var proxyHeaders = []string{
 // proxy is the API proxy: /api/proxy/<name>/<path> forwarded to the
 // UPSTREAM_<NAME> base URL with the session's access token.
 type proxy struct {
-	a  *App
+	b  *BFF
 	rp *httputil.ReverseProxy
 }
 
@@ -55,7 +53,7 @@ type proxyCall struct {
 
 type proxyCallKey struct{}
 
-func newProxy(a *App) *proxy {
+func newProxy(b *BFF) *proxy {
 	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -67,14 +65,14 @@ func newProxy(a *App) *proxy {
 		MaxIdleConnsPerHost:   32,
 		ForceAttemptHTTP2:     true,
 	}
-	p := &proxy{a: a}
+	p := &proxy{b: b}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
-		Transport:      &retryTransport{base: base, refresh: proxyRefresh(a)},
+		Transport:      &retryTransport{base: base, refresh: b.core.ForceRefresh},
 		FlushInterval:  -1,
 		ModifyResponse: modifyProxyResponse,
 		ErrorHandler:   p.fail,
-		ErrorLog:       slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
 	}
 	return p
 }
@@ -83,59 +81,52 @@ func newProxy(a *App) *proxy {
 // and none of them touches the upstream: X-CSRF header and origin (401/403),
 // upstream name (404), path (400), body size (413), session (401, or 503 on
 // a store fault).
-func (p *proxy) serve(c *gin.Context) {
-	a := p.a
-	if !a.apiGuard(c) {
+func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
+	b := p.b
+	if !b.apiGuard(w, r) {
 		return
 	}
-	rest := strings.TrimPrefix(c.Request.URL.EscapedPath(), "/api/proxy/")
+	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/api/proxy/")
 	rawName, rawRest, slash := strings.Cut(rest, "/")
 	name, _ := url.PathUnescape(rawName)
-	base := a.cfg.Upstreams[strings.ToLower(name)]
+	base := b.cfg.Upstreams[strings.ToLower(name)]
 	if base == nil {
-		jsonError(c, http.StatusNotFound, "unknown_upstream",
+		writeJSONError(w, http.StatusNotFound, "unknown_upstream",
 			"no upstream named "+strconv.Quote(name)+"; configure it with UPSTREAM_<NAME>=https://...")
 		return
 	}
-	target, err := upstreamURL(base, rawRest, slash, c.Request.URL.RawQuery)
+	target, err := upstreamURL(base, rawRest, slash, r.URL.RawQuery)
 	if err != nil {
-		a.reqLog(c).Info("proxy: path refused", "upstream", name, "err", err)
-		jsonError(c, http.StatusBadRequest, "bad_path", "the API path is not allowed (no . or .. segments, no encoded slashes)")
+		b.reqLog(w, r).Info("proxy: path refused", "upstream", name, "err", err)
+		writeJSONError(w, http.StatusBadRequest, "bad_path", "the API path is not allowed (no . or .. segments, no encoded slashes)")
 		return
 	}
-	if c.Request.ContentLength > maxProxyBody {
-		jsonError(c, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over the 10 MiB limit")
+	if r.ContentLength > MaxProxyBody {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over the 10 MiB limit")
 		return
 	}
-	token, s, ok := a.apiSession(c)
+	token, s, ok := b.apiSession(w, r)
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	if s, err = a.refreshIfDue(ctx, token, s); err != nil {
-		a.storeUnavailable(c, err)
+	ctx := r.Context()
+	access, s, err := b.core.AccessToken(ctx, token, s)
+	if err != nil {
+		if s == nil && !nextauth.IsUnavailable(err) { // the IdP ended the session
+			b.clearSessionCookie(w, r)
+		}
+		b.writeError(w, r, fetch, err)
 		return
 	}
-	if s == nil { // the IdP refused the refresh: the session is over
-		a.clearCookie(c, a.names.Session)
-		jsonError(c, http.StatusUnauthorized, "unauthenticated", "the session has ended: sign in again")
-		return
-	}
-	access := s.Data.Tokens.AccessToken
-	if access == "" {
-		jsonError(c, http.StatusUnauthorized, "no_access_token", "the session holds no access token: sign in again")
-		return
-	}
-	req := c.Request
-	if req.Body != nil && req.Body != http.NoBody {
-		req.Body = http.MaxBytesReader(c.Writer, req.Body, maxProxyBody)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxProxyBody)
 	}
 	call := &proxyCall{
 		name: name, target: target, token: token, s: s, access: access,
-		retry: idempotent(req.Method) && req.ContentLength == 0,
-		reqID: c.Writer.Header().Get("X-Request-Id"), log: a.reqLog(c),
+		retry: idempotent(r.Method) && r.ContentLength == 0,
+		reqID: w.Header().Get("X-Request-Id"), log: b.reqLog(w, r),
 	}
-	p.rp.ServeHTTP(c.Writer, req.WithContext(context.WithValue(ctx, proxyCallKey{}, call)))
+	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, proxyCallKey{}, call)))
 }
 
 // rewrite builds the upstream request: the target URL, the allow-listed
@@ -171,7 +162,7 @@ func modifyProxyResponse(resp *http.Response) error {
 // a timeout, else 502. The upstream's error never reaches the browser.
 func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 	call, _ := r.Context().Value(proxyCallKey{}).(*proxyCall)
-	log := p.a.log
+	log := p.b.log
 	name := ""
 	if call != nil {
 		log, name = call.log, call.name
@@ -180,27 +171,17 @@ func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ne net.Error
 	switch {
 	case errors.As(err, &mbe):
-		writeProxyError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over the 10 MiB limit")
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over the 10 MiB limit")
 	case errors.Is(r.Context().Err(), context.Canceled):
 		log.Debug("proxy: client went away", "upstream", name)
 		w.WriteHeader(http.StatusBadGateway)
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		log.Warn("proxy: upstream timed out", "upstream", name, "err", err)
-		writeProxyError(w, http.StatusGatewayTimeout, "upstream_timeout", "the API did not answer in time; try again")
+		writeJSONError(w, http.StatusGatewayTimeout, "upstream_timeout", "the API did not answer in time; try again")
 	default:
 		log.Warn("proxy: upstream unreachable", "upstream", name, "err", err)
-		writeProxyError(w, http.StatusBadGateway, "upstream_unreachable", "the API cannot be reached right now; try again")
+		writeJSONError(w, http.StatusBadGateway, "upstream_unreachable", "the API cannot be reached right now; try again")
 	}
-}
-
-// writeProxyError writes the {"error","message"} shape on a plain
-// ResponseWriter (ReverseProxy's error handler has no gin.Context).
-func writeProxyError(w http.ResponseWriter, status int, code, message string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "message": message})
 }
 
 // idempotent reports whether a method may be retried (RFC 9110 9.2.2).

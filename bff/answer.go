@@ -1,0 +1,187 @@
+package bff
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/authbff/authbff/internal/nextauth"
+)
+
+// answerMode is how a request wants an error answered.
+type answerMode int
+
+const (
+	// fetch: JSON {"error","message"} with the error's status.
+	fetch answerMode = iota
+	// navigation: a browser navigation; a redirect, or an HTML page.
+	navigation
+	// jsonURL: the next-auth client's json mode, 200 {"url"} when the error
+	// carries a URL.
+	jsonURL
+)
+
+// writeError is the ONE place an error becomes an HTTP answer:
+//   - a store outage (Unavailable) is 503 with Retry-After, the session
+//     cookie untouched: JSON for fetches, an HTML page with a retry link
+//     for navigations;
+//   - an error with a URL (error page, CSRF failure URL) is a 302 there for
+//     navigations and {"url"} in JSON mode;
+//   - anything else is JSON {"error","message"} with its status.
+//
+// Errors that are not *nextauth.Error are internal: 500, logged.
+func (b *BFF) writeError(w http.ResponseWriter, r *http.Request, mode answerMode, err error) {
+	var e *nextauth.Error
+	if !errors.As(err, &e) {
+		b.reqLog(w, r).Error("internal error", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "internal_error", "an internal error occurred; it has been logged")
+		return
+	}
+	if e.Unavailable {
+		b.reqLog(w, r).Error("temporarily unavailable", "error", e.Code, "err", e.Err)
+		w.Header().Set("Retry-After", "5")
+		if mode == navigation {
+			retry := b.core.Origin() + "/"
+			if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, b.cfg.BasePath+"/callback/") {
+				retry = b.core.Origin() + r.URL.RequestURI()
+			}
+			b.renderPage(w, r, http.StatusServiceUnavailable, "error", b.core.UnavailablePage(retry))
+			return
+		}
+		writeJSONError(w, e.Status, e.Code, e.Message)
+		return
+	}
+	if e.URL != "" {
+		switch mode {
+		case jsonURL:
+			writeURL(w, e.URL)
+			return
+		case navigation:
+			w.Header().Set("Cache-Control", "no-store")
+			http.Redirect(w, r, e.URL, http.StatusFound)
+			return
+		}
+	}
+	status := e.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	writeJSONError(w, status, e.Code, e.Message)
+}
+
+// writeJSONError writes the ONE error shape for fetches: {"error","message"}.
+func writeJSONError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, map[string]string{"error": code, "message": message}, true)
+}
+
+// writeJSON writes v as JSON; noStore adds Cache-Control: no-store.
+func writeJSON(w http.ResponseWriter, status int, v any, noStore bool) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if noStore {
+		h.Set("Cache-Control", "no-store")
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal_error","message":"cannot encode the answer"}`)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeRawJSON writes an already encoded JSON body.
+func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeURL answers {url} (the client's JSON mode).
+func writeURL(w http.ResponseWriter, to string) {
+	writeJSON(w, http.StatusOK, map[string]string{"url": to}, true)
+}
+
+// redirect answers {url} (JSON mode) or a 302 to an absolute URL.
+func redirect(w http.ResponseWriter, r *http.Request, mode answerMode, to string) {
+	if mode == jsonURL {
+		writeURL(w, to)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusFound)
+}
+
+// noCache sets the headers NextAuth sends on /csrf and /session.
+func noCache(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Cache-Control", "private, no-cache, no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Expires", "0")
+}
+
+// cookieJar is nextauth.Cookies on a request and its response.
+type cookieJar struct {
+	r      *http.Request
+	w      http.ResponseWriter
+	secure bool
+}
+
+func (j *cookieJar) Get(name string) string {
+	ck, err := j.r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return ck.Value
+}
+
+func (j *cookieJar) Names() []string {
+	cs := j.r.Cookies()
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// Set writes one of authbff's cookies with the contract's attributes:
+// HttpOnly, SameSite=Lax, Path=/, Secure on https, no Domain. A zero
+// expires makes a browser-session cookie.
+func (j *cookieJar) Set(name, value string, expires time.Time) {
+	ck := &http.Cookie{
+		Name: name, Value: value, Path: "/", HttpOnly: true,
+		Secure: j.secure, SameSite: http.SameSiteLaxMode,
+	}
+	if !expires.IsZero() {
+		ck.Expires = expires.UTC()
+		ck.MaxAge = int(time.Until(expires).Seconds())
+		if ck.MaxAge <= 0 {
+			ck.MaxAge = 1
+		}
+	}
+	http.SetCookie(j.w, ck)
+}
+
+// Clear deletes a cookie: empty value, Max-Age=0, same attributes.
+func (j *cookieJar) Clear(name string) {
+	http.SetCookie(j.w, &http.Cookie{
+		Name: name, Value: "", Path: "/", HttpOnly: true, MaxAge: -1,
+		Secure: j.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// request is the core's view of r.
+func (b *BFF) request(w http.ResponseWriter, r *http.Request) *nextauth.Request {
+	return &nextauth.Request{
+		Cookies:   &cookieJar{r: r, w: w, secure: b.cfg.Secure()},
+		Origin:    r.Header.Get("Origin"),
+		FetchSite: r.Header.Get("Sec-Fetch-Site"),
+		UserAgent: r.Header.Get("User-Agent"),
+		ClientIP:  b.trusted.clientIP(r),
+		Query:     r.URL.Query(),
+		RequestID: w.Header().Get("X-Request-Id"),
+	}
+}

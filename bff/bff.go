@@ -1,0 +1,195 @@
+// Package bff is authbff as a Go library: NextAuth.js's REST contract for a
+// single-page app, with the OAuth tokens kept server-side, mounted on any
+// net/http server.
+//
+//	o, err := bff.OptionsFromEnv()        // or fill bff.Options by hand
+//	b, err := bff.New(ctx, o)
+//	defer b.Close()
+//	mux := http.NewServeMux()
+//	mux.Handle("/api/orders", b.Require(orders)) // SessionFrom, AccessToken inside
+//	mux.Handle("/", b.Handler())                 // /api/auth/*, /api/proxy/*, the SPA
+//
+// Package bff/bffgin does the same on a Gin engine. The package sets no
+// process-wide state: several BFFs can run in one process.
+package bff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/internal/devidp"
+	"github.com/authbff/authbff/internal/nextauth"
+	"github.com/authbff/authbff/internal/session"
+)
+
+// BFF is one configured authbff: its providers, session store and routes.
+// Create it with New; Close releases it. It is safe for concurrent use.
+type BFF struct {
+	cfg       *config.Config
+	core      *nextauth.Core
+	log       *slog.Logger
+	store     session.Store
+	ownStore  bool
+	sessions  *session.Manager
+	devidp    *devidp.IdP
+	spa       spaHandler
+	proxy     *proxy
+	reqIDs    *requestIDs
+	trusted   trustedProxies
+	inner     http.Handler // the routes, without CORS
+	handler   http.Handler // inner with CORS when configured
+	closeOnce func() error
+}
+
+// New checks o (every problem at once), opens the session store (unless
+// o.Store is given), starts the development IdP when no provider is
+// configured, and prepares the routes. It does not listen: serve Handler().
+func New(ctx context.Context, o Options) (*BFF, error) {
+	cfg, err := o.config()
+	if err != nil {
+		return nil, err
+	}
+	log := o.Logger
+	if log == nil {
+		log = NewLogger(cfg.LogLevel, o.LogFormat)
+	}
+	b := &BFF{cfg: cfg, log: log, reqIDs: newRequestIDs()}
+	if err := b.setup(ctx, o); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *BFF) setup(ctx context.Context, o Options) error {
+	cfg := b.cfg
+	secrets := cfg.Secrets
+	if len(secrets) == 0 {
+		s, err := devSecret(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		secrets = [][]byte{s}
+	}
+	b.store = o.Store
+	if b.store == nil {
+		s, err := openStore(cfg.SessionStore, b.log)
+		if err != nil {
+			return err
+		}
+		b.store, b.ownStore = s, true
+	}
+	mgr, err := session.NewManager(session.ManagerOptions{
+		Store: b.store, Secrets: secrets, MaxAge: cfg.MaxAge, UpdateAge: cfg.UpdateAge, Logger: b.log,
+		CacheTTL: cfg.SessionCacheTTL,
+	})
+	if err != nil {
+		return fmt.Errorf("bff: session manager: %w", err)
+	}
+	b.sessions = mgr
+	providers := cfg.Providers
+	if cfg.DevIdP {
+		p, err := b.startDevIdP()
+		if err != nil {
+			return err
+		}
+		providers = []config.Provider{p}
+	}
+	b.core, err = nextauth.New(nextauth.Options{
+		Config: cfg, Secrets: secrets, Manager: mgr, Store: b.store, Providers: providers,
+		HTTPClient: o.HTTPClient, Logger: b.log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := b.trusted.parse(cfg.TrustedProxies); err != nil {
+		return fmt.Errorf("bff: TRUSTED_PROXIES: %w", err)
+	}
+	if o.ServeSPA {
+		if b.spa, err = newSPA(cfg, b.log); err != nil {
+			return err
+		}
+	}
+	b.proxy = newProxy(b)
+	b.inner = b.routes()
+	b.handler = b.inner
+	if len(cfg.CORSOrigins) > 0 {
+		b.handler = b.corsHandler(b.inner)
+	}
+	return nil
+}
+
+// Handler returns everything authbff serves: the NextAuth routes under the
+// base path (default /api/auth), the API proxy under /api/proxy/, /healthz
+// and /readyz, the development IdP under /_devidp when it runs, and (with
+// ServeSPA) the SPA for every other path, PROTECTED_PATHS guarded.
+func (b *BFF) Handler() http.Handler { return b.handler }
+
+// BasePath returns where the NextAuth routes live (default /api/auth).
+func (b *BFF) BasePath() string { return b.cfg.BasePath }
+
+// URL returns the public origin, scheme://host[:port].
+func (b *BFF) URL() string { return b.cfg.Origin() }
+
+// DevIdPIssuer returns the development IdP's issuer, "" when a real
+// provider is configured.
+func (b *BFF) DevIdPIssuer() string {
+	if b.devidp == nil {
+		return ""
+	}
+	return b.devidp.Issuer()
+}
+
+// Logger returns the logger the BFF writes to.
+func (b *BFF) Logger() *slog.Logger { return b.log }
+
+// Internals returns the contract core behind b. It exists for authbff's own
+// command and tests; its API is not covered by compatibility promises.
+func (b *BFF) Internals() *nextauth.Core { return b.core }
+
+// Ready reports whether the session store answers (what /readyz checks).
+func (b *BFF) Ready(ctx context.Context) error { return b.store.Ping(ctx) }
+
+// Close stops background work and closes the session store it opened. It
+// does not stop the HTTP server serving Handler(): shut that down first.
+func (b *BFF) Close() error {
+	var err error
+	if b.sessions != nil {
+		b.sessions.Close()
+		b.sessions = nil
+	}
+	if b.store != nil && b.ownStore {
+		err = b.store.Close()
+	}
+	b.store = nil
+	return err
+}
+
+// NewLogger makes the logger the binary uses: level debug, info, warn or
+// error; format "json" or text; to stderr.
+func NewLogger(level, format string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// ErrUnavailable is wrapped by errors of a session store outage: the user is
+// still signed in; answer 503 and let them retry.
+var ErrUnavailable = session.ErrUnavailable
+
+// ErrNoSession is returned by Session.AccessToken when the session has ended
+// (signed out elsewhere, or the IdP refused the refresh): sign in again.
+var ErrNoSession = errors.New("bff: no session")
+
+// DevIdP returns the embedded development IdP, nil when a real provider is
+// configured. Like Internals, it exists for authbff's own command and tests.
+func (b *BFF) DevIdP() *devidp.IdP { return b.devidp }

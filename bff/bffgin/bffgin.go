@@ -1,0 +1,56 @@
+// Package bffgin mounts authbff (package bff) on a Gin engine: the NextAuth
+// routes and the API proxy next to the host's own routes, and a middleware
+// that protects the host's routes with the session.
+//
+//	r := gin.New()
+//	bffgin.Mount(r, b)
+//	r.GET("/api/orders", bffgin.Require(b), func(c *gin.Context) {
+//		s, _ := bff.SessionFrom(c)
+//		tok, err := s.AccessToken(c)
+//		...
+//	})
+//
+// It is the only package of authbff's library that imports Gin.
+package bffgin
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/authbff/authbff/bff"
+)
+
+// Mount puts authbff's routes on r: the NextAuth routes under b's base path
+// (default /api/auth/*), the API proxy (/api/proxy/*), and the development
+// IdP (/_devidp/*) when it runs. When r is the *gin.Engine itself, every
+// path no route of r takes (NoRoute) is served by authbff too: /healthz,
+// /readyz and, with Options.ServeSPA, the SPA behind PROTECTED_PATHS. The
+// routes behave exactly as b.Handler() serves them.
+func Mount(r gin.IRoutes, b *bff.BFF) {
+	h := gin.WrapH(b.Handler())
+	r.Any(b.BasePath()+"/*action", h)
+	r.Any("/api/proxy/*path", h)
+	if b.DevIdPIssuer() != "" {
+		r.Any(bff.DevIdPPath+"/*path", h)
+	}
+	if e, ok := r.(*gin.Engine); ok {
+		e.NoRoute(h)
+	}
+}
+
+// Require protects a Gin route as bff.Require does: without a live session,
+// the header X-CSRF: 1 or a same-origin request it answers 401 (403 for a
+// cross-origin call) JSON {"error","message"}, 503 with Retry-After on a
+// store outage, and aborts. Otherwise bff.SessionFrom(c) (or
+// c.Request.Context()) returns the session in the handlers that follow.
+func Require(b *bff.BFF) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		s, ok := b.Authorize(c.Writer, c.Request)
+		if !ok {
+			c.Abort()
+			return
+		}
+		c.Set(bff.SessionContextKey, s)
+		c.Request = c.Request.WithContext(bff.WithSession(c.Request.Context(), s))
+		c.Next()
+	}
+}

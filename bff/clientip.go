@@ -1,0 +1,74 @@
+package bff
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// trustedProxies are the peers whose X-Forwarded-For / X-Real-IP are
+// believed (TRUSTED_PROXIES).
+type trustedProxies []netip.Prefix
+
+func (t *trustedProxies) parse(list []string) error {
+	for _, s := range list {
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return fmt.Errorf("%q is not an IP or CIDR", s)
+			}
+			*t = append(*t, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return fmt.Errorf("%q is not an IP or CIDR", s)
+		}
+		*t = append(*t, p.Masked())
+	}
+	return nil
+}
+
+func (t trustedProxies) trusts(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range t {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the client's address: the peer, or when the peer is a trusted
+// proxy, the right-most X-Forwarded-For entry that is not itself trusted
+// (then X-Real-IP).
+func (t trustedProxies) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || len(t) == 0 || !t.trusts(peer) {
+		return host
+	}
+	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+		parts := strings.Split(strings.Join(xff, ","), ",")
+		for i := len(parts) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(parts[i]))
+			if err != nil {
+				break
+			}
+			if i == 0 || !t.trusts(a) {
+				return a.Unmap().String()
+			}
+		}
+	}
+	if xr := strings.TrimSpace(r.Header.Get("X-Real-IP")); xr != "" {
+		if a, err := netip.ParseAddr(xr); err == nil {
+			return a.Unmap().String()
+		}
+	}
+	return host
+}

@@ -1,0 +1,118 @@
+package bff
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// statusWriter records the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+// Flush lets streamed (proxied) answers through.
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		if s.status == 0 {
+			s.status = http.StatusOK
+		}
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// middleware gives every request an id (X-Request-Id), recovers panics as
+// a 500 JSON and logs one line per request (the path only: query strings
+// can hold authorization codes).
+func (b *BFF) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 || !printableASCII(id) {
+			id = b.reqIDs.next()
+		}
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				b.log.Error("panic while serving a request", "panic", v, "path", r.URL.Path, "request_id", id)
+				if sw.status == 0 {
+					writeJSONError(sw, http.StatusInternalServerError, "internal_error", "an internal error occurred; it has been logged")
+				}
+			}
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			level := slog.LevelDebug
+			if status >= 500 {
+				level = slog.LevelWarn
+			}
+			if b.log.Enabled(r.Context(), level) {
+				b.log.Log(r.Context(), level, "request", "request_id", id, "method", r.Method,
+					"path", r.URL.Path, "status", status, "duration_ms", time.Since(start).Milliseconds())
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// reqLog returns the request-scoped logger (made on use: most requests log
+// nothing).
+func (b *BFF) reqLog(w http.ResponseWriter, r *http.Request) *slog.Logger {
+	if id := w.Header().Get("X-Request-Id"); id != "" {
+		return b.log.With("request_id", id)
+	}
+	return b.log
+}
+
+// requestIDs makes request ids: a random per-process prefix and a counter
+// (unique, cheap, and not guessable across restarts).
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &requestIDs{prefix: hex.EncodeToString(b[:])}
+}
+
+func (r *requestIDs) next() string {
+	return r.prefix + "-" + strconv.FormatUint(r.n.Add(1), 36)
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

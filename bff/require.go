@@ -1,0 +1,186 @@
+package bff
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/authbff/authbff/internal/nextauth"
+	"github.com/authbff/authbff/internal/session"
+)
+
+// apiGuard is the check every BFF fetch route makes before anything else:
+// the header X-CSRF: 1 (a custom header, so a cross-site page cannot send it
+// without a CORS preflight, which only CORS_ORIGINS pass) and a same-origin
+// Origin / Sec-Fetch-Site. It answers 401 / 403 JSON and reports false when
+// they fail.
+func (b *BFF) apiGuard(w http.ResponseWriter, r *http.Request) bool {
+	if err := b.checkAPI(r); err != nil {
+		b.writeError(w, r, fetch, err)
+		return false
+	}
+	return true
+}
+
+func (b *BFF) checkAPI(r *http.Request) error {
+	if r.Header.Get("X-CSRF") != "1" {
+		return nextauth.Fetch(http.StatusUnauthorized, nextauth.CodeCSRFHeaderMissing,
+			"send the header X-CSRF: 1 with API calls (fetchApi in auth.js does)")
+	}
+	if !b.core.SameOrigin(&nextauth.Request{Origin: r.Header.Get("Origin"), FetchSite: r.Header.Get("Sec-Fetch-Site")}) {
+		return nextauth.Fetch(http.StatusForbidden, nextauth.CodeCrossOrigin,
+			"cross-site API calls are refused; add the origin to CORS_ORIGINS if it is yours")
+	}
+	return nil
+}
+
+// apiSession runs apiGuard and loads the request's session for a BFF fetch
+// route: a store fault is a 503, no session a 401 JSON (never a redirect).
+// ok is false when an answer has been written.
+func (b *BFF) apiSession(w http.ResponseWriter, r *http.Request) (token string, s *session.Session, ok bool) {
+	if !b.apiGuard(w, r) {
+		return "", nil, false
+	}
+	token, s, _, err := b.core.LoadSession(r.Context(), b.request(w, r))
+	if err != nil {
+		b.writeError(w, r, fetch, err)
+		return "", nil, false
+	}
+	if s == nil {
+		b.writeError(w, r, fetch, nextauth.Unauthenticated(""))
+		return "", nil, false
+	}
+	return token, s, true
+}
+
+func (b *BFF) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	(&cookieJar{r: r, w: w, secure: b.cfg.Secure()}).Clear(b.core.Names().Session)
+}
+
+// Require lets a request through to next only with a live session and the
+// CSRF defence the proxy uses (the header X-CSRF: 1 and a same-origin
+// Origin / Sec-Fetch-Site). Otherwise it answers 401 (or 403 cross-origin)
+// with JSON {"error","message"}; a session store outage is 503 with
+// Retry-After and never a sign-out. Inside next, SessionFrom(r.Context())
+// returns the session.
+func (b *BFF) Require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, ok := b.Authorize(w, r)
+		if !ok {
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithSession(r.Context(), s)))
+	})
+}
+
+// Authorize is Require's check for adapters: it returns the request's
+// session, or writes the answer (401/403/503 JSON) and returns false.
+func (b *BFF) Authorize(w http.ResponseWriter, r *http.Request) (*Session, bool) {
+	token, s, ok := b.apiSession(w, r)
+	if !ok {
+		return nil, false
+	}
+	return &Session{b: b, token: token, s: s}, true
+}
+
+// WriteError answers err as authbff does (JSON {"error","message"}; a
+// store outage 503 with Retry-After), for handlers behind Require:
+// pass it what Session.AccessToken returned.
+func (b *BFF) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, ErrNoSession):
+		b.clearSessionCookie(w, r)
+		err = nextauth.Unauthenticated("the session has ended: sign in again")
+	case errors.Is(err, ErrUnavailable) && !nextauth.IsUnavailable(err):
+		err = &nextauth.Error{Code: nextauth.CodeStoreUnavailable, Status: 503, Unavailable: true, Err: err,
+			Message: "The session store cannot be reached right now. You are still signed in; try again in a few seconds."}
+	}
+	b.writeError(w, r, fetch, err)
+}
+
+// Session is the signed-in user's session inside a handler behind Require.
+type Session struct {
+	b     *BFF
+	token string
+	mu    sync.Mutex
+	s     *session.Session
+}
+
+// User is who is signed in.
+type User struct {
+	// Sub is the ID token's subject at the provider.
+	Sub string
+	// Provider is the provider id the user signed in with (e.g. "cognito").
+	Provider string
+	// Issuer is the provider's issuer.
+	Issuer string
+	// Name, Email and Image are the profile NextAuth's session shows.
+	Name, Email, Image string
+	// Groups are the user's groups (cognito:groups or groups), if any.
+	Groups []string
+}
+
+type sessionKey struct{}
+
+// SessionContextKey is the string key under which bffgin also stores the
+// session in a *gin.Context (so SessionFrom(c) works on it as well).
+const SessionContextKey = "github.com/authbff/authbff/bff.Session"
+
+// WithSession returns ctx carrying s (what Require does).
+func WithSession(ctx context.Context, s *Session) context.Context {
+	return context.WithValue(ctx, sessionKey{}, s)
+}
+
+// SessionFrom returns the session Require (or bffgin.Require) let through.
+func SessionFrom(ctx context.Context) (*Session, bool) {
+	if s, ok := ctx.Value(sessionKey{}).(*Session); ok && s != nil {
+		return s, true
+	}
+	if s, ok := ctx.Value(SessionContextKey).(*Session); ok && s != nil {
+		return s, true
+	}
+	return nil, false
+}
+
+// User returns the signed-in user.
+func (s *Session) User() User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.s.Data
+	return User{Sub: d.Subject, Provider: d.Provider, Issuer: d.Issuer, Name: d.User.Name,
+		Email: d.User.Email, Image: d.User.Image, Groups: append([]string(nil), d.User.Groups...)}
+}
+
+// Expires returns when the session ends unless it is used again.
+func (s *Session) Expires() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.s.Expires
+}
+
+// AccessToken returns the session's current access token for calling an
+// API as the user, refreshed at the IdP first when it is due (one refresh
+// per session at a time, across every instance sharing the store, exactly
+// as the proxy does). ErrNoSession: the session has ended (the IdP refused
+// the refresh): answer 401. An error wrapping ErrUnavailable: the store
+// cannot be reached: answer 503 and keep the user signed in. WriteError
+// answers both.
+func (s *Session) AccessToken(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	access, s2, err := s.b.core.AccessToken(ctx, s.token, s.s)
+	if err != nil {
+		var e *nextauth.Error
+		switch {
+		case s2 == nil && !nextauth.IsUnavailable(err):
+			return "", ErrNoSession
+		case errors.As(err, &e) && e.Unavailable:
+			return "", errors.Join(ErrUnavailable, err)
+		}
+		return "", err
+	}
+	s.s = s2
+	return access, nil
+}

@@ -1,0 +1,151 @@
+package bff
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rs/cors"
+
+	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/spa"
+)
+
+// spaHandler serves the SPA's files.
+type spaHandler = http.Handler
+
+// newSPA returns the SPA handler: the embedded app, or SPA_DIR.
+func newSPA(cfg *config.Config, log *slog.Logger) (spaHandler, error) {
+	o := spa.Options{Logger: log.With("component", "spa")}
+	if cfg.SPADir != "" {
+		o.FS = os.DirFS(cfg.SPADir)
+	}
+	h, err := spa.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("bff: SPA: %w", err)
+	}
+	return h, nil
+}
+
+// protected reports whether a path needs a session: a PROTECTED_PATHS
+// pattern ending in "*" matches by prefix, any other exactly.
+func (b *BFF) protected(p string) bool {
+	for _, pat := range b.cfg.ProtectedPaths {
+		if strings.HasSuffix(pat, "*") {
+			if strings.HasPrefix(p, strings.TrimSuffix(pat, "*")) {
+				return true
+			}
+		} else if p == pat {
+			return true
+		}
+	}
+	return false
+}
+
+// guard enforces PROTECTED_PATHS before anything is served: without a
+// session a navigation is sent home (like the tutorial's
+// getServerSideProps), a fetch under /api/ gets 401 JSON. It reports whether
+// the request may go on.
+func (b *BFF) guard(w http.ResponseWriter, r *http.Request) bool {
+	if !b.protected(r.URL.Path) {
+		return true
+	}
+	_, s, _, err := b.core.LoadSession(r.Context(), b.request(w, r))
+	if err != nil {
+		b.writeError(w, r, b.pageMode(r), err)
+		return false
+	}
+	if s != nil {
+		w.Header().Set("Cache-Control", "private, no-cache")
+		return true
+	}
+	if hasPathPrefix(r.URL.Path, "/api") {
+		writeJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in first: this route needs a session")
+		return false
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, b.core.Origin()+"/", http.StatusFound)
+	return false
+}
+
+// pageMode is navigation for page loads, fetch for API paths.
+func (b *BFF) pageMode(r *http.Request) answerMode {
+	if hasPathPrefix(r.URL.Path, "/api") {
+		return fetch
+	}
+	return navigation
+}
+
+// returnAfterSignout finishes a federated sign-out at GET /: it reports
+// whether it redirected to the remembered callbackUrl.
+func (b *BFF) returnAfterSignout(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodGet || r.URL.Path != "/" {
+		return false
+	}
+	to := b.core.ReturnAfterSignout(b.request(w, r))
+	if to == "" {
+		return false
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, to, http.StatusFound)
+	return true
+}
+
+// canonicalHost sends a browser that reached a development server with no
+// NEXTAUTH_URL through another loopback name (127.0.0.1 or [::1] instead of
+// localhost) to the configured origin, since the cookies and the IdP's
+// redirect_uri are bound to one host name. It reports whether it redirected.
+func (b *BFF) canonicalHost(w http.ResponseWriter, r *http.Request) bool {
+	if b.cfg.URLSet || (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.Host == b.cfg.URL.Host {
+		return false
+	}
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil || port != b.cfg.URL.Port() {
+		return false
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return false
+	}
+	http.Redirect(w, r, b.core.Origin()+r.URL.RequestURI(), http.StatusFound)
+	return true
+}
+
+// The cross-origin policy for CORS_ORIGINS: the allow-list with
+// credentials, never "*".
+var (
+	corsMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+	corsHeaders = []string{"Content-Type", "X-CSRF", "X-Auth-Return-Redirect", "X-Request-Id"}
+	corsExpose  = []string{"X-Request-Id"}
+	corsMaxAge  = 10 * time.Minute
+)
+
+// corsHandler answers CORS for the allow-list (rs/cors), with credentials.
+// A request whose Origin is neither NEXTAUTH_URL's origin nor allowed is
+// refused with 403 before anything runs. Same-origin is decided against
+// NEXTAUTH_URL, never the Host header, so a proxy that rewrites Host does
+// not turn the app's own POSTs into cross-origin ones (gin-contrib/cors
+// compares Origin with Host, which is why it is not used).
+func (b *BFF) corsHandler(next http.Handler) http.Handler {
+	c := cors.New(cors.Options{
+		AllowedOrigins: b.cfg.CORSOrigins, AllowedMethods: corsMethods, AllowedHeaders: corsHeaders,
+		ExposedHeaders: corsExpose, AllowCredentials: true, MaxAge: int(corsMaxAge.Seconds()),
+	})
+	allowed := map[string]bool{}
+	for _, o := range b.cfg.CORSOrigins {
+		allowed[o] = true
+	}
+	h := c.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o := r.Header.Get("Origin"); o != "" && o != b.core.Origin() && !allowed[o] {
+			// Like gin-contrib/cors: an origin that is not allowed is refused
+			// before anything runs.
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,64 @@
+package bff
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/session/boltstore"
+	"github.com/authbff/authbff/internal/session/memstore"
+	"github.com/authbff/authbff/internal/session/redisstore"
+)
+
+// Store keeps sessions: opaque sealed records keyed by a hash of the cookie
+// token. Open one with OpenStore; several BFFs (or instances) may share a
+// Redis store.
+type Store = session.Store
+
+// OpenStore opens a session store from its SESSION_STORE spelling: memory,
+// bolt:<path>, redis://... or rediss://..., redis-sentinel://...,
+// redis-cluster://.... Close it when done.
+func OpenStore(spec string) (Store, error) {
+	return openStore(spec, slog.New(slog.DiscardHandler))
+}
+
+func openStore(spec string, logger *slog.Logger) (Store, error) {
+	switch {
+	case spec == "memory":
+		return memstore.New(memstore.Options{}), nil
+	case strings.HasPrefix(spec, "bolt:"):
+		s, err := boltstore.Open(strings.TrimPrefix(spec, "bolt:"), boltstore.Options{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("bff: SESSION_STORE=%s: %w", spec, err)
+		}
+		return s, nil
+	case strings.HasPrefix(spec, "redis://"), strings.HasPrefix(spec, "rediss://"):
+		s, err := redisstore.New(redisstore.Options{URL: spec, Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("bff: SESSION_STORE=%s: %w", RedactURL(spec), err)
+		}
+		return s, nil
+	case strings.HasPrefix(spec, "redis-sentinel://"), strings.HasPrefix(spec, "redis-cluster://"):
+		u, err := redisstore.ParseUniversalURL(spec)
+		if err != nil {
+			return nil, fmt.Errorf("bff: SESSION_STORE: %w", err)
+		}
+		s, err := redisstore.New(redisstore.Options{Universal: u, Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("bff: SESSION_STORE: %w", err)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("bff: SESSION_STORE=%q: unknown store (use memory, bolt:<path>, redis://..., redis-sentinel://... or redis-cluster://...)", spec)
+}
+
+// RedactURL hides a password in a store URL for messages.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}

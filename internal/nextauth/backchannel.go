@@ -1,0 +1,97 @@
+package nextauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/authbff/authbff/internal/oidc"
+	"github.com/authbff/authbff/internal/session"
+)
+
+// logoutReplayTTL is how long a used logout token's jti is remembered:
+// longer than VerifyLogoutToken accepts a token (5 min by iat, plus skew).
+const logoutReplayTTL = 10 * time.Minute
+
+func badLogout(message string) *Error {
+	return &Error{Code: "invalid_request", Status: http.StatusBadRequest, Message: message}
+}
+
+// BackchannelLogout is POST /backchannel-logout/:provider (OpenID Connect
+// Back-Channel Logout 1.0). The IdP calls it server to server, so there is
+// no CSRF token or Origin to check: the signed logout token is the
+// authentication. A valid, unused token ends the user's sessions: all of
+// them (sub only) or those of one IdP session (sub and sid). It returns how
+// many sessions ended. Errors: invalid_request (400) for a missing,
+// invalid, replayed or sid-only token; Unavailable when the IdP's keys or
+// the session store cannot be reached (the IdP may retry).
+func (c *Core) BackchannelLogout(ctx context.Context, r *Request, id, raw string) (int, error) {
+	log := c.logger(r)
+	p := c.providers[id]
+	if p == nil {
+		return 0, badLogout("unknown provider")
+	}
+	if raw == "" {
+		return 0, badLogout("logout_token is required")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	lc, err := p.client.VerifyLogoutToken(ctx, raw)
+	if errors.Is(err, oidc.ErrDiscovery) {
+		log.Error("back-channel logout: the IdP's keys cannot be fetched", "provider", id, "err", err)
+		return 0, &Error{Code: "temporarily_unavailable", Status: http.StatusServiceUnavailable, Unavailable: true, Err: err,
+			Message: "the provider's signing keys cannot be fetched; retry later"}
+	}
+	if err != nil {
+		log.Warn("back-channel logout refused: invalid logout token", "provider", id, "err", err)
+		return 0, badLogout("the logout token is not valid")
+	}
+	if lc.Subject == "" {
+		log.Warn("back-channel logout refused: token has sid but no sub", "provider", id)
+		return 0, badLogout("logout tokens without sub are not supported")
+	}
+	sum := sha256.Sum256([]byte(id + "\x00" + lc.JTI))
+	replayID := "bclogout:" + hex.EncodeToString(sum[:])
+	seen, err := c.markUsed(ctx, replayID, c.now().Add(logoutReplayTTL))
+	if err != nil {
+		return 0, storeErr(err)
+	}
+	if seen {
+		log.Warn("back-channel logout refused: replayed logout token", "provider", id, "sub", lc.Subject)
+		return 0, badLogout("the logout token was already used")
+	}
+	n, err := c.endIdPSessions(ctx, id, lc)
+	if err != nil {
+		_ = c.store.Delete(ctx, replayID) // let the IdP's retry through
+		return n, storeErr(err)
+	}
+	log.Info("back-channel logout", "provider", id, "sub", lc.Subject, "sid_given", lc.SID != "", "sessions_ended", n)
+	return n, nil
+}
+
+// endIdPSessions ends the sessions a logout token names: every session of
+// the user, or with a sid only those recorded with that sid.
+func (c *Core) endIdPSessions(ctx context.Context, provider string, lc *oidc.LogoutClaims) (int, error) {
+	key := session.UserKey(provider, lc.Subject)
+	if lc.SID == "" {
+		return c.sessions.DeleteUser(ctx, key)
+	}
+	list, err := c.sessions.List(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, in := range list {
+		if in.SID != lc.SID {
+			continue
+		}
+		if err := c.sessions.DeleteID(ctx, in.ID); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,167 @@
+package nextauth
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/authbff/authbff/internal/auth"
+	"github.com/authbff/authbff/internal/oidc"
+	"github.com/authbff/authbff/internal/session"
+)
+
+// Callback is GET/POST /callback/:provider: params are the authorization
+// response (query, or form for response_mode=form_post). It checks the
+// response against the flow cookie found by its state (cleared whatever
+// happens, so a callback can never be used twice), redeems the code, checks
+// the ID token, applies the sign-in policy, creates the session, sets its
+// cookie and returns the flow's callbackUrl. Failures are an *Error whose
+// URL is the error page; a store outage is Unavailable.
+func (c *Core) Callback(ctx context.Context, r *Request, id string, params url.Values) (string, error) {
+	log := c.logger(r)
+	fail := func(code string, extra url.Values) error {
+		return &Error{Code: code, Status: 400, Message: auth.Message(code), URL: c.ErrorURL(code, extra)}
+	}
+	p := c.providers[id]
+	if p == nil {
+		log.Info("callback for an unknown provider", "provider", id)
+		return "", fail(auth.ErrOAuthCallback, nil)
+	}
+	state := params.Get("state")
+	name := c.names.FlowPrefix + "." + auth.FlowKey(state)
+	raw := r.Cookies.Get(name)
+	if raw != "" {
+		r.Cookies.Clear(name)
+	}
+	code, _, err := oidc.ValidateAuthResponse(params, p.cfg.Issuer)
+	var authErr *oidc.AuthError
+	if errors.As(err, &authErr) {
+		log.Info("identity provider returned an error", "provider", id, "error", authErr.Code, "error_description", authErr.Description)
+		return "", fail(auth.ErrCallback, url.Values{"provider": {id}, "code": {SafeCode(authErr.Code)}})
+	}
+	if err != nil {
+		log.Warn("callback refused: malformed authorization response", "provider", id, "err", err)
+		return "", fail(auth.ErrOAuthCallback, nil)
+	}
+	if raw == "" || state == "" {
+		log.Warn("callback refused: no sign-in flow in progress for this state in this browser", "provider", id)
+		return "", fail(auth.ErrOAuthCallback, nil)
+	}
+	flow, err := c.sealer.Open(name, raw, state, id)
+	if err != nil {
+		log.Warn("callback refused: flow state invalid, expired or for another provider", "provider", id)
+		return "", fail(auth.ErrOAuthCallback, nil)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if replay, err := c.markFlowUsed(ctx, flow); err != nil {
+		return "", storeErr(err)
+	} else if replay {
+		log.Warn("callback refused: this sign-in flow was already completed (replay)", "provider", id)
+		return "", fail(auth.ErrOAuthCallback, nil)
+	}
+	res, err := p.client.Exchange(ctx, code, flow.Verifier, flow.Nonce)
+	if err != nil {
+		var te *oidc.TokenError
+		if errors.As(err, &te) {
+			log.Error("token endpoint refused the code exchange", "provider", id, "error", te.Code,
+				"error_description", te.Description, "status", te.Status)
+			return "", fail(auth.ErrOAuthCallback, url.Values{"provider": {id}, "code": {SafeCode(te.Code)}})
+		}
+		log.Error("sign-in failed after the IdP redirect", "provider", id, "err", err)
+		return "", fail(auth.ErrOAuthCallback, url.Values{"provider": {id}})
+	}
+	cl := res.Claims
+	if !c.allowed(cl) {
+		log.Info("sign-in refused by policy", "provider", id, "sub", cl.Subject)
+		return "", fail(auth.ErrAccessDenied, nil)
+	}
+	data := session.Data{
+		Provider: id, Issuer: cl.Issuer, Subject: cl.Subject,
+		User: session.User{ID: cl.Subject, Name: cl.DisplayName(), Email: cl.Email, Image: cl.Picture, Groups: cl.Groups},
+		Tokens: session.Tokens{
+			IDToken: res.Tokens.IDToken, AccessToken: res.Tokens.AccessToken,
+			RefreshToken: res.Tokens.RefreshToken, TokenType: res.Tokens.TokenType, AccessExpiry: res.Tokens.Expiry,
+		},
+	}
+	ua := r.UserAgent
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
+	token, s, err := c.sessions.Create(ctx, data, session.Meta{UserAgent: ua, SID: cl.SID})
+	if err != nil {
+		return "", storeErr(err)
+	}
+	r.Cookies.Set(c.names.Session, token, s.Expires)
+	log.Info("signed in", "provider", id, "sub", cl.Subject, "session", s.ID[:12], "client_ip", r.ClientIP)
+	return c.SafeURL(flow.CallbackURL), nil
+}
+
+// markFlowUsed records a completed flow in the session store for the flow's
+// lifetime and reports whether it was already there (a replayed callback).
+func (c *Core) markFlowUsed(ctx context.Context, f auth.Flow) (bool, error) {
+	return c.markUsed(ctx, "flow:"+auth.FlowKey(f.State), f.Created.Add(auth.FlowMaxAge+time.Minute))
+}
+
+// markUsed remembers a one-time value (by id, until expires) in the session
+// store, shared by every instance, and reports whether it had been used
+// already. Two truly simultaneous first uses may both pass; what they guard
+// (a single-use code, a signed token) bounds that.
+func (c *Core) markUsed(ctx context.Context, id string, expires time.Time) (seen bool, err error) {
+	_, err = c.store.Get(ctx, id)
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, session.ErrNotFound) {
+		return false, err
+	}
+	now := c.now()
+	return false, c.store.Save(ctx, &session.Record{ID: id, Created: now, LastSeen: now, Expires: expires})
+}
+
+// SafeCode keeps an OAuth error code fit for a URL: the RFC 6749 charset,
+// bounded. It is shown on the error page with its diagnosis.
+func SafeCode(code string) string {
+	if len(code) > 64 {
+		return "invalid_response"
+	}
+	for _, r := range code {
+		if !(r == '_' || r == '-' || r == '.' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+			return "invalid_response"
+		}
+	}
+	return code
+}
+
+// allowed applies the sign-in policy (NextAuth's signIn callback as config).
+func (c *Core) allowed(cl *oidc.Claims) bool {
+	if len(c.cfg.AllowedGroups) > 0 {
+		ok := false
+		for _, g := range cl.Groups {
+			for _, want := range c.cfg.AllowedGroups {
+				if g == want {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(c.cfg.AllowedEmailDomains) > 0 {
+		at := strings.LastIndexByte(cl.Email, '@')
+		if at < 0 || !cl.EmailVerified {
+			return false
+		}
+		dom := strings.ToLower(cl.Email[at+1:])
+		for _, want := range c.cfg.AllowedEmailDomains {
+			if dom == want {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}

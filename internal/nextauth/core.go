@@ -1,0 +1,196 @@
+// Package nextauth is the NextAuth.js REST contract as plain Go: starting a
+// sign-in, finishing it at the callback, reading and updating the session,
+// signing out, back-channel logout and the access token of a session. Each
+// use case takes plain values (a form, the request headers that matter, a
+// small cookie interface) and returns plain results or one *Error carrying
+// the contract's code. It knows nothing of HTTP routing or frameworks: the
+// adapters in package bff (net/http) and bff/bffgin (Gin) translate requests
+// into these calls and errors into answers through one function.
+//
+// The wire contract it implements is docs/contract.md.
+package nextauth
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/authbff/authbff/internal/auth"
+	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/internal/oidc"
+	"github.com/authbff/authbff/internal/refresh"
+	"github.com/authbff/authbff/internal/session"
+)
+
+// Options configures New. Config, Secrets, Manager and Store are required.
+type Options struct {
+	// Config is the validated configuration (URL, base path, flavour,
+	// policies). Providers comes from Providers below, not Config.Providers.
+	Config *config.Config
+	// Secrets seal flow cookies and CSRF tokens: the current one first.
+	Secrets [][]byte
+	// Manager creates, loads and ends sessions.
+	Manager *session.Manager
+	// Store is the Manager's store (one-time markers live there too).
+	Store session.Store
+	// Providers are the identity providers to offer, in order.
+	Providers []config.Provider
+	// HTTPClient is used for calls to identity providers; nil uses a default.
+	HTTPClient *http.Client
+	// Logger receives the core's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// provider is one configured identity provider with its OIDC client.
+type provider struct {
+	cfg    config.Provider
+	client *oidc.Provider
+}
+
+// Core is one authbff's NextAuth contract: providers, sessions, sealing and
+// refresh coordination. It is safe for concurrent use.
+type Core struct {
+	cfg       *config.Config
+	flavor    auth.Flavor
+	names     auth.CookieNames
+	origin    string
+	base      string // origin + base path
+	csrf      *auth.CSRF
+	sealer    *auth.Sealer
+	sessions  *session.Manager
+	store     session.Store
+	providers map[string]*provider
+	order     []string
+	log       *slog.Logger
+	now       func() time.Time
+	refresher *refresh.Coordinator
+}
+
+// New builds the core from o.
+func New(o Options) (*Core, error) {
+	sealer, err := auth.NewSealer(o.Secrets, nil)
+	if err != nil {
+		return nil, fmt.Errorf("nextauth: %w", err)
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	flavor := auth.Flavor(o.Config.Flavor)
+	c := &Core{
+		cfg:       o.Config,
+		flavor:    flavor,
+		names:     auth.Names(flavor, o.Config.Secure()),
+		origin:    o.Config.Origin(),
+		base:      o.Config.Origin() + o.Config.BasePath,
+		csrf:      auth.NewCSRF(o.Secrets),
+		sealer:    sealer,
+		sessions:  o.Manager,
+		store:     o.Store,
+		providers: map[string]*provider{},
+		log:       log,
+		now:       now,
+	}
+	for _, pc := range o.Providers {
+		client, err := NewOIDCProvider(o.Config, pc, o.HTTPClient, log)
+		if err != nil {
+			return nil, err
+		}
+		c.providers[pc.ID] = &provider{cfg: pc, client: client}
+		c.order = append(c.order, pc.ID)
+	}
+	if c.refresher, err = c.newRefresher(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewOIDCProvider makes the OIDC client of one configured provider.
+func NewOIDCProvider(cfg *config.Config, pc config.Provider, hc *http.Client, log *slog.Logger) (*oidc.Provider, error) {
+	style := oidc.AuthStylePost
+	switch pc.AuthStyle {
+	case config.AuthStyleBasic:
+		style = oidc.AuthStyleBasic
+	case config.AuthStyleNone:
+		style = oidc.AuthStyleNone
+	}
+	client, err := oidc.New(oidc.Config{
+		ID: pc.ID, Issuer: pc.Issuer, ClientID: pc.ClientID, ClientSecret: pc.ClientSecret,
+		RedirectURL: cfg.CallbackURL(pc.ID), Scopes: pc.Scopes, AuthStyle: style,
+		Cognito: pc.Cognito, CognitoDomain: pc.CognitoDomain, UserInfo: pc.UserInfo,
+		HTTPClient: hc, Logger: log.With("provider", pc.ID),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nextauth: provider %s: %w", pc.ID, err)
+	}
+	return client, nil
+}
+
+// newRefresher builds the token refresh coordinator. With a store that
+// offers a cross-instance lock (Redis) refreshes are serialised through it;
+// with memory or bolt (one process owns the data) the in-process flight is
+// enough.
+func (c *Core) newRefresher() (*refresh.Coordinator, error) {
+	var locker refresh.Locker
+	if l, ok := c.store.(refresh.Locker); ok {
+		locker = l
+	}
+	return refresh.New(refresh.Options{
+		Sessions: c.sessions,
+		Locker:   locker,
+		Provider: c.refreshProvider,
+		Margin:   c.cfg.RefreshMargin,
+		Now:      func() time.Time { return c.now() },
+		Logger:   c.log.With("component", "refresh"),
+	})
+}
+
+// refreshProvider returns what refreshing a session of provider id needs.
+func (c *Core) refreshProvider(id string) (refresh.Provider, bool) {
+	p, ok := c.providers[id]
+	if !ok {
+		return refresh.Provider{}, false
+	}
+	return refresh.Provider{Client: p.client, ClientID: p.cfg.ClientID, Issuer: p.client.Issuer()}, true
+}
+
+// Config returns the configuration the core runs with.
+func (c *Core) Config() *config.Config { return c.cfg }
+
+// Names returns the cookie names of the configured flavour and scheme.
+func (c *Core) Names() auth.CookieNames { return c.names }
+
+// Flavor returns the NextAuth client generation served.
+func (c *Core) Flavor() auth.Flavor { return c.flavor }
+
+// Origin returns the public origin, scheme://host[:port].
+func (c *Core) Origin() string { return c.origin }
+
+// Base returns the absolute URL of the NextAuth routes (origin + base path).
+func (c *Core) Base() string { return c.base }
+
+// Sessions returns the session manager.
+func (c *Core) Sessions() *session.Manager { return c.sessions }
+
+// Store returns the session store.
+func (c *Core) Store() session.Store { return c.store }
+
+// Logger returns the core's logger.
+func (c *Core) Logger() *slog.Logger { return c.log }
+
+// Now returns the core's current time.
+func (c *Core) Now() time.Time { return c.now() }
+
+// SafeURL applies the callbackUrl policy against the configured origin: the
+// result is always on the origin.
+func (c *Core) SafeURL(raw string) string {
+	u, _ := auth.SafeCallbackURL(raw, c.origin)
+	return u
+}

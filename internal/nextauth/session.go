@@ -1,0 +1,143 @@
+package nextauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/authbff/authbff/internal/auth"
+	"github.com/authbff/authbff/internal/session"
+)
+
+// LoadSession reads the request's session. s == nil with err == nil means
+// "no session" (a stale cookie has been cleared); an error is a store
+// fault (*Error, Unavailable), answered without touching the cookie. js is
+// the session JSON cached for this version of the session, or nil.
+func (c *Core) LoadSession(ctx context.Context, r *Request) (token string, s *session.Session, js []byte, err error) {
+	token = r.Cookies.Get(c.names.Session)
+	if token == "" {
+		return "", nil, nil, nil
+	}
+	s, js, err = c.sessions.LoadJSON(ctx, token)
+	if errors.Is(err, session.ErrNotFound) {
+		r.Cookies.Clear(c.names.Session)
+		return "", nil, nil, nil
+	}
+	if err != nil {
+		return "", nil, nil, storeErr(err)
+	}
+	if s.Extended {
+		r.Cookies.Set(c.names.Session, token, s.Expires)
+	}
+	return token, s, js, nil
+}
+
+// EmptySession is the flavour's "no session" body: {} (v4) or null (v5).
+func (c *Core) EmptySession() []byte {
+	if c.flavor == auth.FlavorV5 {
+		return []byte("null")
+	}
+	return []byte("{}")
+}
+
+// Session is GET/POST /session: the session JSON, or nil without a
+// session. With refresh, a due access token is refreshed first (a refused
+// refresh ends the session and clears its cookie).
+func (c *Core) Session(ctx context.Context, r *Request, refresh bool) ([]byte, error) {
+	token, s, js, err := c.LoadSession(ctx, r)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	if refresh {
+		before := s
+		if s, err = c.refresher.IfDue(ctx, token, s); err != nil {
+			return nil, storeErr(err)
+		}
+		if s == nil {
+			r.Cookies.Clear(c.names.Session) // the refresh ended the session
+			return nil, nil
+		}
+		if s != before {
+			js = nil
+		}
+	}
+	if js == nil {
+		js = c.RenderSession(s)
+		c.sessions.SetJSON(s, js)
+	}
+	return js, nil
+}
+
+// sessionJSON is the contract's session object; absent values are omitted.
+type sessionJSON struct {
+	User    sessionUserJSON `json:"user"`
+	Expires string          `json:"expires"`
+	Error   string          `json:"error,omitempty"`
+}
+
+type sessionUserJSON struct {
+	Name   string   `json:"name,omitempty"`
+	Email  string   `json:"email,omitempty"`
+	Image  string   `json:"image,omitempty"`
+	Groups []string `json:"groups,omitempty"`
+}
+
+// RenderSession renders the session JSON of the contract (never a token).
+func (c *Core) RenderSession(s *session.Session) []byte {
+	u := s.Data.User
+	out := sessionJSON{
+		User:    sessionUserJSON{Name: u.Name, Email: u.Email, Image: u.Image},
+		Expires: JSTime(s.Expires),
+		Error:   s.Data.RefreshError,
+	}
+	if c.cfg.SessionGroups {
+		out.User.Groups = u.Groups
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		panic("session JSON: " + err.Error()) // strings and a slice of strings always marshal
+	}
+	return b
+}
+
+// JSTime formats t as JavaScript's Date.toISOString does.
+func JSTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// RefreshIfDue returns the session with a usable access token, refreshing it
+// at the IdP when it is within the refresh margin of expiry (one refresh per
+// session at a time, across instances). It returns nil, nil when the IdP
+// refused the refresh and the session was ended: answer "no session" and
+// clear the cookie. Errors wrap session.ErrUnavailable (answer 503, keep the
+// cookie). After a transient IdP failure the session comes back with
+// Data.RefreshError set and the refresh is retried later with back-off.
+func (c *Core) RefreshIfDue(ctx context.Context, token string, s *session.Session) (*session.Session, error) {
+	return c.refresher.IfDue(ctx, token, s)
+}
+
+// ForceRefresh refreshes the session's tokens whatever their expiry, for an
+// upstream that answered 401 to its access token. When another request has
+// already replaced that access token (or it was refreshed moments ago) the
+// stored session is returned instead. Results as for RefreshIfDue.
+func (c *Core) ForceRefresh(ctx context.Context, token string, s *session.Session) (*session.Session, error) {
+	return c.refresher.Force(ctx, token, s)
+}
+
+// AccessToken returns the session's current access token, refreshed first
+// when due (single-flight per session across instances). The session
+// returned is the one the token belongs to. A session the IdP ended is an
+// Unauthenticated *Error (clear the cookie); a store fault is Unavailable.
+func (c *Core) AccessToken(ctx context.Context, token string, s *session.Session) (string, *session.Session, error) {
+	s2, err := c.refresher.IfDue(ctx, token, s)
+	if err != nil {
+		return "", s, storeErr(err)
+	}
+	if s2 == nil {
+		return "", nil, Unauthenticated("the session has ended: sign in again")
+	}
+	access := s2.Data.Tokens.AccessToken
+	if access == "" {
+		return "", s2, Fetch(401, CodeNoAccessToken, "the session holds no access token: sign in again")
+	}
+	return access, s2, nil
+}

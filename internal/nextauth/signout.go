@@ -1,0 +1,124 @@
+package nextauth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/authbff/authbff/internal/oidc"
+	"github.com/authbff/authbff/internal/session"
+)
+
+// revokeTimeout bounds the sign-out's call to the IdP's revocation endpoint.
+const revokeTimeout = 3 * time.Second
+
+// SignOut is POST /signout after CheckForm: it ends the session (loaded
+// first, so its tokens are known), revokes the refresh token at the IdP
+// (best-effort, 3 s) and returns the validated callbackUrl, or with
+// federated sign-out the IdP's logout URL. A store fault ends nothing.
+func (c *Core) SignOut(ctx context.Context, r *Request, body url.Values) (string, error) {
+	log := c.logger(r)
+	callback := c.CallbackURL(r, body) // also kept in the callback-url cookie
+	token := r.Cookies.Get(c.names.Session)
+	var s *session.Session
+	if token != "" {
+		var err error
+		s, err = c.sessions.Load(ctx, token)
+		if err != nil && !errors.Is(err, session.ErrNotFound) {
+			return "", storeErr(err)
+		}
+		if err := c.sessions.Delete(ctx, token); err != nil && !errors.Is(err, session.ErrNotFound) {
+			return "", storeErr(err)
+		}
+	}
+	r.Cookies.Clear(c.names.Session)
+	to := callback
+	if s != nil {
+		c.revokeTokens(ctx, log, s)
+		to = c.signoutTarget(ctx, log, s, callback)
+		log.Info("signed out", "provider", s.Data.Provider, "sub", s.Data.Subject, "federated", to != callback)
+		if to != callback && callback != c.origin && callback != c.origin+"/" {
+			// The IdP returns the browser to the origin; from there it is
+			// sent on to the callbackUrl (see ReturnAfterSignout).
+			r.Cookies.Set(c.names.SignoutReturn, url.QueryEscape(callback), c.now().Add(10*time.Minute))
+		}
+	}
+	return to, nil
+}
+
+// revokeTokens revokes an ended session's refresh token at its IdP (which,
+// at Cognito, also kills the access tokens minted from it). It is
+// best-effort: the session is already deleted, a failure is only logged.
+func (c *Core) revokeTokens(ctx context.Context, log *slog.Logger, s *session.Session) {
+	p := c.providers[s.Data.Provider]
+	rt := s.Data.Tokens.RefreshToken
+	if p == nil || rt == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
+	defer cancel()
+	err := p.client.Revoke(ctx, rt)
+	switch {
+	case err == nil:
+		log.Info("sign-out: refresh token revoked at the IdP", "provider", p.cfg.ID)
+	case errors.Is(err, oidc.ErrNotSupported):
+		log.Debug("sign-out: the IdP has no revocation endpoint", "provider", p.cfg.ID)
+	default:
+		log.Warn("sign-out: revoking the refresh token failed (the session is ended anyway)", "provider", p.cfg.ID, "err", err)
+	}
+}
+
+// federatedSignout reports whether signing out also ends the IdP session:
+// AUTH_FEDERATED_SIGNOUT when set; unset, on for a Cognito provider (the
+// dev IdP included), whose hosted UI always has /logout (without it the
+// hosted-UI cookie survives and the next sign-in is silent), off otherwise,
+// so that nobody is sent to a logout that was only guessed.
+func (c *Core) federatedSignout(p *provider) bool {
+	if c.cfg.FederatedSignout != nil {
+		return *c.cfg.FederatedSignout
+	}
+	return p.cfg.Cognito
+}
+
+// signoutTarget is where the browser goes after POST /signout: with
+// federated sign-out, the IdP's logout URL, which returns the browser to
+// the origin, the one URL to register at the IdP; otherwise, or when the
+// IdP offers no logout, the validated callbackUrl.
+func (c *Core) signoutTarget(ctx context.Context, log *slog.Logger, s *session.Session, callback string) string {
+	p := c.providers[s.Data.Provider]
+	if p == nil || !c.federatedSignout(p) {
+		return callback
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	u, err := p.client.EndSessionURL(ctx, s.Data.Tokens.IDToken, c.origin)
+	if err != nil {
+		level := slog.LevelWarn
+		if errors.Is(err, oidc.ErrNotSupported) {
+			level = slog.LevelInfo
+		}
+		log.Log(ctx, level, "sign-out: no IdP logout URL, the IdP session stays (set AUTH_FEDERATED_SIGNOUT=0 to silence)",
+			"provider", p.cfg.ID, "err", err)
+		return callback
+	}
+	return u
+}
+
+// ReturnAfterSignout finishes a federated sign-out: the IdP sent the
+// browser back to the origin, and the callbackUrl given to signOut() was
+// remembered in a short-lived cookie. It returns where to send the browser,
+// or "" when there is nothing to do.
+func (c *Core) ReturnAfterSignout(r *Request) string {
+	raw := r.Cookies.Get(c.names.SignoutReturn)
+	if raw == "" {
+		return ""
+	}
+	r.Cookies.Clear(c.names.SignoutReturn)
+	v, err := url.QueryUnescape(raw)
+	if err != nil {
+		return ""
+	}
+	return c.SafeURL(v)
+}
