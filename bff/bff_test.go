@@ -1,0 +1,166 @@
+package bff_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authbff/authbff/bff"
+)
+
+var (
+	formRe  = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)
+	inputRe = regexp.MustCompile(`<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"`)
+	unesc   = strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`)
+)
+
+// TestHandlerOnServeMux mounts the library on a plain net/http mux next to
+// a handler of the host behind Require, from hand-filled Options (dev IdP,
+// memory store), and signs a person in.
+func TestHandlerOnServeMux(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	b, err := bff.New(context.Background(), bff.Options{
+		URL: base, StoreSpec: "memory", DataDir: t.TempDir(), ServeSPA: true, LogLevel: "warn",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/me", b.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, ok := bff.SessionFrom(r.Context())
+		if !ok {
+			http.Error(w, "no session in the context", 500)
+			return
+		}
+		tok, err := s.AccessToken(r.Context())
+		if err != nil {
+			b.WriteError(w, r, err)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"name": s.User().Name, "sub": s.User().Sub,
+			"provider": s.User().Provider, "token_len": len(tok)})
+	})))
+	mux.Handle("/", b.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	cj, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: cj, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	me := func(csrf bool) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/me", nil)
+		if csrf {
+			req.Header.Set("X-CSRF", "1")
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&v)
+		return resp.StatusCode, v
+	}
+	if code, v := me(true); code != 401 || v["error"] != "unauthenticated" || v["message"] == "" {
+		t.Fatalf("no session: %d %v", code, v)
+	}
+	signIn(t, c, base)
+	if code, v := me(false); code != 401 || v["error"] != "csrf_header_missing" {
+		t.Fatalf("no X-CSRF: %d %v", code, v)
+	}
+	code, v := me(true)
+	if code != 200 || v["name"] != "Ada Lovelace" || v["provider"] != "cognito" || v["sub"] == "" || v["token_len"].(float64) < 100 {
+		t.Fatalf("with a session: %d %v", code, v)
+	}
+	// The session JSON and the SPA come from the same mux.
+	resp, err := c.Get(base + "/api/auth/session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Ada Lovelace") {
+		t.Fatalf("session: %s", body)
+	}
+	if r, err := c.Get(base + "/protected"); err != nil || r.StatusCode != 200 {
+		t.Fatalf("protected page: %v %v", r, err)
+	}
+}
+
+func signIn(t *testing.T, c *http.Client, base string) {
+	t.Helper()
+	resp, err := c.Get(base + "/api/auth/csrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csrf struct{ CsrfToken string }
+	_ = json.NewDecoder(resp.Body).Decode(&csrf)
+	resp.Body.Close()
+	resp, err = c.PostForm(base+"/api/auth/signin/cognito", url.Values{"csrfToken": {csrf.CsrfToken}, "json": {"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var start struct{ URL string }
+	_ = json.NewDecoder(resp.Body).Decode(&start)
+	resp.Body.Close()
+	page, err := c.Get(start.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	for _, m := range formRe.FindAllStringSubmatch(string(html), -1) {
+		if !strings.Contains(m[2], "login-ada") {
+			continue
+		}
+		form := url.Values{}
+		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
+			form.Set(in[1], unesc.Replace(in[2]))
+		}
+		act, _ := page.Request.URL.Parse(unesc.Replace(m[1]))
+		cb, err := c.PostForm(act.String(), form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cb.Body.Close()
+		done, err := c.Get(cb.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done.Body.Close()
+		if done.StatusCode != http.StatusFound || strings.Contains(done.Header.Get("Location"), "error") {
+			t.Fatalf("callback: %d %s", done.StatusCode, done.Header.Get("Location"))
+		}
+		return
+	}
+	t.Fatalf("no login form: %s", html)
+}
+
+func TestOptionsAreChecked(t *testing.T) {
+	_, err := bff.New(context.Background(), bff.Options{
+		URL: "ftp://x", CORSOrigins: []string{"*"}, StoreSpec: "memory",
+		Providers: []bff.Provider{{ID: "okta", ClientID: "x"}},
+	})
+	if err == nil {
+		t.Fatal("bad options accepted")
+	}
+	for _, want := range []string{"NEXTAUTH_URL", "CORS_ORIGINS", "AUTH_OKTA_ISSUER"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}
