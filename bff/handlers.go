@@ -74,7 +74,7 @@ func (b *BFF) handleSessionUpdate(w http.ResponseWriter, r *http.Request) {
 // without a session, 503 on a store fault.
 func (b *BFF) respondSession(w http.ResponseWriter, r *http.Request, refresh bool) {
 	noCache(w)
-	js, err := b.core.Session(r.Context(), b.request(w, r), refresh)
+	js, err := b.core.Session(r.Context(), b.cookieRequest(w, r), refresh)
 	if err != nil {
 		b.writeError(w, r, fetch, err)
 		return

@@ -48,7 +48,16 @@ type proxyCall struct {
 	access string
 	retry  bool // idempotent and bodiless: may be retried after a refresh
 	reqID  string
-	log    *slog.Logger
+	b      *BFF
+}
+
+// log returns the call's request-scoped logger (made on use: most proxied
+// requests log nothing).
+func (c *proxyCall) log() *slog.Logger {
+	if c.reqID != "" {
+		return c.b.log.With("request_id", c.reqID)
+	}
+	return c.b.log
 }
 
 type proxyCallKey struct{}
@@ -61,15 +70,20 @@ func newProxy(b *BFF) *proxy {
 		ResponseHeaderTimeout: 30 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   32,
+		// Keep a warm connection per concurrent request: a pool smaller than
+		// the load churns TCP connections to the upstream on every burst.
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 512,
 		ForceAttemptHTTP2:     true,
 	}
 	p := &proxy{b: b}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
 		Transport:      &retryTransport{base: base, refresh: b.core.ForceRefresh},
-		FlushInterval:  -1,
+		// 0: ReverseProxy still flushes at once every response of unknown
+		// length (chunked, text/event-stream): streams are not held back,
+		// and a sized answer goes out in one write.
+		FlushInterval:  0,
 		ModifyResponse: modifyProxyResponse,
 		ErrorHandler:   p.fail,
 		ErrorLog:       slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
@@ -124,7 +138,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	call := &proxyCall{
 		name: name, target: target, token: token, s: s, access: access,
 		retry: idempotent(r.Method) && r.ContentLength == 0,
-		reqID: w.Header().Get("X-Request-Id"), log: b.reqLog(w, r),
+		reqID: w.Header().Get("X-Request-Id"), b: b,
 	}
 	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, proxyCallKey{}, call)))
 }
@@ -165,7 +179,7 @@ func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 	log := p.b.log
 	name := ""
 	if call != nil {
-		log, name = call.log, call.name
+		log, name = call.log(), call.name
 	}
 	var mbe *http.MaxBytesError
 	var ne net.Error

@@ -31,7 +31,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	s, rerr := t.refresh(req.Context(), call.token, call.s)
 	if rerr != nil {
-		call.log.Warn("proxy: upstream answered 401 and the token refresh failed", "upstream", call.name, "err", rerr)
+		call.log().Warn("proxy: upstream answered 401 and the token refresh failed", "upstream", call.name, "err", rerr)
 		return resp, nil
 	}
 	if s == nil || s.Data.Tokens.AccessToken == "" || s.Data.Tokens.AccessToken == call.access {
@@ -39,7 +39,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
 	resp.Body.Close()
-	call.log.Info("proxy: upstream answered 401; retrying once with a refreshed access token", "upstream", call.name)
+	call.log().Info("proxy: upstream answered 401; retrying once with a refreshed access token", "upstream", call.name)
 	again := req.Clone(req.Context())
 	again.Header.Set("Authorization", "Bearer "+s.Data.Tokens.AccessToken)
 	return t.base.RoundTrip(again)

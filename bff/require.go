@@ -43,7 +43,7 @@ func (b *BFF) apiSession(w http.ResponseWriter, r *http.Request) (token string, 
 	if !b.apiGuard(w, r) {
 		return "", nil, false
 	}
-	token, s, _, err := b.core.LoadSession(r.Context(), b.request(w, r))
+	token, s, _, err := b.core.LoadSession(r.Context(), b.cookieRequest(w, r))
 	if err != nil {
 		b.writeError(w, r, fetch, err)
 		return "", nil, false
