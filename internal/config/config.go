@@ -108,6 +108,13 @@ type Config struct {
 	// UpdateAge is how often the session expiry is extended
 	// (AUTH_SESSION_UPDATE_AGE, default 24h); never more than MaxAge.
 	UpdateAge time.Duration
+	// AbsoluteMaxAge is how long after sign-in a session ends however active
+	// (AUTH_SESSION_ABSOLUTE_MAX_AGE, default 30 days); MaxAge stays the
+	// sliding idle limit.
+	AbsoluteMaxAge time.Duration
+	// MaxSessionsPerUser caps one user's live sessions; signing in beyond it
+	// ends the least recently active (AUTH_SESSION_MAX_PER_USER, default 50).
+	MaxSessionsPerUser int
 	// Providers lists the configured providers: Cognito first, then the
 	// generic ones sorted by ID.
 	Providers []Provider

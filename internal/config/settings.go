@@ -144,8 +144,8 @@ func (l *loader) server(c *Config) {
 	}
 }
 
-// sessions fills SessionStore, MaxAge, UpdateAge, RefreshMargin and
-// RefreshOnSession.
+// sessions fills SessionStore, MaxAge, UpdateAge, AbsoluteMaxAge,
+// MaxSessionsPerUser, RefreshMargin and RefreshOnSession.
 func (l *loader) sessions(c *Config) {
 	c.SessionStore = "bolt:" + strings.TrimRight(c.DataDir, "/") + "/sessions.db"
 	if s := l.env.get("SESSION_STORE"); s != "" {
@@ -164,6 +164,18 @@ func (l *loader) sessions(c *Config) {
 	if c.UpdateAge > c.MaxAge {
 		l.probs.add("AUTH_SESSION_UPDATE_AGE", fmt.Sprintf("(%s) is longer than AUTH_SESSION_MAX_AGE (%s)", c.UpdateAge, c.MaxAge),
 			"make it at most the max age, e.g. 86400 (24h)")
+	}
+	c.AbsoluteMaxAge = l.durationVar("AUTH_SESSION_ABSOLUTE_MAX_AGE", 30*24*time.Hour)
+	if c.AbsoluteMaxAge == 0 {
+		l.probs.add("AUTH_SESSION_ABSOLUTE_MAX_AGE", "is zero", "give how long a session may last after sign-in, e.g. 2592000 (30 days)")
+	}
+	c.MaxSessionsPerUser = 50
+	if s := l.env.get("AUTH_SESSION_MAX_PER_USER"); s != "" {
+		if n, err := strconv.Atoi(s); err != nil || n < 1 {
+			l.probs.add("AUTH_SESSION_MAX_PER_USER", fmt.Sprintf("%q is not a positive whole number", s), "give how many sessions one user may hold at once, e.g. 50")
+		} else {
+			c.MaxSessionsPerUser = n
+		}
 	}
 	c.RefreshMargin = l.durationVar("AUTH_REFRESH_MARGIN", 60*time.Second)
 	c.SessionCacheTTL = defaultCacheTTL(c.SessionStore)

@@ -18,6 +18,11 @@ const (
 	DefaultMaxAge = 30 * 24 * time.Hour
 	// DefaultUpdateAge is how often the expiry slides (NextAuth's default).
 	DefaultUpdateAge = 24 * time.Hour
+	// DefaultMaxPerUser is how many live sessions one user may hold.
+	DefaultMaxPerUser = 50
+	// DefaultAbsoluteLifetime is how long after sign-in a session ends,
+	// however active it is.
+	DefaultAbsoluteLifetime = 30 * 24 * time.Hour
 	// MinSecretLen is the minimum length of every secret, in bytes.
 	MinSecretLen = 32
 	// maxUserAgent bounds the stored User-Agent, in bytes.
@@ -34,6 +39,15 @@ type ManagerOptions struct {
 	Secrets [][]byte
 	// MaxAge is how long a session lives without activity; 0 means DefaultMaxAge.
 	MaxAge time.Duration
+	// AbsoluteLifetime is how long after its creation a session ends however
+	// active it is: the sliding expiry never passes Created+AbsoluteLifetime,
+	// and a session past it is not found. 0 means DefaultAbsoluteLifetime.
+	AbsoluteLifetime time.Duration
+	// MaxPerUser caps the live sessions of one user (one UserKey): Create
+	// ends the least recently active ones (by LastSeen, then Created) so that
+	// at most MaxPerUser remain, the new one included. 0 means
+	// DefaultMaxPerUser.
+	MaxPerUser int
 	// UpdateAge is how often a Load slides the expiry; 0 means DefaultUpdateAge.
 	UpdateAge time.Duration
 	// Now is the clock; nil means time.Now.
@@ -56,6 +70,8 @@ type Manager struct {
 	sealers   []*sealer // [0] is current
 	maxAge    time.Duration
 	updateAge time.Duration
+	absolute  time.Duration
+	maxPer    int
 	now       func() time.Time
 	log       *slog.Logger
 	bufs      sync.Pool // of *[]byte plaintext scratch
@@ -71,13 +87,15 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	if len(o.Secrets) == 0 {
 		return nil, errors.New("session new manager: at least one secret is required (set NEXTAUTH_SECRET)")
 	}
-	if o.MaxAge < 0 || o.UpdateAge < 0 {
-		return nil, errors.New("session new manager: MaxAge and UpdateAge must not be negative")
+	if o.MaxAge < 0 || o.UpdateAge < 0 || o.AbsoluteLifetime < 0 || o.MaxPerUser < 0 {
+		return nil, errors.New("session new manager: MaxAge, UpdateAge, AbsoluteLifetime and MaxPerUser must not be negative")
 	}
 	m := &Manager{
 		store:     o.Store,
 		maxAge:    o.MaxAge,
 		updateAge: o.UpdateAge,
+		absolute:  o.AbsoluteLifetime,
+		maxPer:    o.MaxPerUser,
 		now:       o.Now,
 		log:       o.Logger,
 		cache:     newCache(o.CacheTTL, o.CacheSize),
@@ -97,6 +115,12 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	}
 	if m.updateAge == 0 {
 		m.updateAge = DefaultUpdateAge
+	}
+	if m.absolute == 0 {
+		m.absolute = DefaultAbsoluteLifetime
+	}
+	if m.maxPer == 0 {
+		m.maxPer = DefaultMaxPerUser
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -128,8 +152,11 @@ func (m *Manager) Close() {
 func (m *Manager) MaxAge() time.Duration { return m.maxAge }
 
 // Create makes a new session for d: a fresh cookie token, a record expiring
-// MaxAge from now with Version 1, stored sealed. It returns the cookie token
-// (give it only to the browser) and the session.
+// MaxAge from now (or at AbsoluteLifetime, if sooner) with Version 1, stored
+// sealed. It returns the cookie token (give it only to the browser) and the
+// session. If the user then holds more than MaxPerUser live sessions, the
+// least recently active others are ended; a store fault while doing so is
+// logged, not returned (the new session stands).
 func (m *Manager) Create(ctx context.Context, d Data, meta Meta) (string, *Session, error) {
 	token, err := NewToken()
 	if err != nil {
@@ -143,12 +170,13 @@ func (m *Manager) Create(ctx context.Context, d Data, meta Meta) (string, *Sessi
 		UserAgent: truncateUA(meta.UserAgent),
 		Created:   now,
 		LastSeen:  now,
-		Expires:   now.Add(m.maxAge),
+		Expires:   m.expiry(now, now),
 		Data:      d,
 	}
 	if err := m.save(ctx, "session create", token, s); err != nil {
 		return "", nil, err
 	}
+	m.trimUser(ctx, s)
 	return token, s, nil
 }
 
@@ -158,8 +186,10 @@ func (m *Manager) Create(ctx context.Context, d Data, meta Meta) (string, *Sessi
 // ErrUnavailable, which must never be treated as signed out.
 //
 // When now >= LastSeen + UpdateAge, Load slides the expiry (LastSeen = now,
-// Expires = now + MaxAge), stores it and sets Extended. If that store write
-// fails, it is logged and the session is returned unextended.
+// Expires = now + MaxAge, never past Created + AbsoluteLifetime), stores it
+// and sets Extended. If that store write fails, it is logged and the session
+// is returned unextended. A session past Created + AbsoluteLifetime is
+// ErrNotFound (and deleted).
 func (m *Manager) Load(ctx context.Context, token string) (*Session, error) {
 	s, _, err := m.load(ctx, token, true)
 	return s, err
@@ -230,6 +260,10 @@ func (m *Manager) loadStore(ctx context.Context, token string, idb []byte) (*Ses
 	if rec.ID != id || !rec.Expires.After(now) {
 		return nil, fmt.Errorf("session load: %w", ErrNotFound)
 	}
+	if !m.live(rec, now) {
+		m.endAged(ctx, id)
+		return nil, fmt.Errorf("session load: past its absolute lifetime: %w", ErrNotFound)
+	}
 	s := &Session{
 		ID:        id,
 		UserKey:   rec.UserKey,
@@ -237,7 +271,7 @@ func (m *Manager) loadStore(ctx context.Context, token string, idb []byte) (*Ses
 		UserAgent: rec.UserAgent,
 		Created:   rec.Created,
 		LastSeen:  rec.LastSeen,
-		Expires:   rec.Expires,
+		Expires:   m.clamp(rec.Created, rec.Expires),
 		Version:   rec.Version,
 	}
 	if err := m.open(&s.Data, token, idb, rec.Sealed); err != nil {
@@ -262,7 +296,7 @@ func (m *Manager) extend(ctx context.Context, s *Session, now time.Time) {
 		return
 	}
 	cur.LastSeen = now
-	cur.Expires = now.Add(m.maxAge)
+	cur.Expires = m.expiry(cur.Created, now)
 	if m.cache != nil {
 		m.cache.drop(s.ID)
 	}
@@ -375,12 +409,12 @@ func (m *Manager) List(ctx context.Context, userKey string) ([]Info, error) {
 	now := m.now()
 	out := make([]Info, 0, len(recs))
 	for _, r := range recs {
-		if !r.Expires.After(now) {
+		if !r.Expires.After(now) || !m.live(r, now) {
 			continue
 		}
 		out = append(out, Info{
 			ID: r.ID, UserAgent: r.UserAgent, SID: r.SID,
-			Created: r.Created, LastSeen: r.LastSeen, Expires: r.Expires,
+			Created: r.Created, LastSeen: r.LastSeen, Expires: m.clamp(r.Created, r.Expires),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -400,13 +434,19 @@ func (m *Manager) DeleteUser(ctx context.Context, userKey string) (int, error) {
 	if err != nil {
 		return 0, storeErr("session delete user", err)
 	}
+	return m.deleteRecords(ctx, "session delete user", recs)
+}
+
+// deleteRecords deletes recs and returns how many it deleted before any
+// store fault.
+func (m *Manager) deleteRecords(ctx context.Context, op string, recs []*Record) (int, error) {
 	n := 0
 	for _, r := range recs {
 		if m.cache != nil {
 			m.cache.drop(r.ID)
 		}
 		if err := m.store.Delete(ctx, r.ID); err != nil {
-			return n, storeErr("session delete user", err)
+			return n, storeErr(op, err)
 		}
 		n++
 	}

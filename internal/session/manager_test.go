@@ -23,7 +23,8 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -52,8 +53,11 @@ func newFixture(t *testing.T, secrets ...[]byte) *fixture {
 
 func newManager(t *testing.T, st session.Store, clk *clock, secrets ...[]byte) *session.Manager {
 	t.Helper()
+	// An absolute lifetime beyond these tests' horizon, so that they see the
+	// sliding expiry alone (lifecycle_test.go covers the absolute limit).
 	m, err := session.NewManager(session.ManagerOptions{
 		Store: st, Secrets: secrets, MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour, Now: clk.Now,
+		AbsoluteLifetime: 365 * 24 * time.Hour,
 	})
 	if err != nil {
 		t.Fatal(err)

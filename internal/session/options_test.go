@@ -23,6 +23,8 @@ func TestNewManagerValidation(t *testing.T) {
 		{"short secret", session.ManagerOptions{Store: st, Secrets: [][]byte{make([]byte, 31)}}, false},
 		{"short previous secret", session.ManagerOptions{Store: st, Secrets: [][]byte{secret(1), []byte("old")}}, false},
 		{"negative MaxAge", session.ManagerOptions{Store: st, Secrets: [][]byte{secret(1)}, MaxAge: -1}, false},
+		{"negative AbsoluteLifetime", session.ManagerOptions{Store: st, Secrets: [][]byte{secret(1)}, AbsoluteLifetime: -1}, false},
+		{"negative MaxPerUser", session.ManagerOptions{Store: st, Secrets: [][]byte{secret(1)}, MaxPerUser: -1}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

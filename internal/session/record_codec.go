@@ -89,6 +89,24 @@ func UnmarshalRecordMeta(v []byte) (userKey string, expires time.Time, err error
 	return userKey, expires, nil
 }
 
+// UnmarshalRecordIndex decodes what every index needs: UserKey, the
+// record's SIDKey ("" without a SID) and Expires.
+func UnmarshalRecordIndex(v []byte) (userKey, sidKey string, expires time.Time, err error) {
+	if len(v) == 0 || v[0] != recordCodecV1 {
+		return "", "", time.Time{}, ErrCorruptRecord
+	}
+	d := recDecoder{b: v[1:]}
+	d.time()
+	d.time()
+	expires = d.time()
+	d.varint()
+	r := Record{UserKey: string(d.bytes()), SID: string(d.bytes())}
+	if d.err != nil {
+		return "", "", time.Time{}, ErrCorruptRecord
+	}
+	return r.UserKey, r.SIDKey(), expires, nil
+}
+
 func (d *recDecoder) varint() int64 {
 	if d.err != nil {
 		return 0

@@ -64,7 +64,8 @@ type Session struct {
 	Created time.Time
 	// LastSeen is when the expiry was last extended.
 	LastSeen time.Time
-	// Expires is when the session ends unless extended again.
+	// Expires is when the session ends unless extended again; never after
+	// Created plus the Manager's AbsoluteLifetime.
 	Expires time.Time
 	// Version is the Record version this Session was read at (or saved as).
 	Version int64

@@ -6,6 +6,7 @@ package session
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -45,6 +46,23 @@ type Record struct {
 	Sealed []byte `json:"s"`
 }
 
+// SIDKey identifies one IdP session across the sessions it made: the
+// provider id and the IdP's session id (the OIDC "sid" claim). A provider
+// has one issuer and a sid is unique per issuer, so the pair names exactly
+// one IdP session. It is the key of Store.ListBySID and Manager.DeleteSID.
+func SIDKey(provider, sid string) string { return provider + "|" + sid }
+
+// SIDKey returns SIDKey(provider, r.SID), the provider being r.UserKey up to
+// its first "|" (provider ids never contain one), or "" when r has no SID.
+// Stores index records by it.
+func (r *Record) SIDKey() string {
+	if r.SID == "" {
+		return ""
+	}
+	provider, _, _ := strings.Cut(r.UserKey, "|")
+	return SIDKey(provider, r.SID)
+}
+
 // Store persists Records. Implementations must be safe for concurrent use.
 //
 // Contract (checked by package sessiontest):
@@ -54,12 +72,30 @@ type Record struct {
 //     A record whose Expires is not after now is deleted instead.
 //   - Delete of a missing id is not an error.
 //   - ListByUser returns the live records with that UserKey (any order).
+//   - ListBySID returns the live records whose SIDKey() equals sidKey (any
+//     order); records without a SID are in no such list.
 //   - Records returned are copies: mutating them does not change the store.
+//   - Markers (MarkUsed) live in their own key space: they are never
+//     records, never returned by Get, ListByUser or ListBySID, and a record
+//     id never collides with a marker key. Expired markers are purged like
+//     expired records.
 type Store interface {
 	Get(ctx context.Context, id string) (*Record, error)
 	Save(ctx context.Context, rec *Record) error
 	Delete(ctx context.Context, id string) error
 	ListByUser(ctx context.Context, userKey string) ([]*Record, error)
+	ListBySID(ctx context.Context, sidKey string) ([]*Record, error)
+	// MarkUsed records the one-time value key until expires and reports
+	// whether a live marker for key already existed (seen), in which case it
+	// changes nothing. The check and the write are one atomic step: of
+	// concurrent first uses, in any process sharing the store, exactly one
+	// sees false. An expires not after now records nothing and only reports
+	// seen. key must not be empty (an error that is not ErrUnavailable). On
+	// a fault, seen is false and err wraps ErrUnavailable.
+	MarkUsed(ctx context.Context, key string, expires time.Time) (seen bool, err error)
+	// UnmarkUsed removes the marker key (e.g. to let a retry through after
+	// the guarded action failed); a missing marker is not an error.
+	UnmarkUsed(ctx context.Context, key string) error
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases resources and stops background cleanup.

@@ -4,8 +4,13 @@
 //
 // Layout: bucket "sessions" maps id -> encoded record (see codec.go); bucket
 // "users" holds keys userKey + "\x00" + id (empty values) to list a user's
-// sessions; bucket "expiry" holds keys of the 8-byte big-endian Unix-nanosecond
-// expiry + id (empty values), so purging reads only what is due.
+// sessions; bucket "sids" holds keys Record.SIDKey() + "\x00" + id (empty
+// values) to list the sessions of one IdP session; bucket "expiry" holds keys
+// of the 8-byte big-endian Unix-nanosecond expiry + id (empty values), so
+// purging reads only what is due. One-time markers (MarkUsed) are apart from
+// records: bucket "used" maps key -> its 8-byte expiry and bucket
+// "used-expiry" holds expiry + key. Bucket "meta" records that the "sids"
+// index covers every record (files from before it are indexed once on Open).
 package boltstore
 
 import (
@@ -37,6 +42,10 @@ var (
 	bucketSessions = []byte("sessions")
 	bucketUsers    = []byte("users")
 	bucketExpiry   = []byte("expiry")
+	bucketSIDs     = []byte("sids")
+	bucketUsed     = []byte("used")
+	bucketUsedExp  = []byte("used-expiry")
+	bucketMeta     = []byte("meta")
 )
 
 // Options configure a Store. The zero value is usable.
@@ -82,7 +91,7 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("boltstore open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketSessions, bucketUsers, bucketExpiry} {
+		for _, b := range [][]byte{bucketSessions, bucketUsers, bucketExpiry, bucketSIDs, bucketUsed, bucketUsedExp, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -92,6 +101,10 @@ func Open(path string, o Options) (*Store, error) {
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("boltstore open %s: create buckets: %w", path, err)
+	}
+	if err := backfillSIDs(db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("boltstore open %s: index sessions by sid: %w", path, err)
 	}
 	s := &Store{
 		db:   db,
@@ -143,7 +156,7 @@ func fault(op string, err error) error {
 	return fmt.Errorf("boltstore %s: %w: %w", op, session.ErrUnavailable, err)
 }
 
-// userIndexKey returns userKey + "\x00" + id.
+// userIndexKey returns userKey + "\x00" + id (also the form of "sids" keys).
 func userIndexKey(userKey, id string) []byte {
 	k := make([]byte, 0, len(userKey)+1+len(id))
 	k = append(k, userKey...)
@@ -204,6 +217,11 @@ func (s *Store) Save(_ context.Context, rec *session.Record) error {
 		if err := tx.Bucket(bucketUsers).Put(userIndexKey(rec.UserKey, rec.ID), nil); err != nil {
 			return err
 		}
+		if k := rec.SIDKey(); k != "" {
+			if err := tx.Bucket(bucketSIDs).Put(userIndexKey(k, rec.ID), nil); err != nil {
+				return err
+			}
+		}
 		return tx.Bucket(bucketExpiry).Put(expiryKey(rec.Expires, rec.ID), nil)
 	})
 	if err != nil {
@@ -219,17 +237,22 @@ func deleteTx(tx *bolt.Tx, id string) error {
 	if old == nil {
 		return nil
 	}
-	userKey, expires, err := session.UnmarshalRecordMeta(old)
+	userKey, sidKey, expires, err := session.UnmarshalRecordIndex(old)
 	if err == nil {
 		if err := tx.Bucket(bucketUsers).Delete(userIndexKey(userKey, id)); err != nil {
 			return err
+		}
+		if sidKey != "" {
+			if err := tx.Bucket(bucketSIDs).Delete(userIndexKey(sidKey, id)); err != nil {
+				return err
+			}
 		}
 		if err := tx.Bucket(bucketExpiry).Delete(expiryKey(expires, id)); err != nil {
 			return err
 		}
 	}
 	// A corrupt record is still removed; its stale index entries are skipped
-	// by ListByUser and dropped by the purge.
+	// by ListByUser and ListBySID.
 	return sessions.Delete([]byte(id))
 }
 
@@ -243,12 +266,26 @@ func (s *Store) Delete(_ context.Context, id string) error {
 
 // ListByUser returns the live records of userKey, in id order.
 func (s *Store) ListByUser(_ context.Context, userKey string) ([]*session.Record, error) {
+	return s.list("list by user", bucketUsers, userKey, func(r *session.Record) bool { return r.UserKey == userKey })
+}
+
+// ListBySID returns the live records whose SIDKey is sidKey, in id order.
+func (s *Store) ListBySID(_ context.Context, sidKey string) ([]*session.Record, error) {
+	if sidKey == "" {
+		return nil, nil
+	}
+	return s.list("list by sid", bucketSIDs, sidKey, func(r *session.Record) bool { return r.SIDKey() == sidKey })
+}
+
+// list returns the live records indexed in bucket under key for which match
+// holds (an index key may be a prefix of another one, or stale).
+func (s *Store) list(op string, bucket []byte, key string, match func(*session.Record) bool) ([]*session.Record, error) {
 	now := s.now()
-	prefix := userIndexKey(userKey, "")
+	prefix := userIndexKey(key, "")
 	var out []*session.Record
 	err := s.db.View(func(tx *bolt.Tx) error {
 		sessions := tx.Bucket(bucketSessions)
-		c := tx.Bucket(bucketUsers).Cursor()
+		c := tx.Bucket(bucket).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			id := k[len(prefix):]
 			v := sessions.Get(id)
@@ -259,14 +296,14 @@ func (s *Store) ListByUser(_ context.Context, userKey string) ([]*session.Record
 			if err != nil {
 				return err
 			}
-			if r.UserKey == userKey && r.Expires.After(now) {
+			if match(r) && r.Expires.After(now) {
 				out = append(out, r)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fault("list by user", err)
+		return nil, fault(op, err)
 	}
 	return out, nil
 }
@@ -274,11 +311,14 @@ func (s *Store) ListByUser(_ context.Context, userKey string) ([]*session.Record
 // purgeBatch bounds the records deleted per write transaction.
 const purgeBatch = 1000
 
-// DeleteExpired removes every record whose Expires is not after now, reading
-// only the due part of the expiry index, and returns how many it removed.
-// The background purge calls it.
+// DeleteExpired removes every record and marker whose expiry is not after
+// now, reading only the due part of the expiry indexes, and returns how many
+// records it removed. The background purge calls it.
 func (s *Store) DeleteExpired(now time.Time) (int, error) {
 	limit := uint64(now.UnixNano())
+	if err := s.deleteExpiredMarks(limit); err != nil {
+		return 0, fault("delete expired markers", err)
+	}
 	total := 0
 	for {
 		entries, deleted, err := s.deleteExpiredBatch(limit)

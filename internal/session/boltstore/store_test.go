@@ -187,7 +187,7 @@ func TestDeleteExpired(t *testing.T) {
 			if err != nil || n != tc.purged {
 				t.Errorf("DeleteExpired = %d, %v; want %d", n, err, tc.purged)
 			}
-			for name, want := range map[string]int{"sessions": tc.left, "users": tc.left, "expiry": tc.left} {
+			for name, want := range map[string]int{"sessions": tc.left, "users": tc.left, "sids": tc.left, "expiry": tc.left} {
 				if got := bucketLen(t, s, []byte(name)); got != want {
 					t.Errorf("bucket %s has %d keys, want %d", name, got, want)
 				}

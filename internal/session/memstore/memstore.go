@@ -1,11 +1,13 @@
 // Package memstore is an in-memory session.Store: a map guarded by a RWMutex
-// with a per-user index and a background purge of expired records. Sessions
+// with per-user and per-IdP-session indexes, a map of one-time markers, and a
+// background purge of expired records and markers. Sessions
 // are lost on restart and not shared between instances; use it for
 // development and tests.
 package memstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -33,6 +35,8 @@ type Store struct {
 	mu     sync.RWMutex
 	recs   map[string]*session.Record
 	users  map[string]map[string]struct{} // userKey -> set of ids
+	sids   map[string]map[string]struct{} // Record.SIDKey() -> set of ids
+	marks  map[string]time.Time           // MarkUsed key -> expiry
 	closed bool
 
 	stop      chan struct{}
@@ -48,6 +52,8 @@ func New(o Options) *Store {
 		now:   o.Now,
 		recs:  make(map[string]*session.Record),
 		users: make(map[string]map[string]struct{}),
+		sids:  make(map[string]map[string]struct{}),
+		marks: make(map[string]time.Time),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -120,13 +126,31 @@ func (s *Store) Save(_ context.Context, rec *session.Record) error {
 		return nil
 	}
 	s.recs[c.ID] = c
-	set := s.users[c.UserKey]
+	addIndex(s.users, c.UserKey, c.ID)
+	if k := c.SIDKey(); k != "" {
+		addIndex(s.sids, k, c.ID)
+	}
+	return nil
+}
+
+// addIndex adds id to the set idx[key].
+func addIndex(idx map[string]map[string]struct{}, key, id string) {
+	set := idx[key]
 	if set == nil {
 		set = make(map[string]struct{})
-		s.users[c.UserKey] = set
+		idx[key] = set
 	}
-	set[c.ID] = struct{}{}
-	return nil
+	set[id] = struct{}{}
+}
+
+// removeIndex removes id from the set idx[key], dropping an empty set.
+func removeIndex(idx map[string]map[string]struct{}, key, id string) {
+	if set := idx[key]; set != nil {
+		delete(set, id)
+		if len(set) == 0 {
+			delete(idx, key)
+		}
+	}
 }
 
 // Delete removes id; a missing id is not an error.
@@ -140,30 +164,39 @@ func (s *Store) Delete(_ context.Context, id string) error {
 	return nil
 }
 
-// deleteLocked removes id and its index entry. s.mu must be held for writing.
+// deleteLocked removes id and its index entries. s.mu must be held for writing.
 func (s *Store) deleteLocked(id string) {
 	r, ok := s.recs[id]
 	if !ok {
 		return
 	}
 	delete(s.recs, id)
-	if set := s.users[r.UserKey]; set != nil {
-		delete(set, id)
-		if len(set) == 0 {
-			delete(s.users, r.UserKey)
-		}
+	removeIndex(s.users, r.UserKey, id)
+	if k := r.SIDKey(); k != "" {
+		removeIndex(s.sids, k, id)
 	}
 }
 
 // ListByUser returns copies of the live records of userKey, in no order.
 func (s *Store) ListByUser(_ context.Context, userKey string) ([]*session.Record, error) {
+	return s.list("list by user", s.users, userKey)
+}
+
+// ListBySID returns copies of the live records whose SIDKey is sidKey, in no
+// order.
+func (s *Store) ListBySID(_ context.Context, sidKey string) ([]*session.Record, error) {
+	return s.list("list by sid", s.sids, sidKey)
+}
+
+// list returns copies of the live records in the set idx[key].
+func (s *Store) list(op string, idx map[string]map[string]struct{}, key string) ([]*session.Record, error) {
 	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return nil, errClosed("list by user")
+		return nil, errClosed(op)
 	}
-	set := s.users[userKey]
+	set := idx[key]
 	out := make([]*session.Record, 0, len(set))
 	for id := range set {
 		if r := s.recs[id]; r != nil && r.Expires.After(now) {
@@ -173,8 +206,42 @@ func (s *Store) ListByUser(_ context.Context, userKey string) ([]*session.Record
 	return out, nil
 }
 
-// DeleteExpired removes every record whose Expires is not after now and
-// returns how many it removed. The background purge calls it.
+// MarkUsed records key until expires unless a live marker exists; the check
+// and the write happen under one lock.
+func (s *Store) MarkUsed(_ context.Context, key string, expires time.Time) (bool, error) {
+	if key == "" {
+		return false, errors.New("memstore mark used: empty marker key")
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false, errClosed("mark used")
+	}
+	if exp, ok := s.marks[key]; ok && exp.After(now) {
+		return true, nil
+	}
+	if expires.After(now) {
+		s.marks[key] = expires
+	} else {
+		delete(s.marks, key)
+	}
+	return false, nil
+}
+
+// UnmarkUsed removes the marker key; a missing marker is not an error.
+func (s *Store) UnmarkUsed(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed("unmark used")
+	}
+	delete(s.marks, key)
+	return nil
+}
+
+// DeleteExpired removes every record and marker whose expiry is not after
+// now and returns how many records it removed. The background purge calls it.
 func (s *Store) DeleteExpired(now time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -185,7 +252,19 @@ func (s *Store) DeleteExpired(now time.Time) int {
 			n++
 		}
 	}
+	for k, exp := range s.marks {
+		if !exp.After(now) {
+			delete(s.marks, k)
+		}
+	}
 	return n
+}
+
+// Markers returns the number of markers held, expired or not (for tests).
+func (s *Store) Markers() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.marks)
 }
 
 // Len returns the number of records held, expired or not (for tests and metrics).

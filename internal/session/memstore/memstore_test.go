@@ -81,6 +81,25 @@ func TestDeleteExpired(t *testing.T) {
 	}
 }
 
+func TestDeleteExpiredPurgesMarkers(t *testing.T) {
+	clk := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	for key, ttl := range map[string]time.Duration{"flow:a": time.Minute, "flow:b": time.Hour} {
+		if seen, err := s.MarkUsed(ctx, key, clk.Now().Add(ttl)); seen || err != nil {
+			t.Fatalf("MarkUsed(%s) = %v, %v", key, seen, err)
+		}
+	}
+	clk.Add(time.Minute)
+	if n := s.DeleteExpired(clk.Now()); n != 0 || s.Markers() != 1 {
+		t.Fatalf("DeleteExpired = %d records, %d markers left; want 0 records, 1 marker", n, s.Markers())
+	}
+	if seen, _ := s.MarkUsed(ctx, "flow:b", clk.Now().Add(time.Hour)); !seen {
+		t.Fatal("the live marker was purged")
+	}
+}
+
 func TestExpiredHiddenBeforePurge(t *testing.T) {
 	clk := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})

@@ -52,7 +52,8 @@ func (s *Store) Get(ctx context.Context, id string) (*session.Record, error) {
 }
 
 // Save creates or replaces the record rec.ID, expiring at rec.Expires, and
-// indexes it under rec.UserKey (when set) in one pipelined round trip. A record
+// indexes it under rec.UserKey (when set) and rec.SIDKey() (when rec has a
+// SID) in one pipelined round trip. A record
 // whose Expires is not after now is deleted instead. rec is not retained.
 func (s *Store) Save(ctx context.Context, rec *session.Record) error {
 	if err := s.checkOpen("save"); err != nil {
@@ -74,6 +75,9 @@ func (s *Store) Save(ctx context.Context, rec *session.Record) error {
 		if rec.UserKey != "" {
 			indexAdd.Eval(ctx, p, []string{s.indexKey(rec.UserKey)}, ms(rec.Expires), rec.ID, ms(now))
 		}
+		if k := rec.SIDKey(); k != "" {
+			indexAdd.Eval(ctx, p, []string{s.sidIndexKey(k)}, ms(rec.Expires), rec.ID, ms(now))
+		}
 		p.Publish(ctx, s.changesChannel(), rec.ID)
 		return nil
 	})
@@ -83,8 +87,8 @@ func (s *Store) Save(ctx context.Context, rec *session.Record) error {
 	return nil
 }
 
-// Delete removes the record id and its index entry. A missing id is not an
-// error. GETDEL learns the user key in the same command that deletes.
+// Delete removes the record id and its index entries. A missing id is not an
+// error. GETDEL learns the user and sid keys in the same command that deletes.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.checkOpen("delete"); err != nil {
 		return err
@@ -105,10 +109,23 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		s.log.WarnContext(ctx, "redisstore: deleted an undecodable record", "id", shortID(id), "err", err)
 		return nil
 	}
-	if rec.UserKey == "" {
+	var idx []string
+	if rec.UserKey != "" {
+		idx = append(idx, s.indexKey(rec.UserKey))
+	}
+	if k := rec.SIDKey(); k != "" {
+		idx = append(idx, s.sidIndexKey(k))
+	}
+	if len(idx) == 0 {
 		return nil
 	}
-	if err := s.client.ZRem(ctx, s.indexKey(rec.UserKey), id).Err(); err != nil {
+	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range idx {
+			p.ZRem(ctx, k, id)
+		}
+		return nil
+	})
+	if err != nil {
 		return unavailable("delete index entry", err)
 	}
 	return nil
@@ -118,11 +135,16 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 // in no particular order: one pipeline to prune and read the index, one to
 // GET the records. Index entries whose record is gone are removed.
 func (s *Store) ListByUser(ctx context.Context, userKey string) ([]*session.Record, error) {
+	return s.list(ctx, s.indexKey(userKey), func(r *session.Record) bool { return r.UserKey == userKey })
+}
+
+// list returns the live records in the index idx for which match holds;
+// entries whose record is gone or no longer matches are removed.
+func (s *Store) list(ctx context.Context, idx string, match func(*session.Record) bool) ([]*session.Record, error) {
 	if err := s.checkOpen("list"); err != nil {
 		return nil, err
 	}
 	now := time.Now()
-	idx := s.indexKey(userKey)
 	var ids *redis.StringSliceCmd
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZRemRangeByScore(ctx, idx, "-inf", ms(now))
@@ -161,8 +183,8 @@ func (s *Store) ListByUser(ctx context.Context, userKey string) ([]*session.Reco
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", session.ErrUnavailable, err)
 		}
-		if rec.UserKey != userKey {
-			// The record was re-saved under another user.
+		if !match(rec) {
+			// The record was re-saved under another user or sid.
 			stale = append(stale, id)
 			continue
 		}
@@ -172,7 +194,7 @@ func (s *Store) ListByUser(ctx context.Context, userKey string) ([]*session.Reco
 	}
 	if len(stale) > 0 {
 		if err := s.client.ZRem(ctx, idx, stale...).Err(); err != nil {
-			s.log.WarnContext(ctx, "redisstore: prune user index", "stale", len(stale), "err", err)
+			s.log.WarnContext(ctx, "redisstore: prune index", "stale", len(stale), "err", err)
 		}
 	}
 	return recs, nil

@@ -7,6 +7,8 @@
 //	<prefix>s:<id>       string: the JSON-encoded session.Record, expiring (PXAT) at rec.Expires
 //	<prefix>u:<userKey>  sorted set: member = record id, score = its expiry in unix ms;
 //	                     the key expires at the largest score
+//	<prefix>i:<sidKey>   sorted set like u:, for the records whose Record.SIDKey() is sidKey
+//	<prefix>m:<key>      string: a one-time marker of Store.MarkUsed, expiring (PXAT) with it
 //	<prefix>l:<name>     string: a lock held by Store.Lock, expiring after its TTL
 //
 // No command touches two keys at once (pipelines, not MULTI or multi-key

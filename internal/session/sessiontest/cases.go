@@ -120,10 +120,30 @@ func testExpiresInRealTime(t *testing.T, s session.Store) {
 	mustSave(t, s, long)
 	AssertEqual(t, mustGet(t, s, short.ID), short)
 	wantList(t, s, "u|exp", short, long)
+	sidKey := short.SIDKey()
+	wantSIDList(t, s, sidKey, short, long)
+	c := ctx(t)
+	for _, m := range []struct {
+		key string
+		exp time.Time
+	}{{"mark-short", short.Expires}, {"mark-long", long.Expires}} {
+		if seen, err := s.MarkUsed(c, m.key, m.exp); seen || err != nil {
+			t.Fatalf("MarkUsed(%s) = %v, %v; want a new marker", m.key, seen, err)
+		}
+	}
 
 	time.Sleep(time.Until(short.Expires.Add(300 * time.Millisecond)))
 	wantNotFound(t, s, short.ID)
 	wantList(t, s, "u|exp", long)
+	wantSIDList(t, s, sidKey, long)
+	for _, m := range []struct {
+		key      string
+		wantSeen bool
+	}{{"mark-short", false}, {"mark-long", true}} {
+		if seen, err := s.MarkUsed(c, m.key, long.Expires); seen != m.wantSeen || err != nil {
+			t.Fatalf("MarkUsed(%s) after the short expiry = %v, %v; want seen=%v", m.key, seen, err, m.wantSeen)
+		}
+	}
 }
 
 func testReturnsCopies(t *testing.T, s session.Store) {
