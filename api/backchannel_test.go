@@ -79,12 +79,6 @@ func TestBackchannelLogout(t *testing.T) {
 			c["aud"] = "someone-else"
 			return c
 		}(), f.key),
-		"sid only": f.sign(func() map[string]any {
-			c := f.logoutClaims("ada")
-			delete(c, "sub")
-			c["sid"] = "s1"
-			return c
-		}(), f.key),
 		"empty": "",
 	}
 	for name, tok := range bad {
@@ -122,6 +116,19 @@ func TestBackchannelLogout(t *testing.T) {
 	}
 	if got := signedIn(s1, s2, ada3); got[0] || !got[1] || !got[2] {
 		t.Fatalf("after sid-1 logout, signed in = %v, want [false true true]", got)
+	}
+
+	// sid only (Ory Hydra's form: the spec allows sub OR sid) ends exactly
+	// the sessions of that IdP session, whoever they belong to.
+	h1, h2, h3 := signIn("hopper", "sid-h"), signIn("hopper", "sid-h"), signIn("hopper", "sid-other")
+	sidOnly := f.logoutClaims("hopper")
+	delete(sidOnly, "sub")
+	sidOnly["sid"] = "sid-h"
+	if code, e := postLogout(t, app, f.sign(sidOnly, f.key)); code != 200 {
+		t.Fatalf("sid-only logout: %d %q", code, e)
+	}
+	if got := signedIn(h1, h2, h3, s2, ada3); got[0] || got[1] || !got[2] || !got[3] || !got[4] {
+		t.Fatalf("after the sid-only logout of sid-h, signed in = %v, want [false false true true true]", got)
 	}
 }
 

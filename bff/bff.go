@@ -86,7 +86,7 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 	}
 	mgr, err := session.NewManager(session.ManagerOptions{
 		Store: b.store, Secrets: secrets, MaxAge: cfg.MaxAge, UpdateAge: cfg.UpdateAge, Logger: b.log,
-		CacheTTL: cfg.SessionCacheTTL,
+		CacheTTL: cfg.SessionCacheTTL, AbsoluteLifetime: cfg.AbsoluteMaxAge, MaxPerUser: cfg.MaxSessionsPerUser,
 	})
 	if err != nil {
 		return fmt.Errorf("bff: session manager: %w", err)

@@ -44,6 +44,12 @@ type Options struct {
 	SessionMaxAge time.Duration
 	// SessionUpdateAge is how often a used session's expiry slides (default 24h).
 	SessionUpdateAge time.Duration
+	// SessionAbsoluteMaxAge ends a session this long after sign-in however
+	// active it is (default 30 days).
+	SessionAbsoluteMaxAge time.Duration
+	// SessionMaxPerUser bounds a user's live sessions; signing in beyond it
+	// ends the least recently active (default 50).
+	SessionMaxPerUser int
 	// SessionCacheTTL bounds how long a loaded session is served from
 	// memory (default 1 min for memory/bolt, 500 ms for Redis); negative
 	// turns the cache off.
@@ -158,6 +164,7 @@ func fromConfig(c *config.Config) Options {
 	o := Options{
 		Port: c.Port, Flavor: c.Flavor, DataDir: c.DataDir, StoreSpec: c.SessionStore,
 		SessionMaxAge: c.MaxAge, SessionUpdateAge: c.UpdateAge, SessionCacheTTL: c.SessionCacheTTL,
+		SessionAbsoluteMaxAge: c.AbsoluteMaxAge, SessionMaxPerUser: c.MaxSessionsPerUser,
 		RefreshMargin: c.RefreshMargin, RefreshOnSession: c.RefreshOnSession, FederatedSignout: c.FederatedSignout,
 		ProtectedPaths: c.ProtectedPaths, SPADir: c.SPADir, CORSOrigins: c.CORSOrigins,
 		TrustedProxies: c.TrustedProxies, AllowedGroups: c.AllowedGroups, AllowedEmailDomains: c.AllowedEmailDomains,
@@ -224,6 +231,10 @@ func (o Options) environ() map[string]string {
 	set("SESSION_STORE", o.StoreSpec)
 	dur("AUTH_SESSION_MAX_AGE", o.SessionMaxAge)
 	dur("AUTH_SESSION_UPDATE_AGE", o.SessionUpdateAge)
+	dur("AUTH_SESSION_ABSOLUTE_MAX_AGE", o.SessionAbsoluteMaxAge)
+	if o.SessionMaxPerUser != 0 {
+		env["AUTH_SESSION_MAX_PER_USER"] = strconv.Itoa(o.SessionMaxPerUser)
+	}
 	dur("AUTH_SESSION_CACHE_TTL", o.SessionCacheTTL)
 	if o.SessionCacheTTL < 0 {
 		env["AUTH_SESSION_CACHE_TTL"] = "0"

@@ -74,12 +74,12 @@ func newProxy(b *BFF) *proxy {
 		// the load churns TCP connections to the upstream on every burst.
 		MaxIdleConns:        1024,
 		MaxIdleConnsPerHost: 512,
-		ForceAttemptHTTP2:     true,
+		ForceAttemptHTTP2:   true,
 	}
 	p := &proxy{b: b}
 	p.rp = &httputil.ReverseProxy{
-		Rewrite:        p.rewrite,
-		Transport:      &retryTransport{base: base, refresh: b.core.ForceRefresh},
+		Rewrite:   p.rewrite,
+		Transport: &retryTransport{base: base, refresh: b.core.ForceRefresh},
 		// 0: ReverseProxy still flushes at once every response of unknown
 		// length (chunked, text/event-stream): streams are not held back,
 		// and a sized answer goes out in one write.

@@ -23,10 +23,10 @@ func badLogout(message string) *Error {
 // BackchannelLogout is POST /backchannel-logout/:provider (OpenID Connect
 // Back-Channel Logout 1.0). The IdP calls it server to server, so there is
 // no CSRF token or Origin to check: the signed logout token is the
-// authentication. A valid, unused token ends the user's sessions: all of
-// them (sub only) or those of one IdP session (sub and sid). It returns how
-// many sessions ended. Errors: invalid_request (400) for a missing,
-// invalid, replayed or sid-only token; Unavailable when the IdP's keys or
+// authentication. A valid, unused token ends the sessions of one IdP
+// session (a sid, with or without sub) or every session of the user (sub
+// only). It returns how many sessions ended. Errors: invalid_request (400)
+// for a missing, invalid or replayed token; Unavailable when the IdP's keys or
 // the session store cannot be reached (the IdP may retry).
 func (c *Core) BackchannelLogout(ctx context.Context, r *Request, id, raw string) (int, error) {
 	log := c.logger(r)
@@ -49,49 +49,31 @@ func (c *Core) BackchannelLogout(ctx context.Context, r *Request, id, raw string
 		log.Warn("back-channel logout refused: invalid logout token", "provider", id, "err", err)
 		return 0, badLogout("the logout token is not valid")
 	}
-	if lc.Subject == "" {
-		log.Warn("back-channel logout refused: token has sid but no sub", "provider", id)
-		return 0, badLogout("logout tokens without sub are not supported")
-	}
 	sum := sha256.Sum256([]byte(id + "\x00" + lc.JTI))
 	replayID := "bclogout:" + hex.EncodeToString(sum[:])
-	seen, err := c.markUsed(ctx, replayID, c.now().Add(logoutReplayTTL))
+	seen, err := c.sessions.MarkUsed(ctx, replayID, c.now().Add(logoutReplayTTL))
 	if err != nil {
 		return 0, storeErr(err)
 	}
 	if seen {
-		log.Warn("back-channel logout refused: replayed logout token", "provider", id, "sub", lc.Subject)
+		log.Warn("back-channel logout refused: replayed logout token", "provider", id, "sid_given", lc.SID != "")
 		return 0, badLogout("the logout token was already used")
 	}
 	n, err := c.endIdPSessions(ctx, id, lc)
 	if err != nil {
-		_ = c.store.Delete(ctx, replayID) // let the IdP's retry through
+		_ = c.sessions.UnmarkUsed(ctx, replayID) // let the IdP's retry through
 		return n, storeErr(err)
 	}
 	log.Info("back-channel logout", "provider", id, "sub", lc.Subject, "sid_given", lc.SID != "", "sessions_ended", n)
 	return n, nil
 }
 
-// endIdPSessions ends the sessions a logout token names: every session of
-// the user, or with a sid only those recorded with that sid.
+// endIdPSessions ends the sessions a logout token names: with a sid,
+// exactly those signed in through that IdP session (sub or not); with sub
+// only, every session of the user.
 func (c *Core) endIdPSessions(ctx context.Context, provider string, lc *oidc.LogoutClaims) (int, error) {
-	key := session.UserKey(provider, lc.Subject)
-	if lc.SID == "" {
-		return c.sessions.DeleteUser(ctx, key)
+	if lc.SID != "" {
+		return c.sessions.DeleteSID(ctx, session.SIDKey(provider, lc.SID))
 	}
-	list, err := c.sessions.List(ctx, key)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, in := range list {
-		if in.SID != lc.SID {
-			continue
-		}
-		if err := c.sessions.DeleteID(ctx, in.ID); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
+	return c.sessions.DeleteUser(ctx, session.UserKey(provider, lc.Subject))
 }

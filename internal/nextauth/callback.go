@@ -99,26 +99,11 @@ func (c *Core) Callback(ctx context.Context, r *Request, id string, params url.V
 	return c.SafeURL(flow.CallbackURL), nil
 }
 
-// markFlowUsed records a completed flow in the session store for the flow's
-// lifetime and reports whether it was already there (a replayed callback).
+// markFlowUsed records a completed flow in the store's one-time markers
+// (shared by every instance) for the flow's lifetime and reports whether it
+// was already there (a replayed callback).
 func (c *Core) markFlowUsed(ctx context.Context, f auth.Flow) (bool, error) {
-	return c.markUsed(ctx, "flow:"+auth.FlowKey(f.State), f.Created.Add(auth.FlowMaxAge+time.Minute))
-}
-
-// markUsed remembers a one-time value (by id, until expires) in the session
-// store, shared by every instance, and reports whether it had been used
-// already. Two truly simultaneous first uses may both pass; what they guard
-// (a single-use code, a signed token) bounds that.
-func (c *Core) markUsed(ctx context.Context, id string, expires time.Time) (seen bool, err error) {
-	_, err = c.store.Get(ctx, id)
-	if err == nil {
-		return true, nil
-	}
-	if !errors.Is(err, session.ErrNotFound) {
-		return false, err
-	}
-	now := c.now()
-	return false, c.store.Save(ctx, &session.Record{ID: id, Created: now, LastSeen: now, Expires: expires})
+	return c.sessions.MarkUsed(ctx, "flow:"+auth.FlowKey(f.State), f.Created.Add(auth.FlowMaxAge+time.Minute))
 }
 
 // SafeCode keeps an OAuth error code fit for a URL: the RFC 6749 charset,
