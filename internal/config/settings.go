@@ -269,8 +269,8 @@ func (l *loader) access(c *Config) {
 	}
 }
 
-// secrets fills Secrets; a missing secret is a problem outside dev mode,
-// so it runs after providers.
+// secrets fills Secrets and GenerateSecret; whether a missing secret is a
+// problem depends on DevIdP and URL, so it runs after server and providers.
 func (l *loader) secrets(c *Config) {
 	name, cur := "NEXTAUTH_SECRET", l.env.get("NEXTAUTH_SECRET")
 	if cur == "" {
@@ -279,9 +279,18 @@ func (l *loader) secrets(c *Config) {
 		}
 	}
 	if cur == "" {
-		if !c.DevIdP {
-			l.probs.add("NEXTAUTH_SECRET", "is not set (it is required when an identity provider is configured)",
+		nodeEnv := strings.ToLower(l.env.get("NODE_ENV"))
+		switch {
+		case c.DevIdP:
+			c.GenerateSecret = true
+		case nodeEnv == "production":
+			l.probs.add("NEXTAUTH_SECRET", "is not set, and NODE_ENV is production (a secret is generated only in development)",
 				secretFix+" (AUTH_SECRET is read too)")
+		case !isLoopback(c.URL.Hostname()):
+			l.probs.add("NEXTAUTH_SECRET", fmt.Sprintf("is not set, and %s %s is not a loopback URL (a secret is generated only for http://localhost development)", l.urlVar(), c.Origin()),
+				secretFix+" (AUTH_SECRET is read too)")
+		default:
+			c.GenerateSecret = true
 		}
 		if l.env.get("NEXTAUTH_SECRET_PREVIOUS") != "" {
 			l.probs.add("NEXTAUTH_SECRET_PREVIOUS", "is set but NEXTAUTH_SECRET is not",
