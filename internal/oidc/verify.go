@@ -33,6 +33,10 @@ import (
 // Refused tokens give errors wrapping ErrInvalidIDToken; failures to fetch
 // discovery or the JWKS wrap ErrDiscovery instead.
 func (p *Provider) VerifyIDToken(ctx context.Context, raw, nonce string) (*Claims, error) {
+	if p.issuer() == "" {
+		// Only a token fetched from the token endpoint may teach the issuer.
+		return nil, fmt.Errorf("oidc: id token: %w", errIssuerPending)
+	}
 	c, _, err := p.verifyIDToken(ctx, raw, nonce)
 	return c, err
 }
@@ -43,6 +47,9 @@ func invalid(format string, args ...any) error {
 
 // verifyIDToken also returns the alg, which at_hash needs.
 func (p *Provider) verifyIDToken(ctx context.Context, raw, nonce string) (*Claims, string, error) {
+	if p.issuer() == "" {
+		return p.learnIssuer(ctx, raw, nonce)
+	}
 	payload, alg, err := p.verifySignature(ctx, raw, "id token", invalid)
 	if err != nil {
 		return nil, "", err
@@ -103,8 +110,8 @@ func (p *Provider) checkClaims(c *Claims, nonce string) error {
 	switch {
 	case c.Issuer == "":
 		return invalid("iss missing")
-	case c.Issuer != p.cfg.Issuer:
-		return invalid("iss mismatch (got %q, want %q)", c.Issuer, p.cfg.Issuer)
+	case c.Issuer != p.issuer():
+		return invalid("iss mismatch (got %q, want %q)", c.Issuer, p.issuer())
 	case c.Subject == "":
 		return invalid("sub missing")
 	case len(c.Audience) == 0:
