@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 )
@@ -38,6 +39,9 @@ type cognitoFake struct {
 	srv   *httptest.Server
 	op    *fakeOP // clock, token handler and recorded requests
 	pools map[string]*fakePool
+	// discDelay slows discovery down, so that concurrent learners would
+	// overlap if they were not serialised. Set before use.
+	discDelay time.Duration
 }
 
 func newCognitoFake(t *testing.T, poolIDs ...string) *cognitoFake {
@@ -54,6 +58,7 @@ func newCognitoFake(t *testing.T, poolIDs ...string) *cognitoFake {
 		f.pools[id] = pool
 		mux.HandleFunc("GET /"+id+"/.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
 			pool.discHits.Add(1)
+			time.Sleep(f.discDelay)
 			writeJSON(w, http.StatusOK, map[string]any{
 				"issuer":                                pool.issuer,
 				"authorization_endpoint":                f.srv.URL + "/oauth2/authorize",
@@ -313,6 +318,7 @@ func TestLearnIssuerRefusesWhatIsNotThePool(t *testing.T) {
 func TestLearnIssuerConcurrentFirstSignIns(t *testing.T) {
 	t.Run("same pool: all succeed, pinned once", func(t *testing.T) {
 		f := newCognitoFake(t, poolA)
+		f.discDelay = 50 * time.Millisecond
 		pin := &countingPin{}
 		p := learningProvider(t, f, pin, nil)
 		f.answer(f.idToken(t, poolA))
@@ -335,9 +341,13 @@ func TestLearnIssuerConcurrentFirstSignIns(t *testing.T) {
 		if pin.saves != 1 || p.Issuer() != f.pools[poolA].issuer {
 			t.Errorf("%d saves, issuer %q; want one save of %q", pin.saves, p.Issuer(), f.pools[poolA].issuer)
 		}
+		if d := f.pools[poolA].discHits.Load(); d != 1 {
+			t.Errorf("discovery fetched %d times, want once (the learner's, adopted after pinning)", d)
+		}
 	})
 	t.Run("two pools at once: exactly one wins", func(t *testing.T) {
 		f := newCognitoFake(t, poolA, poolB)
+		f.discDelay = 50 * time.Millisecond
 		pin := &countingPin{}
 		p := learningProvider(t, f, pin, nil)
 		tokA, tokB := f.idToken(t, poolA), f.idToken(t, poolB)
