@@ -165,7 +165,7 @@ func validRegion(s string) bool {
 	return true
 }
 
-// learnEndpoints are the hosted-UI endpoints, all known before the issuer.
+// endpoints are the hosted-UI endpoints, all known before the issuer.
 func (l *learner) endpoints() endpoints {
 	return endpoints{
 		authorize:     l.base + "/oauth2/authorize",

@@ -32,7 +32,9 @@ type endpoints struct {
 // on success; after a failure the next call tries again. The document's
 // issuer must equal Config.Issuer exactly, and its endpoints must be https
 // (http on loopback). Errors wrap ErrDiscovery. Every other method calls it
-// lazily, so calling it at start-up is only a way to fail early.
+// lazily, so calling it at start-up is only a way to fail early. With
+// LearnIssuer, before the issuer is learned there is nothing to discover
+// and Discover returns nil.
 func (p *Provider) Discover(ctx context.Context) error {
 	if p.issuer() == "" {
 		return nil // LearnIssuer before the first sign-in: nothing to discover yet

@@ -22,7 +22,9 @@ import (
 // kid refetches the JWKS, at most once per 10 s; without kid, the single key
 // that fits is used); alg in AllowedAlgs and equal to the key's alg when the
 // key names one (so "none", HS* and alg confusion fail); no "crit" header;
-// iss == Config.Issuer exactly; aud contains ClientID; azp == ClientID when
+// iss == Config.Issuer exactly (with LearnIssuer: the learned issuer; before
+// it is learned VerifyIDToken refuses with ErrDiscovery, as only a token
+// from the token endpoint may teach it); aud contains ClientID; azp == ClientID when
 // present, and required when aud has several values; exp present and not
 // past (ClockSkew); nbf not in the future; iat present, not in the future
 // and at most 24 h old; sub present; nonce == nonce when nonce != "";
