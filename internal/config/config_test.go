@@ -177,6 +177,7 @@ func TestSecrets(t *testing.T) {
 		{"provider, public URL", with("NEXTAUTH_URL=https://app.example.com"), nil, false, "NEXTAUTH_SECRET", "https://app.example.com is not a loopback URL"},
 		{"provider, LAN http URL", with("NEXTAUTH_URL=http://192.168.1.5:3000"), nil, false, "NEXTAUTH_SECRET", "not a loopback URL"},
 		{"provider, AUTH_URL public", with("AUTH_URL=https://app.example.com"), nil, false, "NEXTAUTH_SECRET", "AUTH_URL https://app.example.com"},
+		{"provider, invalid URL", with("NEXTAUTH_URL=ftp://x"), nil, false, "NEXTAUTH_SECRET", "ftp://x is not a loopback URL"},
 		{"previous without current", []string{"NEXTAUTH_SECRET_PREVIOUS=" + other}, nil, true, "NEXTAUTH_SECRET_PREVIOUS", "NEXTAUTH_SECRET is not"},
 		{"NEXTAUTH_SECRET", with("NEXTAUTH_SECRET="+secret32, "NODE_ENV=production"), []string{secret32}, false, "", ""},
 		{"AUTH_SECRET alias", with("AUTH_SECRET="+secret32, "NEXTAUTH_URL=https://app.example.com"), []string{secret32}, false, "", ""},

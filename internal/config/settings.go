@@ -280,14 +280,17 @@ func (l *loader) secrets(c *Config) {
 	}
 	if cur == "" {
 		nodeEnv := strings.ToLower(l.env.get("NODE_ENV"))
+		// A URL that is set but invalid fell back to the default; it is
+		// neither unset nor loopback.
+		rawURL := l.env.get(l.urlVar())
 		switch {
 		case c.DevIdP:
 			c.GenerateSecret = true
 		case nodeEnv == "production":
 			l.probs.add("NEXTAUTH_SECRET", "is not set, and NODE_ENV is production (a secret is generated only in development)",
 				secretFix+" (AUTH_SECRET is read too)")
-		case !isLoopback(c.URL.Hostname()):
-			l.probs.add("NEXTAUTH_SECRET", fmt.Sprintf("is not set, and %s %s is not a loopback URL (a secret is generated only for http://localhost development)", l.urlVar(), c.Origin()),
+		case rawURL != "" && (!c.URLSet || !isLoopback(c.URL.Hostname())):
+			l.probs.add("NEXTAUTH_SECRET", fmt.Sprintf("is not set, and %s %s is not a loopback URL (a secret is generated only for http://localhost development)", l.urlVar(), rawURL),
 				secretFix+" (AUTH_SECRET is read too)")
 		default:
 			c.GenerateSecret = true
