@@ -53,9 +53,15 @@ type Provider struct {
 	// capitalised ("okta" -> "Okta").
 	Name string
 	// Issuer is the issuer exactly as configured (or derived from the
-	// Cognito region and pool id). It is "" only when Load also reported a
-	// problem (e.g. Cognito configured with COGNITO_DOMAIN alone).
+	// Cognito region and pool id). It is "" when LearnIssuer is set, or when
+	// Load also reported a problem.
 	Issuer string
+	// LearnIssuer is true for Cognito configured with COGNITO_DOMAIN but no
+	// issuer (the 2021 tutorial's COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET,
+	// COGNITO_DOMAIN): Issuer is "" and CognitoDomain is set, and the caller
+	// must learn the user pool's issuer from the first ID token the domain's
+	// token endpoint returns, then pin it (oidc.Config.LearnIssuer).
+	LearnIssuer bool
 	// ClientID is the OAuth client id.
 	ClientID string
 	// ClientSecret is the client secret; "" for a public client.
@@ -90,9 +96,15 @@ type Config struct {
 	BasePath string
 	// Secrets holds the current secret (NEXTAUTH_SECRET, else AUTH_SECRET)
 	// first, then the previous ones (NEXTAUTH_SECRET_PREVIOUS), each at
-	// least 32 bytes. Empty only in dev mode: the caller then generates a
-	// secret and persists it under DataDir.
+	// least 32 bytes. Empty exactly when GenerateSecret is set.
 	Secrets [][]byte
+	// GenerateSecret is true when no secret is set and development rules
+	// allow that (like NextAuth v4 in development): the embedded dev IdP is
+	// used, or NEXTAUTH_URL is unset or loopback and NODE_ENV is not
+	// production. The caller must then use a secret it generates once and
+	// keeps under DataDir, and warn that it did. Without a secret in any
+	// other case Load reports a problem instead.
+	GenerateSecret bool
 	// Flavor is the NextAuth client generation served: "v4" or "v5".
 	Flavor string
 	// Port is the listening port (PORT, default 3000); 0 means pick a free

@@ -31,6 +31,7 @@ func TestDefaults(t *testing.T) {
 		{"DevIdP", c.DevIdP, true},
 		{"Providers", len(c.Providers), 0},
 		{"Secrets", len(c.Secrets), 0},
+		{"GenerateSecret", c.GenerateSecret, true},
 		{"Upstreams", len(c.Upstreams), 0},
 		{"FederatedSignout", c.FederatedSignout == nil, true},
 		{"CallbackURL", c.CallbackURL("cognito"), "http://localhost:3000/api/auth/callback/cognito"},
@@ -155,26 +156,42 @@ func TestDurations(t *testing.T) {
 
 func TestSecrets(t *testing.T) {
 	provider := []string{"AUTH_OKTA_ISSUER=https://dev.okta.com", "AUTH_OKTA_ID=abc"}
+	with := func(extra ...string) []string { return append(extra, provider...) }
 	other := strings.Repeat("z", 40)
 	tests := []struct {
 		name      string
 		env       []string
 		want      []string
+		generate  bool
 		problemOn string
 		substr    string
 	}{
-		{"dev mode may omit it", nil, nil, "", ""},
-		{"missing with a provider", provider, nil, "NEXTAUTH_SECRET", "is not set"},
-		{"NEXTAUTH_SECRET", append([]string{"NEXTAUTH_SECRET=" + secret32}, provider...), []string{secret32}, "", ""},
-		{"AUTH_SECRET alias", append([]string{"AUTH_SECRET=" + secret32}, provider...), []string{secret32}, "", ""},
+		{"dev IdP may omit it", nil, nil, true, "", ""},
+		{"dev IdP on a LAN http URL may omit it", []string{"NEXTAUTH_URL=http://192.168.1.5:3000"}, nil, true, "", ""},
+		{"provider, URL unset: generated (NextAuth dev)", provider, nil, true, "", ""},
+		{"provider, loopback URL: generated", with("NEXTAUTH_URL=http://127.0.0.1:4000"), nil, true, "", ""},
+		{"provider, https localhost: generated", with("AUTH_URL=https://localhost:8443"), nil, true, "", ""},
+		{"provider, NODE_ENV=development: generated", with("NODE_ENV=development"), nil, true, "", ""},
+		{"provider, NODE_ENV=production", with("NODE_ENV=production"), nil, false, "NEXTAUTH_SECRET", "NODE_ENV is production"},
+		{"provider, NODE_ENV=Production", with("NODE_ENV=Production"), nil, false, "NEXTAUTH_SECRET", "NODE_ENV is production"},
+		{"provider, public URL", with("NEXTAUTH_URL=https://app.example.com"), nil, false, "NEXTAUTH_SECRET", "https://app.example.com is not a loopback URL"},
+		{"provider, LAN http URL", with("NEXTAUTH_URL=http://192.168.1.5:3000"), nil, false, "NEXTAUTH_SECRET", "not a loopback URL"},
+		{"provider, AUTH_URL public", with("AUTH_URL=https://app.example.com"), nil, false, "NEXTAUTH_SECRET", "AUTH_URL https://app.example.com"},
+		{"provider, invalid URL", with("NEXTAUTH_URL=ftp://x"), nil, false, "NEXTAUTH_SECRET", "ftp://x is not a loopback URL"},
+		{"previous without current", []string{"NEXTAUTH_SECRET_PREVIOUS=" + other}, nil, true, "NEXTAUTH_SECRET_PREVIOUS", "NEXTAUTH_SECRET is not"},
+		{"NEXTAUTH_SECRET", with("NEXTAUTH_SECRET="+secret32, "NODE_ENV=production"), []string{secret32}, false, "", ""},
+		{"AUTH_SECRET alias", with("AUTH_SECRET="+secret32, "NEXTAUTH_URL=https://app.example.com"), []string{secret32}, false, "", ""},
 		{"rotation", []string{"NEXTAUTH_SECRET=" + secret32, "NEXTAUTH_SECRET_PREVIOUS=" + other + ", " + other + "x"},
-			[]string{secret32, other, other + "x"}, "", ""},
-		{"short", []string{"NEXTAUTH_SECRET=short"}, nil, "NEXTAUTH_SECRET", "5 bytes"},
-		{"short previous", []string{"NEXTAUTH_SECRET=" + secret32, "NEXTAUTH_SECRET_PREVIOUS=tiny"}, nil, "NEXTAUTH_SECRET_PREVIOUS", "shorter than 32"},
+			[]string{secret32, other, other + "x"}, false, "", ""},
+		{"short", []string{"NEXTAUTH_SECRET=short"}, nil, false, "NEXTAUTH_SECRET", "5 bytes"},
+		{"short previous", []string{"NEXTAUTH_SECRET=" + secret32, "NEXTAUTH_SECRET_PREVIOUS=tiny"}, nil, false, "NEXTAUTH_SECRET_PREVIOUS", "shorter than 32"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, ps := load(t, "", tt.env...)
+			if c.GenerateSecret != tt.generate {
+				t.Errorf("GenerateSecret = %v, want %v", c.GenerateSecret, tt.generate)
+			}
 			if tt.problemOn != "" {
 				wantProblem(t, ps, tt.problemOn, tt.substr)
 				return
@@ -191,6 +208,45 @@ func TestSecrets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTutorialDotenvLocal loads a directory holding only the 2021
+// tutorial's .env.local: it must be a valid configuration as pasted.
+func TestTutorialDotenvLocal(t *testing.T) {
+	for _, domain := range []string{"myapp.auth.us-east-1.amazoncognito.com", "https://myapp.auth.us-east-1.amazoncognito.com"} {
+		t.Run(domain, func(t *testing.T) {
+			dir := t.TempDir()
+			env := "COGNITO_CLIENT_ID=6h0v4u0q6v9example\nCOGNITO_CLIENT_SECRET=1abc+example/secret=\nCOGNITO_DOMAIN=" + domain + "\n"
+			if err := os.WriteFile(filepath.Join(dir, ".env.local"), []byte(env), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, ps := load(t, dir)
+			if ps != nil {
+				t.Fatalf("the tutorial's .env.local is refused:\n%s", ps.Error())
+			}
+			if !c.GenerateSecret || len(c.Secrets) != 0 {
+				t.Errorf("GenerateSecret %v with %d secrets, want a generated secret", c.GenerateSecret, len(c.Secrets))
+			}
+			want := Provider{ID: "cognito", Name: "Cognito", ClientID: "6h0v4u0q6v9example", ClientSecret: "1abc+example/secret=",
+				Cognito: true, CognitoDomain: "https://myapp.auth.us-east-1.amazoncognito.com", LearnIssuer: true,
+				Scopes: []string{"openid", "profile", "email"}, AuthStyle: AuthStylePost}
+			if c.DevIdP || len(c.Providers) != 1 || !reflect.DeepEqual(c.Providers[0], want) {
+				t.Errorf("DevIdP %v, providers %+v; want only %+v", c.DevIdP, c.Providers, want)
+			}
+		})
+	}
+	t.Run("NODE_ENV=production refuses the missing secret", func(t *testing.T) {
+		dir := t.TempDir()
+		env := "COGNITO_CLIENT_ID=cid\nCOGNITO_CLIENT_SECRET=cs\nCOGNITO_DOMAIN=myapp.auth.us-east-1.amazoncognito.com\n"
+		if err := os.WriteFile(filepath.Join(dir, ".env.local"), []byte(env), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, ps := load(t, dir, "NODE_ENV=production")
+		wantProblem(t, ps, "NEXTAUTH_SECRET", "NODE_ENV is production")
+		if len(ps) != 1 {
+			t.Errorf("want only the secret problem, got:\n%s", ps.Error())
+		}
+	})
 }
 
 func TestSettings(t *testing.T) {
@@ -282,6 +338,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
 		"CORS_ORIGINS=*",
 		"AUTH_CLIENT_FLAVOR=v9",
 		"COGNITO_DOMAIN=myapp.auth.eu-west-1.amazoncognito.com",
+		"COGNITO_REGION=eu-west-1",
 		"COGNITO_CLIENT_ID=abc",
 		"AUTH_OKTA_ISSUER=http://okta.example.com",
 	)
@@ -289,7 +346,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
 		t.Fatal("no partial config")
 	}
 	want := []string{"NEXTAUTH_URL", "NEXTAUTH_SECRET", "PORT", "SESSION_STORE", "AUTH_SESSION_MAX_AGE",
-		"CORS_ORIGINS", "AUTH_CLIENT_FLAVOR", "COGNITO_ISSUER", "AUTH_OKTA_ISSUER", "AUTH_OKTA_ID"}
+		"CORS_ORIGINS", "AUTH_CLIENT_FLAVOR", "COGNITO_USER_POOL_ID", "AUTH_OKTA_ISSUER", "AUTH_OKTA_ID"}
 	for _, v := range want {
 		if _, ok := problemFor(ps, v); !ok {
 			t.Errorf("no problem reported on %s", v)

@@ -16,7 +16,8 @@ func cognitoVars() []string {
 
 const issuerFix = "set it to https://cognito-idp.<region>.amazonaws.com/<userPoolId> " +
 	"(Cognito console > User pool overview > Token signing key URL, without /.well-known/jwks.json), " +
-	"or set COGNITO_REGION and COGNITO_USER_POOL_ID instead"
+	"or set COGNITO_REGION and COGNITO_USER_POOL_ID instead, " +
+	"or set COGNITO_DOMAIN to the hosted UI domain to learn the issuer from the first sign-in"
 
 // either returns the value of whichever of two spellings of one setting is
 // set, and that spelling's name (legacy when neither is). Both set to
@@ -87,8 +88,9 @@ func (l *loader) cognito() (p Provider, ok bool) {
 	case pool != "" || region != "":
 		// The pool/region check has already said what is wrong.
 	case p.CognitoDomain != "":
-		l.probs.add("COGNITO_ISSUER", "is not set: with only COGNITO_DOMAIN the token issuer is unknown, "+
-			"so ID tokens cannot be verified", issuerFix)
+		// The 2021 tutorial's configuration: the pool's issuer is learned
+		// from the first ID token of the domain's token endpoint.
+		p.LearnIssuer = true
 	default:
 		l.probs.add("COGNITO_ISSUER", "is not set", issuerFix)
 	}

@@ -33,6 +33,12 @@ func TestCognitoSpellings(t *testing.T) {
 				AuthStyle: AuthStyleBasic, Scopes: []string{"openid", "email"}, UserInfo: true}},
 		{"both spellings agreeing", []string{"COGNITO_CLIENT_ID=cid", "AUTH_COGNITO_ID=cid", "COGNITO_ISSUER=" + poolIssuer},
 			Provider{Issuer: poolIssuer, ClientID: "cid", AuthStyle: AuthStyleNone}},
+		{"v3 domain alone (2021 tutorial): issuer learned", []string{"COGNITO_CLIENT_ID=cid", "COGNITO_CLIENT_SECRET=cs", "COGNITO_DOMAIN=" + hostedUI},
+			Provider{ClientID: "cid", ClientSecret: "cs", CognitoDomain: "https://" + hostedUI, LearnIssuer: true, AuthStyle: AuthStylePost}},
+		{"v3 domain alone with https:// and slash", []string{"COGNITO_CLIENT_ID=cid", "COGNITO_CLIENT_SECRET=cs", "COGNITO_DOMAIN=https://" + hostedUI + "/"},
+			Provider{ClientID: "cid", ClientSecret: "cs", CognitoDomain: "https://" + hostedUI, LearnIssuer: true, AuthStyle: AuthStylePost}},
+		{"v3 loopback domain with scheme (tests)", []string{"COGNITO_CLIENT_ID=cid", "COGNITO_CLIENT_SECRET=cs", "COGNITO_DOMAIN=http://127.0.0.1:9777"},
+			Provider{ClientID: "cid", ClientSecret: "cs", CognitoDomain: "http://127.0.0.1:9777", LearnIssuer: true, AuthStyle: AuthStylePost}},
 		{"loopback http issuer (dev)", []string{"COGNITO_CLIENT_ID=cid", "COGNITO_ISSUER=http://localhost:9229/local_pool"},
 			Provider{Issuer: "http://localhost:9229/local_pool", ClientID: "cid", AuthStyle: AuthStyleNone}},
 	}
@@ -61,9 +67,9 @@ func TestCognitoProblems(t *testing.T) {
 		on     string
 		substr string
 	}{
-		{"domain only (2021 tutorial)", []string{"COGNITO_CLIENT_ID=cid", "COGNITO_CLIENT_SECRET=cs", "COGNITO_DOMAIN=" + hostedUI},
-			"COGNITO_ISSUER", "cannot be verified"},
 		{"client id only", []string{"COGNITO_CLIENT_ID=cid"}, "COGNITO_ISSUER", "is not set"},
+		{"domain off loopback over http", []string{"COGNITO_CLIENT_ID=cid", "COGNITO_DOMAIN=http://" + hostedUI}, "COGNITO_DOMAIN", "not loopback"},
+		{"domain and region without pool", []string{"COGNITO_CLIENT_ID=cid", "COGNITO_DOMAIN=" + hostedUI, "COGNITO_REGION=eu-west-1"}, "COGNITO_USER_POOL_ID", "is not set"},
 		{"no client id", []string{"COGNITO_ISSUER=" + poolIssuer}, "COGNITO_CLIENT_ID", "COGNITO_ISSUER"},
 		{"no v5 client id", []string{"AUTH_COGNITO_SECRET=cs", "AUTH_COGNITO_ISSUER=" + poolIssuer}, "COGNITO_CLIENT_ID", "AUTH_COGNITO_SECRET"},
 		{"spellings conflict", []string{"COGNITO_CLIENT_ID=a", "AUTH_COGNITO_ID=b", "COGNITO_ISSUER=" + poolIssuer}, "AUTH_COGNITO_ID", "conflicts with COGNITO_CLIENT_ID"},
@@ -138,7 +144,7 @@ func TestGenericProviderProblems(t *testing.T) {
 		{"relative issuer", []string{"AUTH_OKTA_ISSUER=dev.okta.com", "AUTH_OKTA_ID=x"}, "AUTH_OKTA_ISSUER", "not an absolute"},
 		{"issuer with query", []string{"AUTH_OKTA_ISSUER=https://dev.okta.com?x=1", "AUTH_OKTA_ID=x"}, "AUTH_OKTA_ISSUER", "query"},
 		{"bad provider id", []string{"AUTH_MY_IDP_ISSUER=https://idp.example.com", "AUTH_MY_IDP_ID=x"}, "AUTH_MY_IDP_ISSUER", "A-Z and 0-9"},
-		{"secret required outside dev mode", []string{"AUTH_OKTA_ISSUER=https://dev.okta.com", "AUTH_OKTA_ID=x"}, "NEXTAUTH_SECRET", "is not set"},
+		{"secret required outside development", []string{"AUTH_OKTA_ISSUER=https://dev.okta.com", "AUTH_OKTA_ID=x", "NEXTAUTH_URL=https://app.example.com"}, "NEXTAUTH_SECRET", "is not set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -281,8 +281,8 @@ func (l *loader) access(c *Config) {
 	}
 }
 
-// secrets fills Secrets; a missing secret is a problem outside dev mode,
-// so it runs after providers.
+// secrets fills Secrets and GenerateSecret; whether a missing secret is a
+// problem depends on DevIdP and URL, so it runs after server and providers.
 func (l *loader) secrets(c *Config) {
 	name, cur := "NEXTAUTH_SECRET", l.env.get("NEXTAUTH_SECRET")
 	if cur == "" {
@@ -291,9 +291,21 @@ func (l *loader) secrets(c *Config) {
 		}
 	}
 	if cur == "" {
-		if !c.DevIdP {
-			l.probs.add("NEXTAUTH_SECRET", "is not set (it is required when an identity provider is configured)",
+		nodeEnv := strings.ToLower(l.env.get("NODE_ENV"))
+		// A URL that is set but invalid fell back to the default; it is
+		// neither unset nor loopback.
+		rawURL := l.env.get(l.urlVar())
+		switch {
+		case c.DevIdP:
+			c.GenerateSecret = true
+		case nodeEnv == "production":
+			l.probs.add("NEXTAUTH_SECRET", "is not set, and NODE_ENV is production (a secret is generated only in development)",
 				secretFix+" (AUTH_SECRET is read too)")
+		case rawURL != "" && (!c.URLSet || !isLoopback(c.URL.Hostname())):
+			l.probs.add("NEXTAUTH_SECRET", fmt.Sprintf("is not set, and %s %s is not a loopback URL (a secret is generated only for http://localhost development)", l.urlVar(), rawURL),
+				secretFix+" (AUTH_SECRET is read too)")
+		default:
+			c.GenerateSecret = true
 		}
 		if l.env.get("NEXTAUTH_SECRET_PREVIOUS") != "" {
 			l.probs.add("NEXTAUTH_SECRET_PREVIOUS", "is set but NEXTAUTH_SECRET is not",

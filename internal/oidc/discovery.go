@@ -32,8 +32,13 @@ type endpoints struct {
 // on success; after a failure the next call tries again. The document's
 // issuer must equal Config.Issuer exactly, and its endpoints must be https
 // (http on loopback). Errors wrap ErrDiscovery. Every other method calls it
-// lazily, so calling it at start-up is only a way to fail early.
+// lazily, so calling it at start-up is only a way to fail early. With
+// LearnIssuer, before the issuer is learned there is nothing to discover
+// and Discover returns nil.
 func (p *Provider) Discover(ctx context.Context) error {
+	if p.issuer() == "" {
+		return nil // LearnIssuer before the first sign-in: nothing to discover yet
+	}
 	_, err := p.discover(ctx)
 	return err
 }
@@ -44,9 +49,12 @@ func (p *Provider) discover(ctx context.Context) (*metadata, error) {
 	if p.meta != nil {
 		return p.meta, nil
 	}
+	if p.issuer() == "" {
+		return nil, errIssuerPending
+	}
 	m, err := p.fetchMetadata(ctx)
 	if err != nil {
-		p.log.WarnContext(ctx, "oidc discovery failed", "issuer", p.cfg.Issuer, "err", err)
+		p.log.WarnContext(ctx, "oidc discovery failed", "issuer", p.issuer(), "err", err)
 		return nil, err
 	}
 	p.meta = m
@@ -55,13 +63,13 @@ func (p *Provider) discover(ctx context.Context) (*metadata, error) {
 }
 
 func (p *Provider) fetchMetadata(ctx context.Context) (*metadata, error) {
-	u := strings.TrimSuffix(p.cfg.Issuer, "/") + "/.well-known/openid-configuration"
+	u := strings.TrimSuffix(p.issuer(), "/") + "/.well-known/openid-configuration"
 	var m metadata
 	if err := p.getJSON(ctx, u, &m); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrDiscovery, err)
 	}
-	if m.Issuer != p.cfg.Issuer {
-		return nil, fmt.Errorf("%w: discovery issuer %q does not equal the configured issuer %q", ErrDiscovery, m.Issuer, p.cfg.Issuer)
+	if m.Issuer != p.issuer() {
+		return nil, fmt.Errorf("%w: discovery issuer %q does not equal the configured issuer %q", ErrDiscovery, m.Issuer, p.issuer())
 	}
 	required := map[string]string{
 		"authorization_endpoint": m.AuthorizationEndpoint,
@@ -92,6 +100,9 @@ func (p *Provider) fetchMetadata(ctx context.Context) (*metadata, error) {
 
 // endpoints discovers and applies the Cognito hosted-UI override.
 func (p *Provider) endpoints(ctx context.Context) (endpoints, error) {
+	if p.issuer() == "" {
+		return p.learn.endpoints(), nil
+	}
 	m, err := p.discover(ctx)
 	if err != nil {
 		return endpoints{}, err

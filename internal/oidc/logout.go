@@ -70,8 +70,8 @@ func (p *Provider) VerifyLogoutToken(ctx context.Context, raw string) (*LogoutCl
 func (p *Provider) checkLogoutClaims(c *Claims) error {
 	now := p.now()
 	switch {
-	case c.Issuer != p.cfg.Issuer:
-		return invalidLogout("iss mismatch (got %q, want %q)", c.Issuer, p.cfg.Issuer)
+	case c.Issuer != p.issuer():
+		return invalidLogout("iss mismatch (got %q, want %q)", c.Issuer, p.issuer())
 	case !slices.Contains(c.Audience, p.cfg.ClientID):
 		return invalidLogout("aud %v does not contain the client id", c.Audience)
 	case c.IssuedAt.IsZero():

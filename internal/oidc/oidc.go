@@ -86,9 +86,24 @@ type Config struct {
 	// ID is the provider id used in URLs, e.g. "cognito". Required.
 	ID string
 	// Issuer is the exact issuer URL. It is compared byte for byte with the
-	// discovery document's "issuer" and every ID token's "iss". Required;
-	// https, or http on a loopback host only.
+	// discovery document's "issuer" and every ID token's "iss". Required
+	// unless LearnIssuer; https, or http on a loopback host only.
 	Issuer string
+	// LearnIssuer (Cognito with CognitoDomain, Issuer empty) learns the user
+	// pool's issuer from the first ID token the hosted UI's token endpoint
+	// returns, accepting its iss only when it is exactly
+	// https://cognito-idp.<region>.amazonaws.com/<region>_<id> (the domain's
+	// region for <prefix>.auth.<region>.amazoncognito.com) or, for a
+	// loopback domain, <CognitoDomain>/<region>_<id>, and only when the
+	// token then verifies against that issuer's discovery and JWKS. The
+	// issuer is then pinned (IssuerPin.Save, logged): from then on the
+	// Provider behaves exactly as if Issuer had been configured, and a token
+	// naming another issuer is refused. Until then the endpoints come from
+	// CognitoDomain, Issuer() is "" and Discover has nothing to check.
+	LearnIssuer bool
+	// IssuerPin keeps the learned issuer across restarts (New loads it);
+	// nil keeps it in memory only. Used only with LearnIssuer.
+	IssuerPin IssuerPin
 	// ClientID is the OAuth client id. Required.
 	ClientID string
 	// ClientSecret is the client secret; empty for a public client.
@@ -121,7 +136,8 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Logger receives structured logs; nil discards them.
+	// Logger receives structured logs; nil discards them. It is used as
+	// given: pass one that names the provider (log.With("provider", id)).
 	Logger *slog.Logger
 }
 
@@ -139,7 +155,8 @@ type Provider struct {
 	keys      *keySet
 	discMu    sync.Mutex
 	meta      *metadata
-	cognitoUI string // hosted-UI base URL without trailing slash, "" when unknown
+	cognitoUI string   // hosted-UI base URL without trailing slash, "" when unknown
+	learn     *learner // non-nil with Config.LearnIssuer
 }
 
 // New validates cfg and returns a Provider. It makes no network call: a
@@ -149,8 +166,10 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.ID == "" {
 		return nil, errors.New("oidc: new: provider id is required")
 	}
-	if err := checkEndpointURL(cfg.Issuer); err != nil {
-		return nil, fmt.Errorf("oidc: new: issuer: %w", err)
+	if !cfg.LearnIssuer || cfg.Issuer != "" {
+		if err := checkEndpointURL(cfg.Issuer); err != nil {
+			return nil, fmt.Errorf("oidc: new: issuer: %w", err)
+		}
 	}
 	if cfg.ClientID == "" {
 		return nil, errors.New("oidc: new: client id is required")
@@ -165,7 +184,6 @@ func New(cfg Config) (*Provider, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	p.log = p.log.With("provider", cfg.ID)
 
 	p.style = cfg.AuthStyle
 	switch p.style {
@@ -218,6 +236,20 @@ func New(cfg Config) (*Provider, error) {
 		}
 		p.cognitoUI = strings.TrimRight(cfg.CognitoDomain, "/")
 	}
+	if cfg.LearnIssuer {
+		l, err := newLearner(cfg, p.cognitoUI)
+		if err != nil {
+			return nil, fmt.Errorf("oidc: new: %w", err)
+		}
+		p.learn = l
+		if iss := l.get(); iss != "" {
+			p.log.Info("cognito: using the user pool issuer pinned by an earlier sign-in; set COGNITO_ISSUER to make it explicit",
+				"issuer", iss, "pin", pinName(l.pin), "set", "COGNITO_ISSUER="+iss)
+		} else {
+			p.log.Info("cognito: user pool issuer not known yet: the first sign-in's ID token names it, and it is then pinned",
+				"domain", p.cognitoUI, "pin", pinName(l.pin))
+		}
+	}
 	p.client = safeClient(cfg.HTTPClient)
 	p.keys = &keySet{client: p.client, now: p.now, log: p.log}
 	return p, nil
@@ -226,8 +258,18 @@ func New(cfg Config) (*Provider, error) {
 // ID returns the configured provider id.
 func (p *Provider) ID() string { return p.cfg.ID }
 
-// Issuer returns the configured issuer URL.
-func (p *Provider) Issuer() string { return p.cfg.Issuer }
+// Issuer returns the configured issuer URL, or with Config.LearnIssuer the
+// learned one, "" until it is learned.
+func (p *Provider) Issuer() string { return p.issuer() }
+
+// issuer is the issuer tokens and discovery must name; "" only while a
+// LearnIssuer provider has not learned it.
+func (p *Provider) issuer() string {
+	if p.learn == nil {
+		return p.cfg.Issuer
+	}
+	return p.learn.get()
+}
 
 // supportedAlg reports whether alg is an asymmetric JWS algorithm jwx verifies.
 func supportedAlg(alg string) bool {

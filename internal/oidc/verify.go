@@ -22,7 +22,9 @@ import (
 // kid refetches the JWKS, at most once per 10 s; without kid, the single key
 // that fits is used); alg in AllowedAlgs and equal to the key's alg when the
 // key names one (so "none", HS* and alg confusion fail); no "crit" header;
-// iss == Config.Issuer exactly; aud contains ClientID; azp == ClientID when
+// iss == Config.Issuer exactly (with LearnIssuer: the learned issuer; before
+// it is learned VerifyIDToken refuses with ErrDiscovery, as only a token
+// from the token endpoint may teach it); aud contains ClientID; azp == ClientID when
 // present, and required when aud has several values; exp present and not
 // past (ClockSkew); nbf not in the future; iat present, not in the future
 // and at most 24 h old; sub present; nonce == nonce when nonce != "";
@@ -33,6 +35,10 @@ import (
 // Refused tokens give errors wrapping ErrInvalidIDToken; failures to fetch
 // discovery or the JWKS wrap ErrDiscovery instead.
 func (p *Provider) VerifyIDToken(ctx context.Context, raw, nonce string) (*Claims, error) {
+	if p.issuer() == "" {
+		// Only a token fetched from the token endpoint may teach the issuer.
+		return nil, fmt.Errorf("oidc: id token: %w", errIssuerPending)
+	}
 	c, _, err := p.verifyIDToken(ctx, raw, nonce)
 	return c, err
 }
@@ -43,6 +49,9 @@ func invalid(format string, args ...any) error {
 
 // verifyIDToken also returns the alg, which at_hash needs.
 func (p *Provider) verifyIDToken(ctx context.Context, raw, nonce string) (*Claims, string, error) {
+	if p.issuer() == "" {
+		return p.learnIssuer(ctx, raw, nonce)
+	}
 	payload, alg, err := p.verifySignature(ctx, raw, "id token", invalid)
 	if err != nil {
 		return nil, "", err
@@ -103,8 +112,8 @@ func (p *Provider) checkClaims(c *Claims, nonce string) error {
 	switch {
 	case c.Issuer == "":
 		return invalid("iss missing")
-	case c.Issuer != p.cfg.Issuer:
-		return invalid("iss mismatch (got %q, want %q)", c.Issuer, p.cfg.Issuer)
+	case c.Issuer != p.issuer():
+		return invalid("iss mismatch (got %q, want %q)", c.Issuer, p.issuer())
 	case c.Subject == "":
 		return invalid("sub missing")
 	case len(c.Audience) == 0:
