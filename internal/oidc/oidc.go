@@ -110,8 +110,11 @@ type Config struct {
 	// UserInfo makes Exchange also call the userinfo endpoint; its "sub"
 	// must equal the ID token's.
 	UserInfo bool
-	// AllowedAlgs are the accepted ID token algorithms, default ["RS256"].
-	// "none" and HS* are refused by New.
+	// AllowedAlgs are the accepted ID token algorithms. Empty means: RS256
+	// for Cognito, else the asymmetric algorithms (RS/PS/ES 256-512, EdDSA)
+	// that discovery lists in id_token_signing_alg_values_supported, RS256
+	// when it lists none of them. "none" and HS* are never accepted: New
+	// refuses them here and discovery's are ignored.
 	AllowedAlgs []string
 	// ClockSkew is the tolerance for exp/iat/nbf, default and maximum 60 s.
 	ClockSkew time.Duration
@@ -195,9 +198,6 @@ func New(cfg Config) (*Provider, error) {
 	}
 
 	p.algs = slices.Clone(cfg.AllowedAlgs)
-	if len(p.algs) == 0 {
-		p.algs = []string{"RS256"}
-	}
 	for _, a := range p.algs {
 		if !supportedAlg(a) {
 			return nil, fmt.Errorf("oidc: new: algorithm %q is not allowed (asymmetric RS*, PS*, ES*, EdDSA only)", a)
@@ -228,15 +228,6 @@ func (p *Provider) ID() string { return p.cfg.ID }
 
 // Issuer returns the configured issuer URL.
 func (p *Provider) Issuer() string { return p.cfg.Issuer }
-
-// supportedAlg reports whether alg is an asymmetric JWS algorithm jwx verifies.
-func supportedAlg(alg string) bool {
-	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA":
-		return true
-	}
-	return false
-}
 
 // checkEndpointURL accepts an absolute https URL, or http on a loopback host,
 // without fragment or user info.
