@@ -130,10 +130,12 @@ func TestAlgConfusionAcrossKeyTypes(t *testing.T) {
 	ec, ecPub := newSigner(t, jwa.ES256, "ec")
 	rs, rsPub := newSigner(t, jwa.RS256, "rs")
 	op := newFakeOP(t, ecPub, rsPub)
-	op.discMut = func(d map[string]any) { d["id_token_signing_alg_values_supported"] = []string{"RS256", "ES256", "PS256"} }
+	op.discMut = func(d map[string]any) {
+		d["id_token_signing_alg_values_supported"] = []string{"RS256", "ES256", "PS256"}
+	}
 	p := newProvider(t, op, func(c *Config) { c.Cognito = false })
 	tests := map[string]signer{
-		"ES256 header, RSA key's kid": {priv: ec.priv, kid: "rs", alg: jwa.ES256},
+		"ES256 header, RSA key's kid":          {priv: ec.priv, kid: "rs", alg: jwa.ES256},
 		"PS256 with a key published for RS256": {priv: rs.priv, kid: "rs", alg: jwa.PS256},
 	}
 	for name, s := range tests {
