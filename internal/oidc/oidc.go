@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -143,6 +144,8 @@ type Provider struct {
 	discMu    sync.Mutex
 	meta      *metadata
 	cognitoUI string // hosted-UI base URL without trailing slash, "" when unknown
+
+	warnedNoProfile, warnedNoRefresh atomic.Bool // noteSignIn's logged-once flags
 }
 
 // New validates cfg and returns a Provider. It makes no network call: a
