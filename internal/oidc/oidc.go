@@ -117,6 +117,12 @@ type Config struct {
 	// when it lists none of them. "none" and HS* are never accepted: New
 	// refuses them here and discovery's are ignored.
 	AllowedAlgs []string
+	// LogoutIDTokenHint makes EndSessionURL put the ID token in the logout
+	// URL as id_token_hint, for providers that need it (Okta, Ory Hydra with
+	// a post-logout redirect): a trade-off, as that URL is browser-visible.
+	// Off, client_id (and logout_hint) identify the client and user.
+	// Cognito ignores it.
+	LogoutIDTokenHint bool
 	// ClockSkew is the tolerance for exp/iat/nbf, default and maximum 60 s.
 	ClockSkew time.Duration
 	// HTTPClient is copied, never modified. Whatever is passed, redirects are
