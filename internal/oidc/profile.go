@@ -123,9 +123,23 @@ func (p *Provider) noteSignIn(ctx context.Context, res *Result) {
 		return
 	}
 	hint := "the provider may need the client to be allowed the refresh_token grant"
-	if m, err := p.discover(ctx); err == nil && slices.Contains(m.ScopesSupported, "offline_access") && !slices.Contains(p.scopes, "offline_access") {
+	if listed, asked, err := p.OfflineAccess(ctx); err == nil && listed && !asked {
 		hint = "add offline_access to the provider's scopes (some providers, e.g. panva's oidc-provider, also need prompt=consent)"
 	}
 	p.log.WarnContext(ctx, "oidc: the provider issued no refresh token: sessions cannot renew their access token "+
 		"and report AccessTokenExpired once it expires (logged once)", "hint", hint)
+}
+
+// OfflineAccess reports whether the provider's discovery lists the
+// offline_access scope (which many providers require before they issue a
+// refresh token) and whether the configured scopes ask for it. authbff
+// never adds it by itself: it can mean a consent screen, a longer-lived
+// "offline" session (Keycloak), or a refused sign-in when the client may
+// not use it. Errors wrap ErrDiscovery.
+func (p *Provider) OfflineAccess(ctx context.Context) (listed, requested bool, err error) {
+	m, err := p.discover(ctx)
+	if err != nil {
+		return false, false, fmt.Errorf("oidc: offline access: %w", err)
+	}
+	return slices.Contains(m.ScopesSupported, "offline_access"), slices.Contains(p.scopes, "offline_access"), nil
 }

@@ -172,6 +172,10 @@ func TestExchangeNoRefreshTokenHint(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			listed, asked, err := p.OfflineAccess(context.Background())
+			if err != nil || listed != slices.Contains(tc.listed, "offline_access") || asked != slices.Contains(tc.scopes, "offline_access") {
+				t.Errorf("OfflineAccess = %v, %v, %v", listed, asked, err)
+			}
 			out := logs.String()
 			if strings.Count(out, "no refresh token") != 1 || !strings.Contains(out, tc.wantHint) {
 				t.Fatalf("logs = %s; want one no-refresh-token line with %q", out, tc.wantHint)
