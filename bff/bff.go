@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
@@ -75,6 +76,11 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 			return err
 		}
 		secrets = [][]byte{s}
+		if !cfg.DevIdP {
+			b.log.Warn("NEXTAUTH_SECRET is not set: using a development secret generated once and kept in the data directory; "+
+				"set NEXTAUTH_SECRET (openssl rand -base64 32) before deploying - authbff refuses to start without it when NODE_ENV=production or NEXTAUTH_URL is not loopback",
+				"file", filepath.Join(cfg.DataDir, "dev-secret"))
+		}
 	}
 	b.store = o.Store
 	if b.store == nil {
@@ -185,6 +191,12 @@ func NewLogger(level, format string) *slog.Logger {
 // ErrUnavailable is wrapped by errors of a session store outage: the user is
 // still signed in; answer 503 and let them retry.
 var ErrUnavailable = session.ErrUnavailable
+
+// ErrAccessTokenExpired is returned by Session.AccessToken when the access
+// token has expired and cannot be renewed (the provider gave no refresh
+// token): the user must sign in again. WriteError answers 401
+// {"error":"access_token_expired"}.
+var ErrAccessTokenExpired = errors.New("bff: access token expired")
 
 // ErrNoSession is returned by Session.AccessToken when the session has ended
 // (signed out elsewhere, or the IdP refused the refresh): sign in again.

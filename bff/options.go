@@ -122,8 +122,15 @@ type Provider struct {
 	// AuthStyle is client_secret_post (default with a secret),
 	// client_secret_basic or none.
 	AuthStyle string
-	// UserInfo also reads the userinfo endpoint at sign-in.
+	// UserInfo also reads the userinfo endpoint at sign-in and refresh.
 	UserInfo bool
+	// IDTokenAlgs are the ID token signature algorithms to accept (default:
+	// the asymmetric ones discovery lists; Cognito RS256). none and HS* are
+	// never accepted.
+	IDTokenAlgs []string
+	// LogoutIDTokenHint sends the ID token as id_token_hint in the
+	// browser-visible federated logout URL, for providers that require it.
+	LogoutIDTokenHint bool
 }
 
 // OptionsFromEnv reads the variables, .env.local/.env files (in the working
@@ -145,19 +152,7 @@ func OptionsFromLookup(lookup func(string) (string, bool), environ []string, dir
 	o.NodeEnv, _ = lookup("NODE_ENV")
 	o.LogFormat, _ = lookup("LOG_FORMAT")
 	o.ServeSPA = true
-	o.Extra = map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok && passThrough(k) {
-			o.Extra[k] = v
-		}
-	}
 	return o, nil
-}
-
-// passThrough lists the variables carried in Extra from the environment
-// (settings that have no Options field).
-func passThrough(k string) bool {
-	return strings.HasPrefix(k, "AUTH_") && (strings.HasSuffix(k, "_ID_TOKEN_ALGS") || strings.HasSuffix(k, "_LOGOUT_ID_TOKEN_HINT"))
 }
 
 func fromConfig(c *config.Config) Options {
@@ -189,7 +184,7 @@ func fromConfig(c *config.Config) Options {
 		o.Providers = append(o.Providers, Provider{
 			ID: p.ID, Name: p.Name, Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
 			Cognito: p.Cognito, CognitoDomain: p.CognitoDomain, Scopes: p.Scopes, AuthStyle: string(p.AuthStyle),
-			UserInfo: p.UserInfo,
+			UserInfo: p.UserInfo, IDTokenAlgs: p.IDTokenAlgs, LogoutIDTokenHint: p.LogoutIDTokenHint,
 		})
 	}
 	return o
@@ -281,6 +276,8 @@ func (o Options) environ() map[string]string {
 		}
 		set(pre+"AUTH_STYLE", p.AuthStyle)
 		flag(pre+"USERINFO", p.UserInfo)
+		list("AUTH_"+strings.ToUpper(p.ID)+"_ID_TOKEN_ALGS", p.IDTokenAlgs)
+		flag("AUTH_"+strings.ToUpper(p.ID)+"_LOGOUT_ID_TOKEN_HINT", p.LogoutIDTokenHint)
 	}
 	return env
 }

@@ -164,7 +164,8 @@ func (s *Session) Expires() time.Time {
 // API as the user, refreshed at the IdP first when it is due (one refresh
 // per session at a time, across every instance sharing the store, exactly
 // as the proxy does). ErrNoSession: the session has ended (the IdP refused
-// the refresh): answer 401. An error wrapping ErrUnavailable: the store
+// the refresh): answer 401. ErrAccessTokenExpired: the token expired and
+// there is no refresh token: answer 401 too. An error wrapping ErrUnavailable: the store
 // cannot be reached: answer 503 and keep the user signed in. WriteError
 // answers both.
 func (s *Session) AccessToken(ctx context.Context) (string, error) {
@@ -178,6 +179,8 @@ func (s *Session) AccessToken(ctx context.Context) (string, error) {
 			return "", ErrNoSession
 		case errors.As(err, &e) && e.Unavailable:
 			return "", errors.Join(ErrUnavailable, err)
+		case errors.As(err, &e) && e.Code == nextauth.CodeAccessTokenExpired:
+			return "", errors.Join(ErrAccessTokenExpired, err)
 		}
 		return "", err
 	}

@@ -79,6 +79,15 @@ type Provider struct {
 	AuthStyle AuthStyle
 	// UserInfo asks the caller to also call the userinfo endpoint.
 	UserInfo bool
+	// IDTokenAlgs are the ID token signature algorithms to accept
+	// (AUTH_<ID>_ID_TOKEN_ALGS, canonical spelling such as "ES256",
+	// "EdDSA"); nil means the ones the provider's discovery lists (Cognito:
+	// RS256). Never "none" or HS*.
+	IDTokenAlgs []string
+	// LogoutIDTokenHint (AUTH_<ID>_LOGOUT_ID_TOKEN_HINT=1) puts the ID token
+	// in the federated sign-out URL as id_token_hint, for providers that
+	// need it; otherwise only client_id identifies the client there.
+	LogoutIDTokenHint bool
 }
 
 // Config is authbff's validated configuration. Every field is set (to its

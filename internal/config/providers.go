@@ -234,6 +234,7 @@ func (l *loader) generic(id string) Provider {
 			"set it to the client id registered at the provider for "+lower)
 	}
 	l.clientOptions(&p, v("_SECRET"), v("_SCOPE"), v("_AUTH_STYLE"), v("_USERINFO"))
+	l.oidcOptions(&p, v("_ID_TOKEN_ALGS"), v("_LOGOUT_ID_TOKEN_HINT"))
 	return p
 }
 

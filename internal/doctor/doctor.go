@@ -44,14 +44,32 @@ func Run(ctx context.Context, cfg *config.Config, hc *http.Client, w io.Writer) 
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		if err := p.Discover(cctx); err != nil {
-			report(false, pc.ID, fmt.Sprintf("discovery of %s failed: %v - check the issuer variable (exact URL, no trailing slash unless the IdP has one) and that this machine can reach it", pc.Issuer, err))
-			cancel()
-			continue
+		issuer := p.Issuer()
+		if pc.LearnIssuer {
+			pin := oidc.IssuerPinFile(cfg.DataDir, pc.ID)
+			if issuer == "" {
+				report(true, pc.ID, "issuer: not known yet - it is learned from the first sign-in through "+pc.CognitoDomain+
+					" and pinned in "+pin+"; set COGNITO_ISSUER=https://cognito-idp.<region>.amazonaws.com/<poolId> to make it explicit")
+			} else {
+				report(true, pc.ID, "issuer: "+issuer+" learned from the first sign-in, pinned in "+pin+"; set COGNITO_ISSUER="+issuer+" to make it explicit")
+			}
 		}
-		report(true, pc.ID, "discovery: issuer "+pc.Issuer+" answers and names itself exactly")
+		if issuer != "" {
+			if err := p.Discover(cctx); err != nil {
+				report(false, pc.ID, fmt.Sprintf("discovery of %s failed: %v - check the issuer variable (exact URL, no trailing slash unless the IdP has one) and that this machine can reach it", issuer, err))
+				cancel()
+				continue
+			}
+			report(true, pc.ID, "discovery: issuer "+issuer+" answers and names itself exactly")
+			if algs, err := p.IDTokenAlgs(cctx); err == nil {
+				report(true, pc.ID, "ID tokens accepted when signed with "+strings.Join(algs, ", "))
+			}
+			if listed, requested, err := p.OfflineAccess(cctx); err == nil && listed && !requested {
+				report(true, pc.ID, "the provider offers offline_access but the scopes do not ask for it: without a refresh token a session ends with its first access token (add offline_access to "+pc.Vars().Scope+" if the provider needs it)")
+			}
+		}
 		checkCallback(cctx, p, &noRedirect, cb, func(pass bool, what string) { report(pass, pc.ID, what) })
-		checkClient(cctx, p, cb, func(pass bool, what string) { report(pass, pc.ID, what) })
+		checkClient(cctx, p, nextauth.ClientSettings(cfg, pc), func(pass bool, what string) { report(pass, pc.ID, what) })
 		cancel()
 	}
 	return ok
@@ -103,7 +121,7 @@ func redirectQuery(loc string) url.Values {
 // checkClient redeems a code that cannot exist: an IdP that accepts the
 // client answers invalid_grant; invalid_client or unauthorized_client name a
 // credential or app client setting to fix.
-func checkClient(ctx context.Context, p *oidc.Provider, cb string, report func(bool, string)) {
+func checkClient(ctx context.Context, p *oidc.Provider, cs oidc.ClientSettings, report func(bool, string)) {
 	_, err := p.Exchange(ctx, "authbff-doctor-"+oidc.RandomString(8), oidc.NewVerifier(), "")
 	var te *oidc.TokenError
 	switch {
@@ -111,7 +129,7 @@ func checkClient(ctx context.Context, p *oidc.Provider, cb string, report func(b
 		report(true, "token endpoint accepts the client id and secret")
 	case errors.As(err, &te):
 		msg := "token endpoint answered " + te.Code
-		if d, ok := oidc.Diagnose(te.Code, cb); ok {
+		if d, ok := oidc.DiagnoseClient(te.Code, cs); ok {
 			msg += ": " + d.Cause + " Fix: " + d.Fix
 		}
 		report(false, msg)

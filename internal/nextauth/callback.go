@@ -35,7 +35,7 @@ func (c *Core) Callback(ctx context.Context, r *Request, id string, params url.V
 	if raw != "" {
 		r.Cookies.Clear(name)
 	}
-	code, _, err := oidc.ValidateAuthResponse(params, p.cfg.Issuer)
+	code, _, err := oidc.ValidateAuthResponse(params, p.client.Issuer())
 	var authErr *oidc.AuthError
 	if errors.As(err, &authErr) {
 		log.Info("identity provider returned an error", "provider", id, "error", authErr.Code, "error_description", authErr.Description)

@@ -121,10 +121,18 @@ func NewOIDCProvider(cfg *config.Config, pc config.Provider, hc *http.Client, lo
 	case config.AuthStyleNone:
 		style = oidc.AuthStyleNone
 	}
+	var pin oidc.IssuerPin
+	if pc.LearnIssuer {
+		// COGNITO_DOMAIN alone: the pool's issuer is learned from the first
+		// ID token and pinned in the data directory.
+		pin = oidc.NewFileIssuerPin(oidc.IssuerPinFile(cfg.DataDir, pc.ID), pc.CognitoDomain)
+	}
 	client, err := oidc.New(oidc.Config{
 		ID: pc.ID, Issuer: pc.Issuer, ClientID: pc.ClientID, ClientSecret: pc.ClientSecret,
 		RedirectURL: cfg.CallbackURL(pc.ID), Scopes: pc.Scopes, AuthStyle: style,
 		Cognito: pc.Cognito, CognitoDomain: pc.CognitoDomain, UserInfo: pc.UserInfo,
+		LearnIssuer: pc.LearnIssuer, IssuerPin: pin,
+		AllowedAlgs: pc.IDTokenAlgs, LogoutIDTokenHint: pc.LogoutIDTokenHint,
 		HTTPClient: hc, Logger: log.With("provider", pc.ID),
 	})
 	if err != nil {

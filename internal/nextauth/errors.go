@@ -50,7 +50,9 @@ const (
 	CodeBadRequest        = "bad_request"
 	CodeNotFound          = "not_found"
 	CodeNoAccessToken     = "no_access_token"
-	CodeAccessExpired     = "AccessTokenExpired"
+	// CodeAccessTokenExpired: the session has no refresh token and its
+	// access token expired; the SPA must sign in again.
+	CodeAccessTokenExpired = "access_token_expired"
 )
 
 // unavailable is the answer to a store fault: the user is still signed in.

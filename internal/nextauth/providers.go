@@ -4,6 +4,7 @@ import (
 	"net/url"
 
 	"github.com/authbff/authbff/internal/auth"
+	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/oidc"
 )
 
@@ -119,7 +120,7 @@ func (c *Core) diagnosis(q url.Values, d *Page) {
 	d.ProviderCode = code
 	id := q.Get("provider")
 	if p := c.providers[id]; p != nil {
-		if diag, ok := oidc.Diagnose(code, c.cfg.CallbackURL(id)); ok {
+		if diag, ok := oidc.DiagnoseClient(code, ClientSettings(c.cfg, p.cfg)); ok {
 			d.Diagnosis = &diag
 		}
 	}
@@ -128,3 +129,13 @@ func (c *Core) diagnosis(q url.Values, d *Page) {
 // VerifyPage is GET /verify-request (email sign-in is not offered; the page
 // exists because the client may link to it).
 func (c *Core) VerifyPage() Page { return c.page(Page{Title: "Verify request"}) }
+
+// ClientSettings is what the diagnosis of a provider's token error needs:
+// the provider's own words and variable names.
+func ClientSettings(cfg *config.Config, pc config.Provider) oidc.ClientSettings {
+	v := pc.Vars()
+	return oidc.ClientSettings{
+		ProviderID: pc.ID, ProviderName: pc.Name, Cognito: pc.Cognito, CallbackURL: cfg.CallbackURL(pc.ID),
+		ClientIDVar: v.ClientID, SecretVar: v.Secret, AuthStyleVar: v.AuthStyle, ScopeVar: v.Scope,
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authbff/authbff/internal/auth"
+	rf "github.com/authbff/authbff/internal/refresh"
 	"github.com/authbff/authbff/internal/session"
 )
 
@@ -48,6 +49,13 @@ func (c *Core) Session(ctx context.Context, r *Request, refresh bool) ([]byte, e
 	token, s, js, err := c.LoadSession(ctx, r)
 	if err != nil || s == nil {
 		return nil, err
+	}
+	if !refresh && rf.AccessExpired(&s.Data, c.now()) {
+		// Without a refresh token the access token cannot be renewed: say so
+		// (the cached JSON was rendered before it expired).
+		exp := *s
+		exp.Data.RefreshError = rf.ExpiredCode
+		return c.RenderSession(&exp), nil
 	}
 	if refresh {
 		before := s
@@ -134,6 +142,10 @@ func (c *Core) AccessToken(ctx context.Context, token string, s *session.Session
 	}
 	if s2 == nil {
 		return "", nil, Unauthenticated("the session has ended: sign in again")
+	}
+	if s2.Data.RefreshError == rf.ExpiredCode || rf.AccessExpired(&s2.Data, c.now()) {
+		return "", s2, Fetch(401, CodeAccessTokenExpired,
+			"the access token has expired and cannot be renewed (the provider gave no refresh token): sign in again")
 	}
 	access := s2.Data.Tokens.AccessToken
 	if access == "" {

@@ -83,8 +83,10 @@ func (c *Core) federatedSignout(p *provider) bool {
 }
 
 // signoutTarget is where the browser goes after POST /signout: with
-// federated sign-out, the IdP's logout URL, which returns the browser to
-// the origin, the one URL to register at the IdP; otherwise, or when the
+// federated sign-out, the IdP's logout URL (Cognito: /logout?client_id&
+// logout_uri; OIDC: end_session_endpoint with client_id, logout_hint and
+// post_logout_redirect_uri, the ID token only with
+// AUTH_<ID>_LOGOUT_ID_TOKEN_HINT), which returns the browser to the origin, the one URL to register at the IdP; otherwise, or when the
 // IdP offers no logout, the validated callbackUrl.
 func (c *Core) signoutTarget(ctx context.Context, log *slog.Logger, s *session.Session, callback string) string {
 	p := c.providers[s.Data.Provider]

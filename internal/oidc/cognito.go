@@ -6,8 +6,8 @@ import (
 )
 
 // What Cognito does differently, beyond the switches in Config.Cognito
-// (token_use, /logout, derived /oauth2/revoke): the hosted-UI base and the
-// diagnosis of its token errors (COGNITO.md).
+// (token_use, /logout, derived /oauth2/revoke, RS256): the hosted-UI base
+// and the diagnosis of its token errors (COGNITO.md).
 
 // cognitoBaseFromAuthorize returns the hosted-UI base (origin plus any path
 // prefix) of a Cognito authorization endpoint, "" when it does not end in
@@ -22,24 +22,11 @@ func cognitoBaseFromAuthorize(authorize string) string {
 	return strings.TrimRight(u.String(), "/")
 }
 
-// Diagnosis is what to tell a user about an OAuth error code: the likely
-// Cause and the Fix to apply, in words a user can act on. Both are safe to
-// show in a page or the doctor output (no secrets); the provider's own
-// error_description belongs in the log.
-type Diagnosis struct {
-	Cause string
-	Fix   string
-}
-
-// Diagnose explains a Cognito error code (from the token endpoint, or
-// "redirect_mismatch" from Cognito's own error page) for the callback URL
-// callbackURL (the exact URL authbff sends as redirect_uri). It reports
-// false for codes it does not know; the caller then shows the code alone.
-func Diagnose(code string, callbackURL string) (Diagnosis, bool) {
-	cb := callbackURL
-	if cb == "" {
-		cb = "<NEXTAUTH_URL>/api/auth/callback/cognito"
-	}
+// cognitoDiagnosis explains a Cognito error code (from the token endpoint,
+// or "redirect_mismatch" from Cognito's own error page) in Cognito's words:
+// its console paths and the variables s names.
+func cognitoDiagnosis(code string, s ClientSettings) (Diagnosis, bool) {
+	cb := s.CallbackURL
 	switch code {
 	case "unauthorized_client":
 		return Diagnosis{
@@ -48,13 +35,13 @@ func Diagnose(code string, callbackURL string) (Diagnosis, bool) {
 				"or a client without a secret was sent one (or the reverse).",
 			Fix: "In Cognito > App clients > your client > Login pages (Hosted UI settings): tick \"Authorization code grant\" " +
 				"and the scopes openid, email and profile; list the callback URL " + cb + " exactly under Allowed callback URLs; " +
-				"and use a client WITH a secret together with COGNITO_CLIENT_SECRET, or a client without a secret with COGNITO_CLIENT_SECRET unset.",
+				"and use a client WITH a secret together with " + s.SecretVar + ", or a client without a secret with " + s.SecretVar + " unset.",
 		}, true
 	case "invalid_client":
 		return Diagnosis{
 			Cause: "Cognito does not recognise the client credentials: the client id or secret is wrong, or the app client was deleted.",
-			Fix: "Compare COGNITO_CLIENT_ID and COGNITO_CLIENT_SECRET with Cognito > App clients > Show details (no extra spaces or quotes); " +
-				"if unsure, regenerate the secret and set COGNITO_CLIENT_SECRET again.",
+			Fix: "Compare " + s.ClientIDVar + " and " + s.SecretVar + " with Cognito > App clients > Show details (no extra spaces or quotes); " +
+				"if unsure, regenerate the secret and set " + s.SecretVar + " again.",
 		}, true
 	case "invalid_grant":
 		return Diagnosis{
@@ -72,6 +59,12 @@ func Diagnose(code string, callbackURL string) (Diagnosis, bool) {
 		return Diagnosis{
 			Cause: "Cognito does not accept the grant type authbff sent.",
 			Fix:   "This is a bug in authbff: report it with the log line of this request.",
+		}, true
+	case "invalid_scope":
+		return Diagnosis{
+			Cause: "Cognito refused a requested scope: " + s.ScopeVar + " asks for one the app client does not allow.",
+			Fix: "In Cognito > App clients > your client > Login pages, allow the scopes " + s.ScopeVar + " asks for " +
+				"(openid, email and profile by default), or remove the others from " + s.ScopeVar + ".",
 		}, true
 	case "redirect_mismatch":
 		return Diagnosis{

@@ -20,6 +20,7 @@ type metadata struct {
 	RevocationEndpoint    string   `json:"revocation_endpoint"`
 	EndSessionEndpoint    string   `json:"end_session_endpoint"`
 	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
+	ScopesSupported       []string `json:"scopes_supported"`
 }
 
 // endpoints are the URLs actually used, after Cognito's domain override.

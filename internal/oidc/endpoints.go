@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/lestrrat-go/jwx/v2/jws"
 )
 
 // UserInfo calls the userinfo endpoint with the access token and returns
@@ -132,13 +134,20 @@ func (p *Provider) Revoke(ctx context.Context, refreshToken string) error {
 }
 
 // EndSessionURL returns where to send the browser to end the provider's
-// session. Cognito: <hosted UI>/logout?client_id=..&logout_uri=
-// <postLogoutRedirect> (Cognito ignores id_token_hint; postLogoutRedirect
-// must be an "Allowed sign-out URL" exactly). Others: end_session_endpoint
-// with id_token_hint, post_logout_redirect_uri and client_id (empty values
-// are left out). No endpoint: ErrNotSupported. The caller must STILL end
-// its own session first; this URL is a top-level navigation only.
-func (p *Provider) EndSessionURL(ctx context.Context, idTokenHint, postLogoutRedirect string) (string, error) {
+// session; idToken is the session's ID token and postLogoutRedirect where
+// the provider sends the browser back. Cognito: <hosted UI>/logout?
+// client_id=..&logout_uri=<postLogoutRedirect> (postLogoutRedirect must be
+// an "Allowed sign-out URL" exactly). Others (OpenID RP-Initiated Logout
+// 1.0): end_session_endpoint with client_id, post_logout_redirect_uri and,
+// when idToken carries one, logout_hint: its "login_hint" claim (what
+// Microsoft Entra asks for), else its "sid" (what Auth0 matches). The ID
+// token itself goes into the URL as id_token_hint only with
+// Config.LogoutIDTokenHint: this URL is visible to the browser (history,
+// extensions, the provider's access logs), and tokens stay on the server
+// unless a provider needs it. Empty values are left out. No endpoint:
+// ErrNotSupported. The caller must STILL end its own session first; this
+// URL is a top-level navigation only.
+func (p *Provider) EndSessionURL(ctx context.Context, idToken, postLogoutRedirect string) (string, error) {
 	e, err := p.endpoints(ctx)
 	if err != nil {
 		return "", fmt.Errorf("oidc: end session url: %w", err)
@@ -159,8 +168,11 @@ func (p *Provider) EndSessionURL(ctx context.Context, idTokenHint, postLogoutRed
 			return "", fmt.Errorf("oidc: end session url: %w", ErrNotSupported)
 		}
 		base = e.endSession
-		if idTokenHint != "" {
-			q.Set("id_token_hint", idTokenHint)
+		if idToken != "" && p.cfg.LogoutIDTokenHint {
+			q.Set("id_token_hint", idToken)
+		}
+		if hint := logoutHint(idToken); hint != "" {
+			q.Set("logout_hint", hint)
 		}
 		if postLogoutRedirect != "" {
 			q.Set("post_logout_redirect_uri", postLogoutRedirect)
@@ -177,4 +189,25 @@ func (p *Provider) EndSessionURL(ctx context.Context, idTokenHint, postLogoutRed
 	}
 	u.RawQuery = merged.Encode()
 	return u.String(), nil
+}
+
+// logoutHint is the logout_hint for a session's ID token: its "login_hint"
+// claim, else its "sid", else "". The token was verified when it was
+// received; it is only read here.
+func logoutHint(idToken string) string {
+	if idToken == "" {
+		return ""
+	}
+	msg, err := jws.Parse([]byte(idToken))
+	if err != nil {
+		return ""
+	}
+	c, err := parseClaims(msg.Payload())
+	if err != nil {
+		return ""
+	}
+	if h, _ := c.Raw["login_hint"].(string); h != "" {
+		return h
+	}
+	return c.SID
 }

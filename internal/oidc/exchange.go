@@ -80,9 +80,12 @@ func (p *Provider) AuthCodeURL(ctx context.Context, state, nonce, codeVerifier s
 // Exchange redeems an authorization code (once: it is never retried) and
 // verifies the answer: token_type is "bearer" in any case, access_token and
 // id_token are present, the ID token passes VerifyIDToken with nonce, its
-// at_hash (if any) matches the access token, and with Config.UserInfo the
-// userinfo "sub" equals the ID token's. The caller must STILL have checked
-// state (and bound the flow to this provider) before calling.
+// at_hash (if any) matches the access token. The profile is completed from
+// userinfo with Config.UserInfo, or when the ID token has neither a name
+// nor an email (best effort: a failing userinfo then only logs); either
+// way a userinfo "sub" other than the ID token's is refused. The caller
+// must STILL have checked state (and bound the flow to this provider)
+// before calling.
 //
 // Errors: *TokenError for an OAuth error or an unreadable token response;
 // ErrInvalidIDToken / ErrInvalidResponse wrapped for refused answers;
@@ -103,26 +106,33 @@ func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, nonce strin
 	if err != nil {
 		return nil, fmt.Errorf("oidc: exchange: %w", err)
 	}
-	if p.cfg.UserInfo {
-		ui, err := p.userInfo(ctx, e, res.Tokens.AccessToken)
-		if err != nil {
-			return nil, fmt.Errorf("oidc: exchange: %w", err)
-		}
-		if ui.Subject != res.Claims.Subject {
-			return nil, fmt.Errorf("oidc: exchange: %w: userinfo sub does not match the id token's", ErrInvalidIDToken)
-		}
-		mergeUserInfo(res.Claims, ui)
+	if err := p.exchangeProfile(ctx, e, res.Claims, res.Tokens.AccessToken); err != nil {
+		return nil, fmt.Errorf("oidc: exchange: %w", err)
 	}
+	p.noteSignIn(ctx, res)
 	return res, nil
 }
 
 // Refresh uses a refresh token. The refresh token is kept in the result
-// when the provider returns none (Cognito without rotation). A returned ID
-// token is verified without nonce and must carry the same iss, sub and aud
-// as prev (when prev is non-nil), else ErrInvalidIDToken; without a new ID
-// token Result.Claims is prev. Errors: *TokenError (IsTransient tells a
-// dead refresh token from an outage), wrapped network errors. The caller
-// must STILL serialise refreshes per session (rotation kills the old token).
+// when the provider returns none (Cognito without rotation). prev is the
+// session's identity (iss, sub, aud) and last known profile (name, email,
+// picture, groups), or nil. A returned ID token is verified without nonce
+// and must carry the same iss, sub and aud as prev (when prev is non-nil),
+// else ErrInvalidIDToken.
+//
+// Result.Claims is the session's complete claims after the refresh: the new
+// ID token's (else prev's identity), completed from userinfo (with
+// Config.UserInfo, or when no name or email is known at all), then from
+// prev for the profile claims both lack: a refreshed ID token only proves
+// identity, and a provider may leave profile claims out of it. For Cognito,
+// whose refreshed ID tokens carry every attribute, groups are not kept from
+// prev. A failing userinfo keeps the refresh and prev's profile; a
+// userinfo "sub" that is not the user's is ErrInvalidIDToken. Result.Claims
+// is nil only when prev is nil and no ID token came back.
+//
+// Errors: *TokenError (IsTransient tells a dead refresh token from an
+// outage), wrapped network errors. The caller must STILL serialise
+// refreshes per session (rotation kills the old token).
 func (p *Provider) Refresh(ctx context.Context, refreshToken string, prev *Claims) (*Result, error) {
 	if refreshToken == "" {
 		return nil, errors.New("oidc: refresh: refresh token is required")
@@ -142,15 +152,13 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string, prev *Claim
 	if res.Tokens.RefreshToken == "" {
 		res.Tokens.RefreshToken = refreshToken
 	}
-	if res.Claims == nil {
-		res.Claims = prev
-		return res, nil
-	}
-	if prev != nil {
-		c := res.Claims
+	if c := res.Claims; c != nil && prev != nil {
 		if c.Issuer != prev.Issuer || c.Subject != prev.Subject || !sameSet(c.Audience, prev.Audience) {
 			return nil, fmt.Errorf("oidc: refresh: %w: identity changed (iss, sub or aud differs from the session's)", ErrInvalidIDToken)
 		}
+	}
+	if err := p.refreshProfile(ctx, e, res, prev); err != nil {
+		return nil, fmt.Errorf("oidc: refresh: %w", err)
 	}
 	return res, nil
 }

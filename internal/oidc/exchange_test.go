@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -383,8 +384,10 @@ func TestRefresh(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Tokens.RefreshToken != "refresh-new" || res.Claims != prev {
-			t.Errorf("res = %+v", res)
+		c := res.Claims
+		if res.Tokens.RefreshToken != "refresh-new" || c == nil || c.Subject != prev.Subject || c.Issuer != prev.Issuer ||
+			c.Email != prev.Email || c.DisplayName() != prev.DisplayName() || !slices.Equal(c.Groups, prev.Groups) {
+			t.Errorf("res = %+v, claims %+v; want prev's identity and profile", res, c)
 		}
 	})
 	for _, tc := range []struct {

@@ -1,7 +1,9 @@
 package oidc
 
 import (
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -70,7 +72,7 @@ type fakeOP struct {
 }
 
 type signer struct {
-	priv any    // *rsa.PrivateKey, *ecdsa.PrivateKey or []byte
+	priv any    // *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey or []byte
 	kid  string // "" means no kid header
 	alg  jwa.SignatureAlgorithm
 }
@@ -103,6 +105,39 @@ func newEC(t *testing.T, kid string) (signer, jwk.Key) {
 	}
 	_ = pub.Set(jwk.KeyIDKey, kid)
 	return signer{priv: k, kid: kid, alg: jwa.ES256}, pub
+}
+
+// newSigner makes a key pair for any asymmetric alg; the published key
+// names alg, kid and use=sig.
+func newSigner(t *testing.T, alg jwa.SignatureAlgorithm, kid string) (signer, jwk.Key) {
+	t.Helper()
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case jwa.RS256, jwa.RS384, jwa.RS512, jwa.PS256, jwa.PS384, jwa.PS512:
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	case jwa.ES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case jwa.ES384:
+		priv, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case jwa.ES512:
+		priv, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	case jwa.EdDSA:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		t.Fatalf("newSigner: no key type for %s", alg)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := jwk.FromRaw(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = pub.Set(jwk.KeyIDKey, kid)
+	_ = pub.Set(jwk.AlgorithmKey, alg)
+	_ = pub.Set(jwk.KeyUsageKey, jwk.ForSignature)
+	return signer{priv: priv, kid: kid, alg: alg}, pub
 }
 
 func newFakeOP(t *testing.T, published ...jwk.Key) *fakeOP {

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -125,9 +126,18 @@ type Config struct {
 	// UserInfo makes Exchange also call the userinfo endpoint; its "sub"
 	// must equal the ID token's.
 	UserInfo bool
-	// AllowedAlgs are the accepted ID token algorithms, default ["RS256"].
-	// "none" and HS* are refused by New.
+	// AllowedAlgs are the accepted ID token algorithms. Empty means: RS256
+	// for Cognito, else the asymmetric algorithms (RS/PS/ES 256-512, EdDSA)
+	// that discovery lists in id_token_signing_alg_values_supported, RS256
+	// when it lists none of them. "none" and HS* are never accepted: New
+	// refuses them here and discovery's are ignored.
 	AllowedAlgs []string
+	// LogoutIDTokenHint makes EndSessionURL put the ID token in the logout
+	// URL as id_token_hint, for providers that need it (Okta, Ory Hydra with
+	// a post-logout redirect): a trade-off, as that URL is browser-visible.
+	// Off, client_id (and logout_hint) identify the client and user.
+	// Cognito ignores it.
+	LogoutIDTokenHint bool
 	// ClockSkew is the tolerance for exp/iat/nbf, default and maximum 60 s.
 	ClockSkew time.Duration
 	// HTTPClient is copied, never modified. Whatever is passed, redirects are
@@ -157,6 +167,8 @@ type Provider struct {
 	meta      *metadata
 	cognitoUI string   // hosted-UI base URL without trailing slash, "" when unknown
 	learn     *learner // non-nil with Config.LearnIssuer
+
+	warnedNoProfile, warnedNoRefresh atomic.Bool // noteSignIn's logged-once flags
 }
 
 // New validates cfg and returns a Provider. It makes no network call: a
@@ -213,9 +225,6 @@ func New(cfg Config) (*Provider, error) {
 	}
 
 	p.algs = slices.Clone(cfg.AllowedAlgs)
-	if len(p.algs) == 0 {
-		p.algs = []string{"RS256"}
-	}
 	for _, a := range p.algs {
 		if !supportedAlg(a) {
 			return nil, fmt.Errorf("oidc: new: algorithm %q is not allowed (asymmetric RS*, PS*, ES*, EdDSA only)", a)
@@ -269,15 +278,6 @@ func (p *Provider) issuer() string {
 		return p.cfg.Issuer
 	}
 	return p.learn.get()
-}
-
-// supportedAlg reports whether alg is an asymmetric JWS algorithm jwx verifies.
-func supportedAlg(alg string) bool {
-	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA":
-		return true
-	}
-	return false
 }
 
 // checkEndpointURL accepts an absolute https URL, or http on a loopback host,

@@ -209,10 +209,19 @@ func TestRevoke(t *testing.T) {
 }
 
 func TestEndSessionURL(t *testing.T) {
-	_, pub := newRSA(t, "k1")
+	s, pub := newRSA(t, "k1")
 	const after = "http://localhost:3000/"
+	idWith := func(extra map[string]any) string {
+		c := map[string]any{"iss": "x", "sub": "user-1"}
+		for k, v := range extra {
+			c[k] = v
+		}
+		return sign(t, s, c)
+	}
+	withSID, withLoginHint := idWith(map[string]any{"sid": "sid-42"}), idWith(map[string]any{"sid": "sid-42", "login_hint": "O.aHint"})
 	tests := []struct {
 		name    string
+		idToken string // "idt" when empty
 		mut     func(*Config)
 		disc    func(op *fakeOP, d map[string]any)
 		want    func(op *fakeOP) string
@@ -232,10 +241,39 @@ func TestEndSessionURL(t *testing.T) {
 			},
 		},
 		{
-			name: "standard",
+			name: "standard: client_id, no token in the URL",
 			mut:  func(c *Config) { c.Cognito = false },
 			want: func(op *fakeOP) string {
-				return op.srv.URL + "/logout?client_id=" + testClientID + "&id_token_hint=idt&post_logout_redirect_uri=" + url.QueryEscape(after)
+				return op.srv.URL + "/logout?client_id=" + testClientID + "&post_logout_redirect_uri=" + url.QueryEscape(after)
+			},
+		},
+		{
+			name: "standard: sid as logout_hint (Auth0)", idToken: withSID,
+			mut: func(c *Config) { c.Cognito = false },
+			want: func(op *fakeOP) string {
+				return op.srv.URL + "/logout?client_id=" + testClientID + "&logout_hint=sid-42&post_logout_redirect_uri=" + url.QueryEscape(after)
+			},
+		},
+		{
+			name: "standard: login_hint claim as logout_hint (Entra)", idToken: withLoginHint,
+			mut: func(c *Config) { c.Cognito = false },
+			want: func(op *fakeOP) string {
+				return op.srv.URL + "/logout?client_id=" + testClientID + "&logout_hint=O.aHint&post_logout_redirect_uri=" + url.QueryEscape(after)
+			},
+		},
+		{
+			name: "standard with LogoutIDTokenHint (Okta, Hydra)", idToken: withSID,
+			mut: func(c *Config) { c.Cognito, c.LogoutIDTokenHint = false, true },
+			want: func(op *fakeOP) string {
+				return op.srv.URL + "/logout?client_id=" + testClientID + "&id_token_hint=" + withSID +
+					"&logout_hint=sid-42&post_logout_redirect_uri=" + url.QueryEscape(after)
+			},
+		},
+		{
+			name: "cognito ignores LogoutIDTokenHint", idToken: withSID,
+			mut: func(c *Config) { c.LogoutIDTokenHint = true },
+			want: func(op *fakeOP) string {
+				return op.srv.URL + "/logout?client_id=" + testClientID + "&logout_uri=" + url.QueryEscape(after)
 			},
 		},
 		{
@@ -252,7 +290,11 @@ func TestEndSessionURL(t *testing.T) {
 				op.discMut = func(d map[string]any) { tt.disc(op, d) }
 			}
 			p := newProvider(t, op, tt.mut)
-			got, err := p.EndSessionURL(context.Background(), "idt", after)
+			idt := tt.idToken
+			if idt == "" {
+				idt = "idt"
+			}
+			got, err := p.EndSessionURL(context.Background(), idt, after)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v", err)
@@ -328,9 +370,9 @@ func TestDiagnose(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
-			d, ok := Diagnose(tt.code, cb)
+			d, ok := DiagnoseClient(tt.code, ClientSettings{ProviderID: "cognito", Cognito: true, CallbackURL: cb})
 			if !ok || d.Cause == "" || d.Fix == "" {
-				t.Fatalf("Diagnose(%q) = %+v, %v", tt.code, d, ok)
+				t.Fatalf("DiagnoseClient(%q) = %+v, %v", tt.code, d, ok)
 			}
 			all := d.Cause + " " + d.Fix
 			for _, w := range tt.want {
@@ -340,7 +382,7 @@ func TestDiagnose(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := Diagnose("server_error", cb); ok {
+	if _, ok := DiagnoseClient("server_error", ClientSettings{ProviderID: "cognito", Cognito: true, CallbackURL: cb}); ok {
 		t.Error("unknown code diagnosed")
 	}
 }

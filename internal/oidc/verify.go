@@ -20,11 +20,12 @@ import (
 //
 // It checks: a single signature by a key from the provider's JWKS (an unknown
 // kid refetches the JWKS, at most once per 10 s; without kid, the single key
-// that fits is used); alg in AllowedAlgs and equal to the key's alg when the
-// key names one (so "none", HS* and alg confusion fail); no "crit" header;
-// iss == Config.Issuer exactly (with LearnIssuer: the learned issuer; before
-// it is learned VerifyIDToken refuses with ErrDiscovery, as only a token
-// from the token endpoint may teach it); aud contains ClientID; azp == ClientID when
+// that fits is used); alg one of IDTokenAlgs (asymmetric only) and equal to
+// the key's alg when the key names one (so "none", HS* and alg confusion
+// fail); no "crit" header; iss == Config.Issuer exactly (with LearnIssuer:
+// the learned issuer; before it is learned VerifyIDToken refuses with
+// ErrDiscovery, as only a token from the token endpoint may teach it); aud
+// contains ClientID; azp == ClientID when
 // present, and required when aud has several values; exp present and not
 // past (ClockSkew); nbf not in the future; iat present, not in the future
 // and at most 24 h old; sub present; nonce == nonce when nonce != "";
@@ -67,8 +68,8 @@ func (p *Provider) verifyIDToken(ctx context.Context, raw, nonce string) (*Claim
 }
 
 // verifySignature checks a compact JWS against the provider's JWKS and
-// returns its payload and alg: exactly one signature, an allowed alg equal
-// to the key's, no "crit". Refusals are made with refuse; JWKS or discovery
+// returns its payload and alg: exactly one signature, an alg the provider
+// accepts (algs.go) equal to the key's, no "crit". Refusals are made with refuse; JWKS or discovery
 // failures wrap ErrDiscovery. The claims are NOT checked.
 func (p *Provider) verifySignature(ctx context.Context, raw, what string, refuse func(string, ...any) error) ([]byte, string, error) {
 	if strings.Count(raw, ".") != 2 {
@@ -84,14 +85,18 @@ func (p *Provider) verifySignature(ctx context.Context, raw, what string, refuse
 	}
 	hdr := sigs[0].ProtectedHeaders()
 	alg := hdr.Algorithm().String()
-	if !slices.Contains(p.algs, alg) {
-		return nil, "", refuse("alg %q not allowed (want one of %v)", alg, p.algs)
+	if !supportedAlg(alg) { // none and HS*: refused before any network call
+		return nil, "", refuse("alg %q not allowed (asymmetric algorithms only)", alg)
 	}
 	if len(hdr.Critical()) > 0 {
 		return nil, "", refuse("unsupported crit header %v", hdr.Critical())
 	}
-	if _, err := p.discover(ctx); err != nil {
+	m, err := p.discover(ctx)
+	if err != nil {
 		return nil, "", fmt.Errorf("oidc: %s: %w", what, err)
+	}
+	if !p.algAllowed(m, alg) {
+		return nil, "", refuse("alg %q not allowed (want one of %v)", alg, p.acceptedAlgs(m))
 	}
 	key, err := p.keys.key(ctx, hdr.KeyID(), alg)
 	if err != nil {

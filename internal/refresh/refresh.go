@@ -32,6 +32,11 @@ import (
 // a transient refresh failure; NextAuth's refresh recipe uses the same name.
 const ErrorCode = "RefreshAccessTokenError"
 
+// ExpiredCode is the session error (session.error) of a session whose
+// access token has expired and cannot be renewed because the provider gave
+// no refresh token (see AccessExpired). The user must sign in again.
+const ExpiredCode = "AccessTokenExpired"
+
 // Defaults for Options.
 const (
 	DefaultMargin     = 60 * time.Second
@@ -158,14 +163,36 @@ func Due(d *session.Data, now time.Time, margin time.Duration) bool {
 	return !exp.IsZero() && !now.Add(margin).Before(exp)
 }
 
+// AccessExpired reports whether d's access token has expired at now and
+// cannot be renewed: it has a known expiry that is not after now, and d has
+// no refresh token. Such a session still names its user, but its access
+// token must not be sent anywhere: answer ExpiredCode and ask the user to
+// sign in again.
+func AccessExpired(d *session.Data, now time.Time) bool {
+	exp := d.Tokens.AccessExpiry
+	return d.Tokens.RefreshToken == "" && !exp.IsZero() && !now.Before(exp)
+}
+
 // IfDue returns s with a usable access token: s itself when the token is not
-// due (or cannot be refreshed now: no refresh token, backing off), else the
-// refreshed session. It returns nil, nil when the session was ended (the
-// IdP refused its refresh token); the caller answers "no session" and clears
+// due (or cannot be refreshed now: backing off), else the refreshed
+// session. Without a refresh token nothing is refreshed and no IdP is
+// called; once the access token has expired (AccessExpired) IfDue returns a
+// copy of s whose Data.RefreshError is ExpiredCode (not stored: it follows
+// from the clock). It returns nil, nil when the session was ended (the IdP
+// refused its refresh token); the caller answers "no session" and clears
 // the cookie. Store faults come back as errors wrapping
 // session.ErrUnavailable.
 func (c *Coordinator) IfDue(ctx context.Context, token string, s *session.Session) (*session.Session, error) {
-	if !Due(&s.Data, c.o.Now(), c.o.Margin) || s.Data.Tokens.RefreshToken == "" {
+	now := c.o.Now()
+	if s.Data.Tokens.RefreshToken == "" {
+		if AccessExpired(&s.Data, now) && s.Data.RefreshError != ExpiredCode {
+			cp := *s
+			cp.Data.RefreshError = ExpiredCode
+			return &cp, nil
+		}
+		return s, nil
+	}
+	if !Due(&s.Data, now, c.o.Margin) {
 		return s, nil
 	}
 	if c.backoff.waiting(s.ID, c.o.Now()) {

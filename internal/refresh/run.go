@@ -104,7 +104,11 @@ func (c *Coordinator) refresh(ctx context.Context, token string, cur *session.Se
 		return cur, nil
 	}
 	used := cur.Data.Tokens.RefreshToken
-	prev := &oidc.Claims{Issuer: cur.Data.Issuer, Subject: cur.Data.Subject, Audience: []string{p.ClientID}}
+	u := cur.Data.User
+	prev := &oidc.Claims{
+		Issuer: cur.Data.Issuer, Subject: cur.Data.Subject, Audience: []string{p.ClientID},
+		Name: u.Name, Email: u.Email, Picture: u.Image, Groups: u.Groups,
+	}
 	res, err := p.Client.Refresh(ctx, used, prev)
 	switch {
 	case err == nil:
@@ -117,7 +121,9 @@ func (c *Coordinator) refresh(ctx context.Context, token string, cur *session.Se
 }
 
 // succeeded stores the new tokens (a new refresh token only when the IdP
-// rotated it; oidc.Refresh keeps the old one otherwise) and clears any error.
+// rotated it; oidc.Refresh keeps the old one otherwise) and the profile
+// oidc.Refresh worked out (the new claims completed from userinfo and the
+// session's previous profile), and clears any error.
 func (c *Coordinator) succeeded(ctx context.Context, token string, cur *session.Session, res *oidc.Result) (*session.Session, error) {
 	t := &cur.Data.Tokens
 	t.AccessToken, t.AccessExpiry = res.Tokens.AccessToken, res.Tokens.Expiry
@@ -130,10 +136,10 @@ func (c *Coordinator) succeeded(ctx context.Context, token string, cur *session.
 	}
 	if res.Tokens.IDToken != "" {
 		t.IDToken = res.Tokens.IDToken
-		if cl := res.Claims; cl != nil {
-			u := &cur.Data.User
-			u.Name, u.Email, u.Image, u.Groups = cl.DisplayName(), cl.Email, cl.Picture, cl.Groups
-		}
+	}
+	if cl := res.Claims; cl != nil {
+		u := &cur.Data.User
+		u.Name, u.Email, u.Image, u.Groups = cl.DisplayName(), cl.Email, cl.Picture, cl.Groups
 	}
 	cur.Data.RefreshError = ""
 	cur.Data.RefreshedAt = c.o.Now()
