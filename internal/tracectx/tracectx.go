@@ -14,7 +14,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 )
 
 // Header names (canonical form).
@@ -73,7 +72,7 @@ type Parent struct {
 // or "-". The trace and parent ids must be lower-case hex and not all
 // zeros. Errors wrap ErrInvalid.
 func Parse(v string) (Parent, error) {
-	v = strings.Trim(v, " \t")
+	v = trimOWS(v)
 	var p Parent
 	if len(v) < parentLen || v[2] != '-' || v[35] != '-' || v[52] != '-' {
 		return p, ErrInvalid
@@ -96,12 +95,22 @@ func Parse(v string) (Parent, error) {
 	return p, nil
 }
 
+// trimOWS drops the optional white space (RFC 9110) around a header value.
+func trimOWS(v string) string {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
 // lowerHex decodes s (lower-case hex only, len(s) == 2*len(dst)) into dst.
 func lowerHex(dst []byte, s string) bool {
 	for i := range dst {
-		hi, ok1 := nibble(s[2*i])
-		lo, ok2 := nibble(s[2*i+1])
-		if !ok1 || !ok2 {
+		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
+		if (hi|lo)&invalidNibble != 0 {
 			return false
 		}
 		dst[i] = hi<<4 | lo
@@ -109,15 +118,23 @@ func lowerHex(dst []byte, s string) bool {
 	return true
 }
 
-func nibble(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
+// invalidNibble marks a byte that is not a lower-case hex digit in hexValue.
+const invalidNibble = 0xf0
+
+// hexValue maps a lower-case hex digit to its value, anything else to
+// invalidNibble (read-only; a table keeps the per-request parse branch-free).
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = invalidNibble
 	}
-	return 0, false
-}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c] = c - 'a' + 10
+	}
+	return t
+}()
 
 // Context is one request's place in a trace: the trace it belongs to, the
 // span id authbff uses for it, the caller's span (when the trace came with
@@ -219,4 +236,28 @@ func FromContext(ctx context.Context) (Context, bool) {
 	}
 	c, ok := ctx.Value(ctxKey{}).(Context)
 	return c, ok
+}
+
+// Transport returns a RoundTripper that sends the trace of each request's
+// context (NewContext) on to base (http.DefaultTransport when nil), as
+// Inject does; requests without one pass unchanged. Use it for the HTTP
+// clients that call out on a request's behalf (IdP, upstreams).
+func Transport(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &transport{base: base}
+}
+
+type transport struct{ base http.RoundTripper }
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c, ok := FromContext(req.Context())
+	if !ok {
+		return t.base.RoundTrip(req)
+	}
+	// A RoundTripper must not modify the caller's request.
+	out := req.Clone(req.Context())
+	c.Inject(out.Header)
+	return t.base.RoundTrip(out)
 }

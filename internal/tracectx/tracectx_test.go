@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -42,6 +43,8 @@ func TestParse(t *testing.T) {
 		{"zero trace id", "00-" + strings.Repeat("0", 32) + "-" + validParent + "-01", false, 0, "", ""},
 		{"zero parent id", "00-" + validTrace + "-" + strings.Repeat("0", 16) + "-01", false, 0, "", ""},
 		{"upper-case hex", "00-" + strings.ToUpper(validTrace) + "-" + validParent + "-01", false, 0, "", ""},
+		{"one upper-case digit", "00-" + validTrace[:5] + "A" + validTrace[6:] + "-" + validParent + "-01", false, 0, "", ""},
+		{"one non-hex digit in the parent", "00-" + validTrace + "-" + validParent[:15] + "z-01", false, 0, "", ""},
 		{"non-hex flags", "00-" + validTrace + "-" + validParent + "-0g", false, 0, "", ""},
 		{"non-hex version", "0x-" + validTrace + "-" + validParent + "-01", false, 0, "", ""},
 		{"wrong separator", "00_" + validTrace + "-" + validParent + "-01", false, 0, "", ""},
@@ -207,4 +210,60 @@ func BenchmarkStart(b *testing.B) {
 	for b.Loop() {
 		_ = tracectx.Start(valid)
 	}
+}
+
+func TestTransport(t *testing.T) {
+	got := make(chan http.Header, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: tracectx.Transport(nil)}
+
+	c := tracectx.Start(valid)
+	req, _ := http.NewRequestWithContext(tracectx.NewContext(t.Context(), c), http.MethodGet, srv.URL, nil)
+	req.Header.Set("Traceparent", "00-"+strings.Repeat("1", 32)+"-"+strings.Repeat("2", 16)+"-01")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := <-got; h.Get("Traceparent") != c.Traceparent() {
+		t.Errorf("upstream got traceparent %q; want %q", h.Get("Traceparent"), c.Traceparent())
+	}
+	if req.Header.Get("Traceparent") != "00-"+strings.Repeat("1", 32)+"-"+strings.Repeat("2", 16)+"-01" {
+		t.Error("Transport modified the caller's request")
+	}
+
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL, nil)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := <-got; h.Get("Traceparent") != "" {
+		t.Errorf("request without a trace got traceparent %q", h.Get("Traceparent"))
+	}
+}
+
+var reference = regexp.MustCompile(`(?s)^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(.*)$`)
+
+// FuzzParse checks Parse against the specification's grammar written as a
+// regular expression.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{valid, "ff" + valid[2:], "01" + valid[2:] + "-x", valid + "x", strings.ToUpper(valid), ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		p, err := tracectx.Parse(v)
+		m := reference.FindStringSubmatch(strings.Trim(v, " \t"))
+		want := m != nil && m[1] != "ff" && m[2] != strings.Repeat("0", 32) && m[3] != strings.Repeat("0", 16) &&
+			(m[5] == "" || m[1] != "00" && m[5][0] == '-')
+		if (err == nil) != want {
+			t.Fatalf("Parse(%q) = %v; reference says valid=%v", v, err, want)
+		}
+		if err == nil && (p.TraceID.String() != m[2] || p.SpanID.String() != m[3]) {
+			t.Fatalf("Parse(%q) = %s %s", v, p.TraceID, p.SpanID)
+		}
+	})
 }
