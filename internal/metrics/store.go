@@ -12,10 +12,11 @@ import (
 )
 
 // SessionCounter is implemented by stores that can count their sessions
-// cheaply (memory, bolt). Count returns the number of records held; it may
-// include expired ones not yet purged. It is called once per scrape for
-// authbff_sessions_active. A store with a `Len() int` method (memstore)
-// counts as well.
+// cheaply (memory, bolt). Count returns the number of sessions held: records
+// with a UserKey (not the one-time markers of sign-in flows and logout
+// tokens), possibly including expired ones not yet purged. It is called once
+// per scrape for authbff_sessions_active. Failing that, a store's `Len() int`
+// (memstore: every record held) is used.
 type SessionCounter interface {
 	Count(ctx context.Context) (int, error)
 }
