@@ -34,6 +34,9 @@ const (
 	OpSave         = "save"
 	OpDelete       = "delete"
 	OpListByUser   = "list_by_user"
+	OpListBySID    = "list_by_sid"
+	OpMarkUsed     = "mark_used"
+	OpUnmarkUsed   = "unmark_used"
 	OpPing         = "ping"
 	OpLock         = "lock"
 	OpWaitUnlocked = "wait_unlocked"
@@ -66,6 +69,7 @@ func InstrumentStore(s session.Store, storeName string, m *Metrics) session.Stor
 	b := &instrumented{s: s}
 	for op, o := range map[string]*opSeries{
 		OpGet: &b.get, OpSave: &b.save, OpDelete: &b.del, OpListByUser: &b.list, OpPing: &b.ping,
+		OpListBySID: &b.listSID, OpMarkUsed: &b.mark, OpUnmarkUsed: &b.unmark,
 	} {
 		*o = m.opSeries(storeName, op)
 	}
@@ -134,8 +138,8 @@ func fault(err error) bool {
 
 // instrumented is the decorator for the session.Store methods.
 type instrumented struct {
-	s                          session.Store
-	get, save, del, list, ping opSeries
+	s                                                 session.Store
+	get, save, del, list, listSID, mark, unmark, ping opSeries
 }
 
 // Get implements session.Store.
@@ -168,6 +172,30 @@ func (i *instrumented) ListByUser(ctx context.Context, userKey string) ([]*sessi
 	recs, err := i.s.ListByUser(ctx, userKey)
 	i.list.done(start, err)
 	return recs, err
+}
+
+// ListBySID implements session.Store.
+func (i *instrumented) ListBySID(ctx context.Context, sidKey string) ([]*session.Record, error) {
+	start := time.Now()
+	recs, err := i.s.ListBySID(ctx, sidKey)
+	i.listSID.done(start, err)
+	return recs, err
+}
+
+// MarkUsed implements session.Store.
+func (i *instrumented) MarkUsed(ctx context.Context, key string, expires time.Time) (bool, error) {
+	start := time.Now()
+	seen, err := i.s.MarkUsed(ctx, key, expires)
+	i.mark.done(start, err)
+	return seen, err
+}
+
+// UnmarkUsed implements session.Store.
+func (i *instrumented) UnmarkUsed(ctx context.Context, key string) error {
+	start := time.Now()
+	err := i.s.UnmarkUsed(ctx, key)
+	i.unmark.done(start, err)
+	return err
 }
 
 // Ping implements session.Store.

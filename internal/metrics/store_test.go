@@ -137,8 +137,13 @@ func (f *fakeStore) Delete(context.Context, string) error                 { retu
 func (f *fakeStore) ListByUser(context.Context, string) ([]*session.Record, error) {
 	return nil, f.err
 }
-func (f *fakeStore) Ping(context.Context) error { return f.err }
-func (f *fakeStore) Close() error               { return nil }
+func (f *fakeStore) ListBySID(context.Context, string) ([]*session.Record, error) {
+	return nil, f.err
+}
+func (f *fakeStore) MarkUsed(context.Context, string, time.Time) (bool, error) { return false, f.err }
+func (f *fakeStore) UnmarkUsed(context.Context, string) error                  { return f.err }
+func (f *fakeStore) Ping(context.Context) error                                { return f.err }
+func (f *fakeStore) Close() error                                              { return nil }
 
 type (
 	fw   struct{ *fakeStore }
