@@ -1,12 +1,16 @@
 package spa
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -92,21 +96,75 @@ func strconvQuote(s string) string {
 }
 
 // TestAuthJSWire runs the embedded auth.js in Node against a fake NextAuth
-// server and checks the requests it makes match next-auth/react v4's.
+// server and checks the requests it makes match next-auth/react v4's. Node
+// must load it as an ES module whatever the folders above it say: Node 18
+// (Debian 12's nodejs) and any Node under a package.json of "type":
+// "commonjs" read a .js file as CommonJS and fail on `export`.
 func TestAuthJSWire(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatal("node not found: install nodejs: apt-get install -y nodejs npm (or run make deps)")
 	}
+	parents := []struct {
+		name, packageJSON string // package.json in a folder above the files; "" = none
+	}{
+		{"no package.json", ""},
+		{"commonjs package.json above", `{"name":"outer","type":"commonjs"}`},
+		{"typeless package.json above", `{"name":"outer"}`},
+		{"module package.json above", `{"name":"outer","type":"module"}`},
+	}
+	for _, p := range parents {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if p.packageJSON != "" {
+				writeFile(t, filepath.Join(dir, "package.json"), []byte(p.packageJSON))
+			}
+			runWire(t, node, filepath.Join(dir, "clone", "spa"))
+		})
+	}
+}
+
+// writeFile writes a file, making its folder.
+func writeFile(t *testing.T, name string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runWire copies wire.mjs and the embedded auth.js (as auth.mjs, so no Node
+// version and no package.json can make it CommonJS) into dir, runs them
+// against a fresh fake server and checks what the server saw.
+func runWire(t *testing.T, node, dir string) {
+	t.Helper()
+	wire, err := os.ReadFile(filepath.Join("testdata", "authjs", "wire.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := fs.ReadFile(Embedded(), "assets/auth.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "wire.mjs"), wire)
+	writeFile(t, filepath.Join(dir, "auth.mjs"), auth)
+
 	fake := &fakeNextAuth{session: "{}"}
 	srv := httptest.NewServer(fake.handler())
 	defer srv.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, node, "testdata/authjs/wire.mjs", srv.URL).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "ok") {
-		t.Fatalf("node wire.mjs: %v\n%s", err, out)
+	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "wire.mjs"), srv.URL, filepath.Join(dir, "auth.mjs"))
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// Node 18 warns on stderr that fetch is experimental; only stdout counts.
+	if err := cmd.Run(); err != nil || stdout.String() != "ok\n" {
+		t.Fatalf("node wire.mjs: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 	}
 
 	fake.mu.Lock()
