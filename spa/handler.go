@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"path"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -37,9 +37,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// handler serves the files read at New; it never opens a path from a request,
-// so traversal is impossible by construction.
-type handler struct {
+// Handler serves the files read at New; it never opens a path from a request,
+// so traversal is impossible by construction. Build it with New.
+type Handler struct {
 	files  map[string]*file
 	index  *file
 	logger *slog.Logger
@@ -53,6 +53,10 @@ type handler struct {
 //     "public, max-age=31536000, immutable" when Fingerprinted (never for HTML);
 //   - a path without an extension that is no file is a client-side route: it
 //     serves "<path>.html", else "<path>/index.html", else "index.html";
+//   - every page and file is served at ONE URL path, its route (see Route):
+//     any other spelling of it ("//x", "/./x", "/y/../x", "/x/", "/x%2f",
+//     "/x.html", "/index.html") gets a 301 to the route, query kept, so a
+//     guard matching r.URL.Path sees every served page under its route;
 //   - any other path (a missing "/x.js", anything under a hidden element
 //     such as "/.env" or "/.git/config") is a plain-text 404;
 //   - directories are never listed.
@@ -60,7 +64,7 @@ type handler struct {
 // Every response, errors included, carries ContentSecurityPolicy,
 // X-Content-Type-Options, Referrer-Policy and X-Frame-Options. New fails when
 // the FS cannot be read or has no index.html.
-func New(o Options) (http.Handler, error) {
+func New(o Options) (*Handler, error) {
 	fsys := o.FS
 	if fsys == nil {
 		fsys = Embedded()
@@ -69,7 +73,7 @@ func New(o Options) (http.Handler, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{files: map[string]*file{}, logger: logger}
+	h := &Handler{files: map[string]*file{}, logger: logger}
 	var total int
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -99,12 +103,15 @@ func New(o Options) (http.Handler, error) {
 	if h.index == nil {
 		return nil, errors.New("spa: no index.html at the root of the FS: point SPA_DIR at the build output (e.g. dist/)")
 	}
+	for _, f := range h.files {
+		f.route = h.fileRoute(f)
+	}
 	logger.Info("spa: files loaded", "files", len(h.files), "bytes", total)
 	return h, nil
 }
 
 // ServeHTTP implements http.Handler.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set("Content-Security-Policy", ContentSecurityPolicy)
 	hdr.Set("X-Content-Type-Options", "nosniff")
@@ -116,10 +123,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "405 method not allowed: the app only answers GET and HEAD", http.StatusMethodNotAllowed)
 		return
 	}
-	f := h.lookup(r.URL.Path)
+	route, f := h.lookup(r.URL.Path)
 	if f == nil {
 		h.logger.DebugContext(r.Context(), "spa: not found", "path", r.URL.Path)
 		http.Error(w, "404 page not found: check the link or go to the home page", http.StatusNotFound)
+		return
+	}
+	if route != r.URL.Path {
+		// Content only ever goes out under its route, so whoever decides on
+		// r.URL.Path (the PROTECTED_PATHS guard) decides on what is served.
+		// no-cache: the route of a file can change with the next SPA_DIR build.
+		hdr.Set("Cache-Control", cacheRevalidate)
+		loc := (&url.URL{Path: route, RawQuery: r.URL.RawQuery}).String()
+		http.Redirect(w, r, loc, http.StatusMovedPermanently)
 		return
 	}
 	hdr.Set("Content-Type", f.contentType)
@@ -131,28 +147,4 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// ServeContent answers If-None-Match (304), HEAD and Range requests.
 	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
-}
-
-// lookup maps a request path to a file, applying the history fallback.
-func (h *handler) lookup(urlPath string) *file {
-	name := strings.TrimPrefix(path.Clean("/"+urlPath), "/")
-	if name == "" {
-		return h.index
-	}
-	if strings.HasPrefix(name, ".") || strings.Contains(name, "/.") {
-		return nil // hidden files are not served, and are no client route either
-	}
-	if f := h.files[name]; f != nil {
-		return f
-	}
-	if path.Ext(name) != "" {
-		return nil
-	}
-	if f := h.files[name+".html"]; f != nil {
-		return f
-	}
-	if f := h.files[name+"/index.html"]; f != nil {
-		return f
-	}
-	return h.index
 }
