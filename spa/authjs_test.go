@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +29,7 @@ type fakeNextAuth struct {
 	signout  url.Values
 	proxy    http.Header
 	proxyURL string
+	ended    []string // ids DELETEd through the sessions API
 }
 
 func (f *fakeNextAuth) handler() http.Handler {
@@ -66,10 +68,46 @@ func (f *fakeNextAuth) handler() http.Handler {
 		f.mu.Unlock()
 		writeJSON(w, `{"url":`+strconvQuote(r.PostForm.Get("callbackUrl"))+`}`)
 	})
+	// authbff's sessions API: X-CSRF: 1 or 401, like the real one.
+	csrfHeader := func(next http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-CSRF") != "1" {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write([]byte(`{"error":"csrf_header_missing","message":"send the header X-CSRF: 1"}`))
+				return
+			}
+			next(w, r)
+		}
+	}
+	mux.HandleFunc("GET /api/auth/sessions", csrfHeader(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, `{"sessions":[{"id":"aaaa","created":"2030-01-01T00:00:00.000Z","lastSeen":"2030-01-01T00:00:00.000Z","expires":"2030-01-31T00:00:00.000Z","userAgent":"HeadlessChrome/140.0","current":true},`+
+			`{"id":"bbbb","created":"2030-01-01T00:00:00.000Z","lastSeen":"2030-01-01T00:00:00.000Z","expires":"2030-01-31T00:00:00.000Z","current":false,`+
+			`"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"}]}`)
+	}))
+	mux.HandleFunc("DELETE /api/auth/sessions/{id}", csrfHeader(func(w http.ResponseWriter, r *http.Request) {
+		if id := r.PathValue("id"); id != "bbbb" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error":"not_found","message":"you have no session with that id"}`))
+			return
+		}
+		f.mu.Lock()
+		f.ended = append(f.ended, r.PathValue("id"))
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
 	mux.HandleFunc("/api/proxy/", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.proxy, f.proxyURL = r.Header.Clone(), r.URL.RequestURI()
 		f.mu.Unlock()
+		if r.URL.Path == "/api/proxy/demo/me" {
+			// Like the dev IdP's demo API: the access token's claims echoed,
+			// with a token issued now for ten minutes.
+			now := time.Now().Unix()
+			writeJSON(w, fmt.Sprintf(`{"message":"Hello from the demo API","claims":{"username":"ada","iat":%d,"exp":%d}}`, now, now+600))
+			return
+		}
 		writeJSON(w, `{}`)
 	})
 	set := func(body string) http.HandlerFunc {
@@ -190,5 +228,8 @@ func runWire(t *testing.T, node, dir string) {
 	}
 	if fake.proxyURL != "/api/proxy/orders/v1/items?x=1" || fake.proxy.Get("X-CSRF") != "1" || fake.proxy.Get("X-Trace") != "t1" {
 		t.Errorf("fetchApi sent %s with headers %v", fake.proxyURL, fake.proxy)
+	}
+	if len(fake.ended) != 1 || fake.ended[0] != "bbbb" {
+		t.Errorf("endSession ended %q, want [bbbb]", fake.ended)
 	}
 }

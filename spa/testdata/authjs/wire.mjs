@@ -111,6 +111,12 @@ assert.deepEqual(navigations.slice(-2), [`${origin}/#bye`, 'reload']);
 const res = await auth.fetchApi('orders', '/v1/items?x=1', { headers: { 'X-Trace': 't1' } });
 assert.equal(res.status, 200);
 
+// The sessions API: listed with X-CSRF, one ended, a wrong id is the server's message.
+const list = await auth.getSessions();
+assert.deepEqual(list.map((s) => [s.id, s.current]), [['aaaa', true], ['bbbb', false]]);
+await auth.endSession('bbbb');
+await assert.rejects(auth.endSession('nope/../x'), (e) => e.status === 404 && /no session with that id/.test(e.message));
+
 // configure moves every call to another base path.
 auth.configure({ basePath: '/auth/' });
 assert.equal(auth.basePath, '/auth');
