@@ -12,10 +12,18 @@ import (
 	"time"
 )
 
-// ContentSecurityPolicy is the policy sent with every response. The embedded
-// SPA passes it: no inline scripts or styles, API calls to the same origin only,
-// user pictures from any https origin.
+// ContentSecurityPolicy is the policy sent with the embedded SPA, which
+// passes it: nothing from another origin, no inline scripts or styles, API
+// calls to the same origin only.
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; " +
+	"base-uri 'self'; form-action 'self'; object-src 'none'"
+
+// BuildContentSecurityPolicy is the default policy for an Options.FS build:
+// ContentSecurityPolicy, but pictures from any https origin too, since an
+// app usually shows the identity provider's profile picture
+// (session.user.image, e.g. a Google avatar).
+const BuildContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
 	"img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; " +
 	"base-uri 'self'; form-action 'self'; object-src 'none'"
 
@@ -33,6 +41,10 @@ type Options struct {
 	// read into memory once at New, so a rebuilt directory needs a restart.
 	// Hidden files (a path element starting with '.') are never served.
 	FS fs.FS
+	// ContentSecurityPolicy is sent with every response; "" means
+	// ContentSecurityPolicy for the embedded SPA (FS nil) and
+	// BuildContentSecurityPolicy for any other FS.
+	ContentSecurityPolicy string
 	// Logger receives start-up and per-request debug lines; nil discards them.
 	Logger *slog.Logger
 }
@@ -42,6 +54,7 @@ type Options struct {
 type Handler struct {
 	files  map[string]*file
 	index  *file
+	csp    string
 	logger *slog.Logger
 }
 
@@ -61,19 +74,22 @@ type Handler struct {
 //     such as "/.env" or "/.git/config") is a plain-text 404;
 //   - directories are never listed.
 //
-// Every response, errors included, carries ContentSecurityPolicy,
+// Every response, errors included, carries the Content-Security-Policy of o,
 // X-Content-Type-Options, Referrer-Policy and X-Frame-Options. New fails when
 // the FS cannot be read or has no index.html.
 func New(o Options) (*Handler, error) {
-	fsys := o.FS
+	fsys, csp := o.FS, BuildContentSecurityPolicy
 	if fsys == nil {
-		fsys = Embedded()
+		fsys, csp = Embedded(), ContentSecurityPolicy
+	}
+	if o.ContentSecurityPolicy != "" {
+		csp = o.ContentSecurityPolicy
 	}
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{files: map[string]*file{}, logger: logger}
+	h := &Handler{files: map[string]*file{}, csp: csp, logger: logger}
 	var total int
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -113,7 +129,7 @@ func New(o Options) (*Handler, error) {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
-	hdr.Set("Content-Security-Policy", ContentSecurityPolicy)
+	hdr.Set("Content-Security-Policy", h.csp)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	hdr.Set("X-Frame-Options", "DENY")

@@ -65,8 +65,13 @@ func body(t *testing.T, res *http.Response) string {
 
 func assertSecurityHeaders(t *testing.T, res *http.Response) {
 	t.Helper()
+	assertHeaders(t, res, BuildContentSecurityPolicy)
+}
+
+func assertHeaders(t *testing.T, res *http.Response, csp string) {
+	t.Helper()
 	want := map[string]string{
-		"Content-Security-Policy": ContentSecurityPolicy,
+		"Content-Security-Policy": csp,
 		"X-Content-Type-Options":  "nosniff",
 		"Referrer-Policy":         "strict-origin-when-cross-origin",
 		"X-Frame-Options":         "DENY",
@@ -356,6 +361,36 @@ func TestFingerprinted(t *testing.T) {
 			if got := Fingerprinted(tt.name); got != tt.want {
 				t.Errorf("Fingerprinted(%q) = %v, want %v", tt.name, got, tt.want)
 			}
+		})
+	}
+}
+
+// TestContentSecurityPolicy: the embedded SPA gets the policy without any
+// outside origin, a build the one that also allows https pictures, and an
+// explicit policy wins; on pages, files, redirects and errors alike.
+func TestContentSecurityPolicy(t *testing.T) {
+	custom := "default-src 'self'; img-src 'self' https://cdn.example"
+	tests := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"embedded", Options{}, ContentSecurityPolicy},
+		{"build", Options{FS: distFS()}, BuildContentSecurityPolicy},
+		{"explicit", Options{FS: distFS(), ContentSecurityPolicy: custom}, custom},
+		{"explicit embedded", Options{ContentSecurityPolicy: custom}, custom},
+	}
+	if strings.Contains(ContentSecurityPolicy, "https:") || strings.Contains(ContentSecurityPolicy, "http:") {
+		t.Errorf("ContentSecurityPolicy allows outside origins: %s", ContentSecurityPolicy)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHandler(t, tt.o)
+			for _, p := range []string{"/", "/assets/style.css", "/missing.png", "/x/../"} {
+				res := do(t, h, http.MethodGet, p, nil)
+				assertHeaders(t, res, tt.want)
+			}
+			assertHeaders(t, do(t, h, http.MethodPost, "/", nil), tt.want)
 		})
 	}
 }
