@@ -57,6 +57,22 @@ func TestBrowserRendersSession(t *testing.T) {
 				{signedIn, "/", []string{`id="status" role="status">authenticated<`, `id="welcome"`, "Welcome, Ada", `id="protected-link"`, `id="signout"`}},
 				{signedIn, "/protected", []string{`id="status" role="status">authenticated<`, `id="protected-content"`, "You are signed in as ada@example.com"}},
 			}
+			if app.dir == "" {
+				// The embedded SPA's panels: the session ticking down, the
+				// access token's times from the demo API's echo or, when the
+				// server sends them, from the session JSON, and the sessions.
+				withTimes := `{"user":{"name":"Ada","email":"ada@example.com"},"expires":"2030-01-01T00:00:00.000Z",` +
+					`"accessTokenExpires":"2030-01-01T00:00:00.000Z","refreshedAt":"2029-12-31T23:00:00.000Z"}`
+				cases = append(cases, []struct {
+					session, path string
+					want          []string
+				}{
+					{signedIn, "/", []string{`id="session-countdown" class="countdown">`, " days ", `id="token-countdown" class="countdown">09:`,
+						"Issued ", "at sign-in or the last refresh", ">✓ HTTP 200 in ", "Firefox on Windows", "This browser",
+						`aria-hidden="true">A</span>`}},
+					{withTimes, "/", []string{`id="token-countdown" class="countdown">`, "Last refreshed "}},
+				}...)
+			}
 			for _, c := range cases {
 				fake.mu.Lock()
 				fake.session = c.session

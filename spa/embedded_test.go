@@ -62,6 +62,27 @@ func TestEmbeddedPagesPassCSP(t *testing.T) {
 	}
 }
 
+// TestEmbeddedNoOutsideOrigin: the embedded SPA loads nothing from another
+// origin (ContentSecurityPolicy would block it, and it fails offline).
+func TestEmbeddedNoOutsideOrigin(t *testing.T) {
+	err := fs.WalkDir(Embedded(), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		src := readEmbedded(t, name)
+		if name == "assets/favicon.svg" {
+			src = strings.ReplaceAll(src, `xmlns="http://www.w3.org/2000/svg"`, "")
+		}
+		if m := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`).FindString(src); m != "" {
+			t.Errorf("%s refers to %s", name, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestEmbeddedModulesResolve follows every relative import of every embedded
 // module, so a renamed file cannot break the page silently.
 func TestEmbeddedModulesResolve(t *testing.T) {
@@ -101,11 +122,16 @@ func TestEmbeddedTestHooks(t *testing.T) {
 		{"assets/protected.js", []string{
 			"id: 'protected-content'", "You are signed in as ", "window.location.replace('/')", "id: 'signout'",
 		}},
+		{"assets/dashboard.js", []string{
+			"id: 'call-demo'", "'demo-result'", "'session-countdown'", "'token-countdown'", "'session-list'",
+			"fetchApi('demo', 'me')", "This browser",
+		}},
 		{"assets/auth.js", []string{
 			"export let basePath = '/api/auth'", "export function configure", "export async function getSession",
 			"export async function getCsrfToken", "export async function getProviders", "export async function signIn",
 			"export async function signOut", "export function onSession", "export function startSessionSync",
-			"export function fetchApi", "'nextauth.message'", "'next-auth'", "json: true", "'X-CSRF'", "/api/proxy/",
+			"export function fetchApi", "export async function getSessions", "export async function endSession",
+			"export function reloadSession", "'nextauth.message'", "'next-auth'", "json: true", "'X-CSRF'", "/api/proxy/",
 		}},
 		{"protected.html", []string{`id="home-link"`, `href="/"`, "Protected page"}},
 	}

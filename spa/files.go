@@ -15,7 +15,8 @@ type file struct {
 	body        []byte
 	etag        string // strong: a quoted hash of body
 	contentType string
-	immutable   bool // fingerprinted, never HTML
+	immutable   bool   // fingerprinted, never HTML
+	route       string // the one URL path it is served at, set by New
 }
 
 func newFile(name string, body []byte) *file {

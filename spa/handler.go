@@ -7,15 +7,23 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"path"
+	"net/url"
 	"strings"
 	"time"
 )
 
-// ContentSecurityPolicy is the policy sent with every response. The embedded
-// SPA passes it: no inline scripts or styles, API calls to the same origin only,
-// user pictures from any https origin.
+// ContentSecurityPolicy is the policy sent with the embedded SPA, which
+// passes it: nothing from another origin, no inline scripts or styles, API
+// calls to the same origin only.
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; " +
+	"base-uri 'self'; form-action 'self'; object-src 'none'"
+
+// BuildContentSecurityPolicy is the default policy for an Options.FS build:
+// ContentSecurityPolicy, but pictures from any https origin too, since an
+// app usually shows the identity provider's profile picture
+// (session.user.image, e.g. a Google avatar).
+const BuildContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
 	"img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; " +
 	"base-uri 'self'; form-action 'self'; object-src 'none'"
 
@@ -33,15 +41,20 @@ type Options struct {
 	// read into memory once at New, so a rebuilt directory needs a restart.
 	// Hidden files (a path element starting with '.') are never served.
 	FS fs.FS
+	// ContentSecurityPolicy is sent with every response; "" means
+	// ContentSecurityPolicy for the embedded SPA (FS nil) and
+	// BuildContentSecurityPolicy for any other FS.
+	ContentSecurityPolicy string
 	// Logger receives start-up and per-request debug lines; nil discards them.
 	Logger *slog.Logger
 }
 
-// handler serves the files read at New; it never opens a path from a request,
-// so traversal is impossible by construction.
-type handler struct {
+// Handler serves the files read at New; it never opens a path from a request,
+// so traversal is impossible by construction. Build it with New.
+type Handler struct {
 	files  map[string]*file
 	index  *file
+	csp    string
 	logger *slog.Logger
 }
 
@@ -53,23 +66,30 @@ type handler struct {
 //     "public, max-age=31536000, immutable" when Fingerprinted (never for HTML);
 //   - a path without an extension that is no file is a client-side route: it
 //     serves "<path>.html", else "<path>/index.html", else "index.html";
+//   - every page and file is served at ONE URL path, its route (see Route):
+//     any other spelling of it ("//x", "/./x", "/y/../x", "/x/", "/x%2f",
+//     "/x.html", "/index.html") gets a 301 to the route, query kept, so a
+//     guard matching r.URL.Path sees every served page under its route;
 //   - any other path (a missing "/x.js", anything under a hidden element
 //     such as "/.env" or "/.git/config") is a plain-text 404;
 //   - directories are never listed.
 //
-// Every response, errors included, carries ContentSecurityPolicy,
+// Every response, errors included, carries the Content-Security-Policy of o,
 // X-Content-Type-Options, Referrer-Policy and X-Frame-Options. New fails when
 // the FS cannot be read or has no index.html.
-func New(o Options) (http.Handler, error) {
-	fsys := o.FS
+func New(o Options) (*Handler, error) {
+	fsys, csp := o.FS, BuildContentSecurityPolicy
 	if fsys == nil {
-		fsys = Embedded()
+		fsys, csp = Embedded(), ContentSecurityPolicy
+	}
+	if o.ContentSecurityPolicy != "" {
+		csp = o.ContentSecurityPolicy
 	}
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{files: map[string]*file{}, logger: logger}
+	h := &Handler{files: map[string]*file{}, csp: csp, logger: logger}
 	var total int
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -99,14 +119,17 @@ func New(o Options) (http.Handler, error) {
 	if h.index == nil {
 		return nil, errors.New("spa: no index.html at the root of the FS: point SPA_DIR at the build output (e.g. dist/)")
 	}
+	for _, f := range h.files {
+		f.route = h.fileRoute(f)
+	}
 	logger.Info("spa: files loaded", "files", len(h.files), "bytes", total)
 	return h, nil
 }
 
 // ServeHTTP implements http.Handler.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
-	hdr.Set("Content-Security-Policy", ContentSecurityPolicy)
+	hdr.Set("Content-Security-Policy", h.csp)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	hdr.Set("X-Frame-Options", "DENY")
@@ -116,10 +139,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "405 method not allowed: the app only answers GET and HEAD", http.StatusMethodNotAllowed)
 		return
 	}
-	f := h.lookup(r.URL.Path)
+	route, f := h.lookup(r.URL.Path)
 	if f == nil {
 		h.logger.DebugContext(r.Context(), "spa: not found", "path", r.URL.Path)
 		http.Error(w, "404 page not found: check the link or go to the home page", http.StatusNotFound)
+		return
+	}
+	if route != r.URL.Path {
+		// Content only ever goes out under its route, so whoever decides on
+		// r.URL.Path (the PROTECTED_PATHS guard) decides on what is served.
+		// no-cache: the route of a file can change with the next SPA_DIR build.
+		hdr.Set("Cache-Control", cacheRevalidate)
+		loc := (&url.URL{Path: route, RawQuery: r.URL.RawQuery}).String()
+		http.Redirect(w, r, loc, http.StatusMovedPermanently)
 		return
 	}
 	hdr.Set("Content-Type", f.contentType)
@@ -131,28 +163,4 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// ServeContent answers If-None-Match (304), HEAD and Range requests.
 	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
-}
-
-// lookup maps a request path to a file, applying the history fallback.
-func (h *handler) lookup(urlPath string) *file {
-	name := strings.TrimPrefix(path.Clean("/"+urlPath), "/")
-	if name == "" {
-		return h.index
-	}
-	if strings.HasPrefix(name, ".") || strings.Contains(name, "/.") {
-		return nil // hidden files are not served, and are no client route either
-	}
-	if f := h.files[name]; f != nil {
-		return f
-	}
-	if path.Ext(name) != "" {
-		return nil
-	}
-	if f := h.files[name+".html"]; f != nil {
-		return f
-	}
-	if f := h.files[name+"/index.html"]; f != nil {
-		return f
-	}
-	return h.index
 }

@@ -32,7 +32,7 @@ func distFS() fstest.MapFS {
 	}
 }
 
-func newHandler(t *testing.T, o Options) http.Handler {
+func newHandler(t *testing.T, o Options) *Handler {
 	t.Helper()
 	h, err := New(o)
 	if err != nil {
@@ -65,8 +65,13 @@ func body(t *testing.T, res *http.Response) string {
 
 func assertSecurityHeaders(t *testing.T, res *http.Response) {
 	t.Helper()
+	assertHeaders(t, res, BuildContentSecurityPolicy)
+}
+
+func assertHeaders(t *testing.T, res *http.Response, csp string) {
+	t.Helper()
 	want := map[string]string{
-		"Content-Security-Policy": ContentSecurityPolicy,
+		"Content-Security-Policy": csp,
 		"X-Content-Type-Options":  "nosniff",
 		"Referrer-Policy":         "strict-origin-when-cross-origin",
 		"X-Frame-Options":         "DENY",
@@ -84,8 +89,8 @@ func TestServeFiles(t *testing.T) {
 		path, wantType, wantCache, wantBody string
 	}{
 		{"/", "text/html; charset=utf-8", "no-cache", "<title>home</title>"},
-		{"/index.html", "text/html; charset=utf-8", "no-cache", "<title>home</title>"},
-		{"/protected.html", "text/html; charset=utf-8", "no-cache", "<title>protected</title>"},
+		{"/protected", "text/html; charset=utf-8", "no-cache", "<title>protected</title>"},
+		{"/docs", "text/html; charset=utf-8", "no-cache", "<title>docs</title>"},
 		{"/assets/index-3f9a1c2b.js", "text/javascript; charset=utf-8", "public, max-age=31536000, immutable", "hashed"},
 		{"/assets/chunk-BmXyzA1c.mjs", "text/javascript; charset=utf-8", "public, max-age=31536000, immutable", "export"},
 		{"/assets/app.3f9a1c2b.css", "text/css; charset=utf-8", "public, max-age=31536000, immutable", "body{}"},
@@ -124,23 +129,26 @@ func TestServeFiles(t *testing.T) {
 func TestHistoryFallbackAndNotFound(t *testing.T) {
 	h := newHandler(t, Options{FS: distFS()})
 	tests := []struct {
-		name, path string
-		wantStatus int
-		wantBody   string
+		name, path   string
+		wantStatus   int
+		wantBody     string
+		wantLocation string // of a 301
 	}{
-		{"client route", "/protected/x", 200, "<title>home</title>"},
-		{"deep client route", "/settings/profile/42", 200, "<title>home</title>"},
-		{"html sibling wins", "/protected", 200, "<title>protected</title>"},
-		{"trailing slash", "/protected/", 200, "<title>protected</title>"},
-		{"directory index", "/docs", 200, "<title>docs</title>"},
-		{"directory is not listed", "/assets/", 200, "<title>home</title>"},
-		{"missing asset", "/assets/missing-3f9a1c2b.js", 404, "404 page not found"},
-		{"missing file", "/nope.png", 404, "404 page not found"},
-		{"hidden file", "/.env", 404, "404 page not found"},
-		{"hidden directory", "/.git/config", 404, "404 page not found"},
-		{"traversal", "/../../../etc/passwd", 200, "<title>home</title>"},
-		{"encoded traversal", "/..%2f..%2fetc%2fpasswd", 200, "<title>home</title>"},
-		{"encoded traversal to file", "/assets/..%2f.env", 404, "404 page not found"},
+		{"client route", "/protected/x", 200, "<title>home</title>", ""},
+		{"deep client route", "/settings/profile/42", 200, "<title>home</title>", ""},
+		{"html sibling wins", "/protected", 200, "<title>protected</title>", ""},
+		{"trailing slash", "/protected/", 301, "", "/protected"},
+		{"directory index", "/docs", 200, "<title>docs</title>", ""},
+		{"directory is not listed", "/assets/", 301, "", "/assets"},
+		{"directory is a client route", "/assets", 200, "<title>home</title>", ""},
+		{"missing asset", "/assets/missing-3f9a1c2b.js", 404, "404 page not found", ""},
+		{"missing file", "/nope.png", 404, "404 page not found", ""},
+		{"hidden file", "/.env", 404, "404 page not found", ""},
+		{"hidden directory", "/.git/config", 404, "404 page not found", ""},
+		{"traversal", "/../../../etc/passwd", 301, "", "/etc/passwd"},
+		{"encoded traversal", "/..%2f..%2fetc%2fpasswd", 301, "", "/etc/passwd"},
+		{"encoded traversal to file", "/assets/..%2f.env", 404, "404 page not found", ""},
+		{"query is kept", "/protected.html?a=1&b=%2F", 301, "", "/protected?a=1&b=%2F"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,12 +156,18 @@ func TestHistoryFallbackAndNotFound(t *testing.T) {
 			if res.StatusCode != tt.wantStatus {
 				t.Fatalf("status = %d, want %d", res.StatusCode, tt.wantStatus)
 			}
+			if got := res.Header.Get("Location"); got != tt.wantLocation {
+				t.Errorf("Location = %q, want %q", got, tt.wantLocation)
+			}
 			b := body(t, res)
 			if !strings.Contains(b, tt.wantBody) {
 				t.Errorf("body = %q, want it to contain %q", b, tt.wantBody)
 			}
 			if strings.Contains(b, "SECRET") || strings.Contains(b, "[core]") {
 				t.Errorf("hidden file leaked: %q", b)
+			}
+			if tt.wantStatus == 301 && strings.Contains(b, "<title>") {
+				t.Errorf("301 carries a page: %q", b)
 			}
 			if tt.wantStatus == 404 {
 				if ct := res.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
@@ -238,7 +252,7 @@ func TestConditionalRequests(t *testing.T) {
 		if a == b {
 			t.Errorf("different content, same ETag %q", a)
 		}
-		c := do(t, h, http.MethodGet, "/protected.html", nil).Header.Get("ETag")
+		c := do(t, h, http.MethodGet, "/protected", nil).Header.Get("ETag")
 		if a == c {
 			t.Errorf("index.html and protected.html share ETag %q", a)
 		}
@@ -347,6 +361,36 @@ func TestFingerprinted(t *testing.T) {
 			if got := Fingerprinted(tt.name); got != tt.want {
 				t.Errorf("Fingerprinted(%q) = %v, want %v", tt.name, got, tt.want)
 			}
+		})
+	}
+}
+
+// TestContentSecurityPolicy: the embedded SPA gets the policy without any
+// outside origin, a build the one that also allows https pictures, and an
+// explicit policy wins; on pages, files, redirects and errors alike.
+func TestContentSecurityPolicy(t *testing.T) {
+	custom := "default-src 'self'; img-src 'self' https://cdn.example"
+	tests := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"embedded", Options{}, ContentSecurityPolicy},
+		{"build", Options{FS: distFS()}, BuildContentSecurityPolicy},
+		{"explicit", Options{FS: distFS(), ContentSecurityPolicy: custom}, custom},
+		{"explicit embedded", Options{ContentSecurityPolicy: custom}, custom},
+	}
+	if strings.Contains(ContentSecurityPolicy, "https:") || strings.Contains(ContentSecurityPolicy, "http:") {
+		t.Errorf("ContentSecurityPolicy allows outside origins: %s", ContentSecurityPolicy)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHandler(t, tt.o)
+			for _, p := range []string{"/", "/assets/style.css", "/missing.png", "/x/../"} {
+				res := do(t, h, http.MethodGet, p, nil)
+				assertHeaders(t, res, tt.want)
+			}
+			assertHeaders(t, do(t, h, http.MethodPost, "/", nil), tt.want)
 		})
 	}
 }

@@ -1,38 +1,19 @@
-// app.js - the home page: sign in, or greet the signed-in user.
-import { fetchApi, onSession, signIn, signOut, startSessionSync } from './auth.js';
-import { actionButton, displayName, h, render } from './ui.js';
+// app.js - the home page: sign in, or greet the signed-in user and show what
+// authbff does for them (dashboard.js).
+import { onSession, reloadSession, signIn, signOut, startSessionSync } from './auth.js';
+import { demoPanel, sessionPanel, sessionsPanel, tokenPanel } from './dashboard.js';
+import { actionButton, avatar, displayName, h, render, toDate } from './ui.js';
 
-// avatar is the user's picture; one that cannot be loaded (offline, a dead
-// link) is removed rather than shown as a broken image.
-function avatar(src) {
-  const img = h('img', { className: 'avatar', src, alt: '', width: 48, height: 48, referrerpolicy: 'no-referrer' });
-  img.addEventListener('error', () => img.remove(), { once: true });
-  return img;
-}
-
-/** Calls the demo API through the BFF proxy and shows its JSON answer. */
-async function callDemoApi() {
-  const out = document.getElementById('demo-result');
-  out.hidden = false;
-  out.textContent = 'Calling /api/proxy/demo/me…';
-  try {
-    const res = await fetchApi('demo', 'me');
-    const text = await res.text();
-    let body = text;
-    try { body = JSON.stringify(JSON.parse(text), null, 2); } catch { /* not JSON: show as is */ }
-    out.textContent = `HTTP ${res.status}\n${body}`;
-  } catch (error) {
-    out.textContent = `The call failed: ${error}`;
-  }
-}
-
-/** A <pre> for the demo API's answer (styled through CSSOM: the CSP forbids style attributes). */
-function demoResult() {
-  const pre = h('pre', { id: 'demo-result', className: 'muted', hidden: true });
-  pre.style.whiteSpace = 'pre-wrap';
-  pre.style.wordBreak = 'break-all';
-  pre.style.fontSize = '0.8rem';
-  return pre;
+/** The signed-out picture of what happens: browser, authbff, API. */
+function flow() {
+  const node = (title, text) => h('li', { className: 'node' }, h('strong', {}, title), h('span', {}, text));
+  const link = (text) => h('li', { className: 'link', 'aria-hidden': 'true' }, h('span', {}, text));
+  return h('ol', { className: 'flow', 'aria-label': 'How authbff works' },
+    node('This page', 'holds only an httpOnly cookie'),
+    link('cookie'),
+    node('authbff', 'signs you in, keeps the tokens'),
+    link('access token'),
+    node('Your API', 'gets the Bearer token'));
 }
 
 function view({ status, data }) {
@@ -43,6 +24,7 @@ function view({ status, data }) {
   if (status === 'unauthenticated') {
     render(
       status,
+      flow(),
       h('p', {}, 'You are not signed in. Sign in to see the protected page.'),
       h('div', { className: 'actions' },
         actionButton({ id: 'signin', className: 'button' }, 'Sign in', () =>
@@ -51,18 +33,31 @@ function view({ status, data }) {
     return;
   }
   const user = data.user ?? {};
+  const session = sessionPanel(data);
+  // When the access token runs out, a call through the proxy makes authbff
+  // refresh it; the panels then show the new one.
+  const demo = demoPanel({ onClaims: (claims) => token.update(claims) });
+  const token = tokenPanel(data, { onExpired: () => demo.call().then(reloadSession) });
   render(
     status,
     h('div', { className: 'user' },
-      user.image ? avatar(user.image) : null,
-      h('p', { id: 'welcome', className: 'welcome' }, `Welcome, ${displayName(user)}`)),
+      avatar(user),
+      h('div', {},
+        h('p', { id: 'welcome', className: 'welcome' }, `Welcome, ${displayName(user)}`),
+        user.email && user.name ? h('p', { className: 'muted' }, user.email) : null)),
     h('div', { className: 'actions' },
       h('a', { id: 'protected-link', className: 'button secondary', href: '/protected' }, 'Protected page'),
-      actionButton({ id: 'call-demo', className: 'button secondary' }, 'Call the demo API', callDemoApi),
       actionButton({ id: 'signout', className: 'button' }, 'Sign out', () =>
         signOut({ callbackUrl: window.location.origin }))),
-    demoResult(),
+    h('div', { className: 'panels' },
+      session.el,
+      token.el,
+      demo.el,
+      sessionsPanel({ onCurrent: (s) => session.setStart(toDate(s.created)) }).el),
   );
+  // Without the token's times in the session JSON, the demo API's echo of
+  // the token's claims is where they come from: call it once now.
+  if (!token.update(null)) demo.call();
 }
 
 onSession(view);

@@ -242,6 +242,14 @@ function refresh({ broadcast: tell = false } = {}) {
 }
 
 /**
+ * Refetches the session into the store now (what onSession listeners see),
+ * e.g. after an action that changed it on the server. Resolves when done.
+ */
+export function reloadSession() {
+  return refresh();
+}
+
+/**
  * Keeps the session store current, like next-auth/react's SessionProvider:
  * fetches now (and tells other tabs, as v4 does on page load), refetches when
  * the tab becomes visible (refetchOnWindowFocus, default true) and every
@@ -314,4 +322,50 @@ export function fetchApi(name, path, init = {}) {
     credentials: 'same-origin',
     headers,
   });
+}
+
+// --- authbff's sessions API -------------------------------------------------
+
+// sessionsCall sends one sessions API request with the X-CSRF header the
+// BFF routes require, and turns an error answer into a thrown Error carrying
+// the server's own message and `status`.
+async function sessionsCall(method, path) {
+  const res = await fetch(`${basePath}/sessions${path}`, {
+    method,
+    credentials: 'same-origin',
+    headers: { 'X-CSRF': '1' },
+  });
+  if (res.ok) return res;
+  let message = `${method} ${basePath}/sessions${path}: HTTP ${res.status}`;
+  try {
+    const body = await res.json();
+    if (body && typeof body.message === 'string') message = body.message;
+  } catch {
+    // Not JSON (e.g. a server without the sessions API): keep the status.
+  }
+  const error = new Error(message);
+  error.status = res.status;
+  throw error;
+}
+
+/**
+ * Lists the signed-in user's live sessions (authbff's `GET <basePath>/sessions`),
+ * most recently used first: `[{id, created, lastSeen, expires, userAgent,
+ * current}]`, times as ISO-8601 strings, `current` marking this browser's.
+ * Throws an Error with the server's message (and `status`) on failure.
+ */
+export async function getSessions() {
+  const res = await sessionsCall('GET', '');
+  const data = await res.json();
+  return Array.isArray(data?.sessions) ? data.sessions : [];
+}
+
+/**
+ * Ends one of the user's sessions by its id from getSessions()
+ * (`DELETE <basePath>/sessions/<id>`). Ending the current one signs this
+ * browser out; other tabs are told. Throws like getSessions.
+ */
+export async function endSession(id) {
+  await sessionsCall('DELETE', `/${encodeURIComponent(id)}`);
+  await refresh({ broadcast: true });
 }

@@ -2,7 +2,7 @@
 // without a session; this is the second line for a session that ends while
 // the page is open.
 import { onSession, signOut, startSessionSync } from './auth.js';
-import { actionButton, h, render } from './ui.js';
+import { actionButton, avatar, h, render } from './ui.js';
 
 function view({ status, data }) {
   if (status === 'loading') {
@@ -17,7 +17,9 @@ function view({ status, data }) {
   const user = data.user ?? {};
   render(
     status,
-    h('p', { id: 'protected-content' }, `You are signed in as ${user.email || user.name || 'an unknown user'}`),
+    h('div', { className: 'user' },
+      avatar(user),
+      h('p', { id: 'protected-content' }, `You are signed in as ${user.email || user.name || 'an unknown user'}`)),
     h('div', { className: 'actions' },
       actionButton({ id: 'signout', className: 'button' }, 'Sign out', () =>
         signOut({ callbackUrl: window.location.origin }))),

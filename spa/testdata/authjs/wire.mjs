@@ -1,9 +1,18 @@
 // wire.mjs - drives static/assets/auth.js in Node against the fake NextAuth
-// server of authjs_test.go. Usage: node wire.mjs <server URL>.
+// server of authjs_test.go. Usage: node wire.mjs <server URL> <auth module>,
+// where <auth module> is a copy of auth.js named *.mjs: Node always loads .mjs
+// as an ES module, whatever package.json is above it and whatever its version
+// guesses for .js (Node 18 guesses CommonJS and fails on `export`).
 // Prints "ok" on success; any failed check throws (exit code 1).
+// Node 18 is the oldest Node this must run on (Debian 12's nodejs).
 import assert from 'node:assert/strict';
+import { pathToFileURL } from 'node:url';
 
 const base = process.argv[2];
+const authModule = process.argv[3];
+if (!base || !authModule?.endsWith('.mjs')) {
+  throw new Error('usage: node wire.mjs <server URL> <path of auth.js copied as *.mjs>');
+}
 const origin = base;
 
 // A minimal browser: window/document event targets, location, localStorage,
@@ -39,7 +48,7 @@ const until = async (pred, what) => {
   assert.fail(`timed out waiting for ${what}`);
 };
 
-const auth = await import(new URL('../../static/assets/auth.js', import.meta.url));
+const auth = await import(pathToFileURL(authModule).href);
 let current;
 const statuses = [];
 const unsubscribe = auth.onSession((s) => { current = s; statuses.push(s.status); });
@@ -101,6 +110,12 @@ assert.deepEqual(navigations.slice(-2), [`${origin}/#bye`, 'reload']);
 // fetchApi adds the proxy prefix and X-CSRF, keeps the caller's headers.
 const res = await auth.fetchApi('orders', '/v1/items?x=1', { headers: { 'X-Trace': 't1' } });
 assert.equal(res.status, 200);
+
+// The sessions API: listed with X-CSRF, one ended, a wrong id is the server's message.
+const list = await auth.getSessions();
+assert.deepEqual(list.map((s) => [s.id, s.current]), [['aaaa', true], ['bbbb', false]]);
+await auth.endSession('bbbb');
+await assert.rejects(auth.endSession('nope/../x'), (e) => e.status === 404 && /no session with that id/.test(e.message));
 
 // configure moves every call to another base path.
 auth.configure({ basePath: '/auth/' });
