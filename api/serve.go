@@ -15,6 +15,7 @@ import (
 	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/bff/bffgin"
 	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/internal/metrics"
 )
 
 // Options are what Main needs from its caller.
@@ -40,6 +41,7 @@ type Main struct {
 
 	listener net.Listener
 	server   *http.Server
+	admin    *metrics.Server // /metrics, /healthz, /readyz on METRICS_ADDR; nil when off
 }
 
 // NewMain reads the configuration (every problem at once), listens, and
@@ -71,6 +73,14 @@ func NewMain(opts Options) (*Main, error) {
 		ln.Close()
 		return nil, err
 	}
+	var admin *metrics.Server
+	if o.MetricsAddr != "" {
+		if admin, err = metrics.Listen(o.MetricsAddr, b.AdminHandler(), o.Logger); err != nil {
+			b.Close()
+			ln.Close()
+			return nil, fmt.Errorf("main: METRICS_ADDR=%s: %w (set METRICS_ADDR to a free address, or to nothing to turn metrics off)", o.MetricsAddr, err)
+		}
+	}
 	gin.SetMode(gin.ReleaseMode) // the binary's choice; the library sets no globals
 	engine := gin.New()
 	engine.ContextWithFallback = true
@@ -78,7 +88,7 @@ func NewMain(opts Options) (*Main, error) {
 	engine.RedirectFixedPath = false
 	bffgin.Mount(engine, b)
 	return &Main{
-		BFF: b, Logger: o.Logger, listener: ln,
+		BFF: b, Logger: o.Logger, listener: ln, admin: admin,
 		server: &http.Server{
 			Handler:           engine,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -90,11 +100,27 @@ func NewMain(opts Options) (*Main, error) {
 // URL returns the public URL the server answers on.
 func (m *Main) URL() string { return m.BFF.URL() }
 
+// MetricsAddr returns the address /metrics is served on, "" when off.
+func (m *Main) MetricsAddr() string {
+	if m.admin == nil {
+		return ""
+	}
+	return m.admin.Addr().String()
+}
+
 // Run serves HTTP until ctx is done or the server fails.
 func (m *Main) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- m.server.Serve(m.listener) }()
-	m.Logger.Info("authbff listening", "url", m.BFF.URL(), "base_path", m.BFF.BasePath())
+	if m.admin != nil {
+		go func() {
+			if err := m.admin.Serve(ctx); err != nil {
+				errc <- err
+			}
+		}()
+	}
+	m.Logger.Info("authbff listening", "url", m.BFF.URL(), "listen", m.listener.Addr().String(),
+		"base_path", m.BFF.BasePath(), "metrics", m.MetricsAddr())
 	select {
 	case <-ctx.Done():
 		return nil

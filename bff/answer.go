@@ -183,6 +183,7 @@ func (b *BFF) request(w http.ResponseWriter, r *http.Request) *nextauth.Request 
 		ClientIP:  b.trusted.clientIP(r),
 		Query:     r.URL.Query(),
 		RequestID: w.Header().Get("X-Request-Id"),
+		TraceID:   traceOf(w, r).TraceID.String(),
 	}
 }
 

@@ -24,27 +24,32 @@ import (
 
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
+	"github.com/authbff/authbff/internal/metrics"
 	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/tracectx"
 )
 
 // BFF is one configured authbff: its providers, session store and routes.
 // Create it with New; Close releases it. It is safe for concurrent use.
 type BFF struct {
-	cfg       *config.Config
-	core      *nextauth.Core
-	log       *slog.Logger
-	store     session.Store
-	ownStore  bool
-	sessions  *session.Manager
-	devidp    *devidp.IdP
-	spa       spaHandler
-	proxy     *proxy
-	reqIDs    *requestIDs
-	trusted   trustedProxies
-	inner     http.Handler // the routes, without CORS
-	handler   http.Handler // inner with CORS when configured
-	closeOnce func() error
+	cfg      *config.Config
+	core     *nextauth.Core
+	log      *slog.Logger
+	store    session.Store
+	ownStore bool
+	sessions *session.Manager
+	devidp   *devidp.IdP
+	spa      spaHandler
+	// protectedPaths are PROTECTED_PATHS as routes of the SPA.
+	protectedPaths []string
+	proxy          *proxy
+	reqIDs         *requestIDs
+	trusted        trustedProxies
+	metrics        *metrics.Metrics
+	inner          http.Handler // the routes, without CORS
+	handler        http.Handler // inner with CORS when configured
+	closeOnce      func() error
 }
 
 // New checks o (every problem at once), opens the session store (unless
@@ -57,9 +62,9 @@ func New(ctx context.Context, o Options) (*BFF, error) {
 	}
 	log := o.Logger
 	if log == nil {
-		log = NewLogger(cfg.LogLevel, o.LogFormat)
+		log = NewLogger(cfg.LogLevel, cfg.LogFormat)
 	}
-	b := &BFF{cfg: cfg, log: log, reqIDs: newRequestIDs()}
+	b := &BFF{cfg: cfg, log: log, reqIDs: newRequestIDs(), metrics: metrics.New()}
 	if err := b.setup(ctx, o); err != nil {
 		b.Close()
 		return nil, err
@@ -82,14 +87,18 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 				"file", filepath.Join(cfg.DataDir, "dev-secret"))
 		}
 	}
+	kind := "custom"
 	b.store = o.Store
 	if b.store == nil {
 		s, err := openStore(cfg.SessionStore, b.log)
 		if err != nil {
 			return err
 		}
-		b.store, b.ownStore = s, true
+		b.store, b.ownStore, kind = s, true, storeKind(cfg.SessionStore)
 	}
+	// Timed and counted before anything else sees it (the Manager still
+	// finds the change feed, the refresher the lock).
+	b.store = metrics.InstrumentStore(b.store, kind, b.metrics)
 	mgr, err := session.NewManager(session.ManagerOptions{
 		Store: b.store, Secrets: secrets, MaxAge: cfg.MaxAge, UpdateAge: cfg.UpdateAge, Logger: b.log,
 		CacheTTL: cfg.SessionCacheTTL, AbsoluteLifetime: cfg.AbsoluteMaxAge, MaxPerUser: cfg.MaxSessionsPerUser,
@@ -106,9 +115,19 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 		}
 		providers = []config.Provider{p}
 	}
+	ids := make([]string, 0, len(providers))
+	for _, p := range providers {
+		ids = append(ids, p.ID)
+	}
+	b.metrics.DeclareProviders(ids...)
+	names := make([]string, 0, len(cfg.Upstreams))
+	for n := range cfg.Upstreams {
+		names = append(names, n)
+	}
+	b.metrics.DeclareUpstreams(names...)
 	b.core, err = nextauth.New(nextauth.Options{
 		Config: cfg, Secrets: secrets, Manager: mgr, Store: b.store, Providers: providers,
-		HTTPClient: o.HTTPClient, Logger: b.log,
+		HTTPClient: o.HTTPClient, Logger: b.log, Metrics: b.metrics,
 	})
 	if err != nil {
 		return err
@@ -121,6 +140,7 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 			return err
 		}
 	}
+	b.normalizeProtected()
 	b.proxy = newProxy(b)
 	b.inner = b.routes()
 	b.handler = b.inner
@@ -158,6 +178,12 @@ func (b *BFF) Logger() *slog.Logger { return b.log }
 // command and tests; its API is not covered by compatibility promises.
 func (b *BFF) Internals() *nextauth.Core { return b.core }
 
+// AdminHandler serves GET /metrics (Prometheus text: sign-ins, session
+// reads, refreshes, proxy calls, store operations, Go and process
+// collectors), /healthz and /readyz, for a listener of its own - never the
+// public port.
+func (b *BFF) AdminHandler() http.Handler { return metrics.AdminHandler(b.metrics, b.Ready) }
+
 // Ready reports whether the session store answers (what /readyz checks).
 func (b *BFF) Ready(ctx context.Context) error { return b.store.Ping(ctx) }
 
@@ -183,9 +209,9 @@ func NewLogger(level, format string) *slog.Logger {
 	_ = l.UnmarshalText([]byte(level))
 	opts := &slog.HandlerOptions{Level: l}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(tracectx.LogHandler(slog.NewJSONHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(tracectx.LogHandler(slog.NewTextHandler(os.Stderr, opts)))
 }
 
 // ErrUnavailable is wrapped by errors of a session store outage: the user is

@@ -8,12 +8,15 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/authbff/authbff/internal/tracectx"
 )
 
 // statusWriter records the status a handler wrote.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	trace  tracectx.Context // the request's W3C trace context
 }
 
 func (s *statusWriter) WriteHeader(code int) {
@@ -54,13 +57,14 @@ func (b *BFF) middleware(next http.Handler) http.Handler {
 			id = b.reqIDs.next()
 		}
 		w.Header().Set("X-Request-Id", id)
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, trace: tracectx.FromHeader(r.Header)}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				b.log.Error("panic while serving a request", "panic", v, "path", r.URL.Path, "request_id", id)
+				b.log.Error("panic while serving a request", "panic", v, "path", r.URL.Path, "request_id", id,
+					tracectx.LogKey, sw.trace.TraceID.String())
 				if sw.status == 0 {
 					writeJSONError(sw, http.StatusInternalServerError, "internal_error", "an internal error occurred; it has been logged")
 				}
@@ -74,8 +78,8 @@ func (b *BFF) middleware(next http.Handler) http.Handler {
 				level = slog.LevelWarn
 			}
 			if b.log.Enabled(r.Context(), level) {
-				b.log.Log(r.Context(), level, "request", "request_id", id, "method", r.Method,
-					"path", r.URL.Path, "status", status, "duration_ms", time.Since(start).Milliseconds())
+				b.log.Log(r.Context(), level, "request", "request_id", id, tracectx.LogKey, sw.trace.TraceID.String(),
+					"method", r.Method, "path", r.URL.Path, "status", status, "duration_ms", time.Since(start).Milliseconds())
 			}
 		}()
 		next.ServeHTTP(sw, r)
@@ -85,10 +89,24 @@ func (b *BFF) middleware(next http.Handler) http.Handler {
 // reqLog returns the request-scoped logger (made on use: most requests log
 // nothing).
 func (b *BFF) reqLog(w http.ResponseWriter, r *http.Request) *slog.Logger {
+	tid := traceOf(w, r).TraceID.String()
 	if id := w.Header().Get("X-Request-Id"); id != "" {
-		return b.log.With("request_id", id)
+		return b.log.With("request_id", id, tracectx.LogKey, tid)
 	}
-	return b.log
+	return b.log.With(tracectx.LogKey, tid)
+}
+
+// traceOf is the request's trace context: the one the middleware took (or
+// started), else (a handler behind Require on another router) the
+// request's own traceparent.
+func traceOf(w http.ResponseWriter, r *http.Request) tracectx.Context {
+	if sw, ok := w.(*statusWriter); ok {
+		return sw.trace
+	}
+	if tc, ok := tracectx.FromContext(r.Context()); ok {
+		return tc
+	}
+	return tracectx.FromHeader(r.Header)
 }
 
 // requestIDs makes request ids: a random per-process prefix and a counter

@@ -86,6 +86,10 @@ type Options struct {
 	// LogLevel (debug, info, warn, error) and LogFormat (text, json) make
 	// the logger when Logger is nil.
 	LogLevel, LogFormat string
+	// MetricsAddr is where the authbff binary serves /metrics, /healthz and
+	// /readyz (METRICS_ADDR, default 127.0.0.1:9464; "" off). The library
+	// itself never listens: serve AdminHandler() where you like.
+	MetricsAddr string
 	// NodeEnv is NODE_ENV ("production" refuses development conveniences).
 	NodeEnv string
 	// Logger receives authbff's logs; nil makes one from LogLevel/LogFormat
@@ -150,7 +154,6 @@ func OptionsFromLookup(lookup func(string) (string, bool), environ []string, dir
 	}
 	o := fromConfig(cfg)
 	o.NodeEnv, _ = lookup("NODE_ENV")
-	o.LogFormat, _ = lookup("LOG_FORMAT")
 	o.ServeSPA = true
 	return o, nil
 }
@@ -163,7 +166,8 @@ func fromConfig(c *config.Config) Options {
 		RefreshMargin: c.RefreshMargin, RefreshOnSession: c.RefreshOnSession, FederatedSignout: c.FederatedSignout,
 		ProtectedPaths: c.ProtectedPaths, SPADir: c.SPADir, CORSOrigins: c.CORSOrigins,
 		TrustedProxies: c.TrustedProxies, AllowedGroups: c.AllowedGroups, AllowedEmailDomains: c.AllowedEmailDomains,
-		SessionGroups: c.SessionGroups, LogLevel: c.LogLevel, Upstreams: map[string]string{},
+		SessionGroups: c.SessionGroups, LogLevel: c.LogLevel, LogFormat: c.LogFormat, MetricsAddr: c.MetricsAddr,
+		Upstreams: map[string]string{},
 	}
 	if c.SessionCacheTTL == 0 {
 		o.SessionCacheTTL = -1
@@ -247,6 +251,7 @@ func (o Options) environ() map[string]string {
 	list("AUTH_ALLOWED_EMAIL_DOMAINS", o.AllowedEmailDomains)
 	flag("AUTH_SESSION_GROUPS", o.SessionGroups)
 	set("LOG_LEVEL", o.LogLevel)
+	set("LOG_FORMAT", o.LogFormat)
 	set("NODE_ENV", o.NodeEnv)
 	names := make([]string, 0, len(o.Upstreams))
 	for n := range o.Upstreams {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/tracectx"
 )
 
 // MaxProxyBody bounds a proxied request body; larger ones get 413.
@@ -48,16 +49,14 @@ type proxyCall struct {
 	access string
 	retry  bool // idempotent and bodiless: may be retried after a refresh
 	reqID  string
+	trace  tracectx.Context
 	b      *BFF
 }
 
 // log returns the call's request-scoped logger (made on use: most proxied
 // requests log nothing).
 func (c *proxyCall) log() *slog.Logger {
-	if c.reqID != "" {
-		return c.b.log.With("request_id", c.reqID)
-	}
-	return c.b.log
+	return c.b.log.With("request_id", c.reqID, tracectx.LogKey, c.trace.TraceID.String())
 }
 
 type proxyCallKey struct{}
@@ -109,6 +108,11 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 			"no upstream named "+strconv.Quote(name)+"; configure it with UPSTREAM_<NAME>=https://...")
 		return
 	}
+	name = strings.ToLower(name)
+	if sw, ok := w.(*statusWriter); ok {
+		start := time.Now()
+		defer func() { b.metrics.Proxy(name, sw.status, time.Since(start)) }()
+	}
 	target, err := upstreamURL(base, rawRest, slash, r.URL.RawQuery)
 	if err != nil {
 		b.reqLog(w, r).Info("proxy: path refused", "upstream", name, "err", err)
@@ -138,7 +142,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	call := &proxyCall{
 		name: name, target: target, token: token, s: s, access: access,
 		retry: idempotent(r.Method) && r.ContentLength == 0,
-		reqID: w.Header().Get("X-Request-Id"), b: b,
+		reqID: w.Header().Get("X-Request-Id"), trace: traceOf(w, r), b: b,
 	}
 	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, proxyCallKey{}, call)))
 }
@@ -157,6 +161,8 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 		}
 	}
 	h.Set("Authorization", "Bearer "+call.access)
+	// The upstream continues the request's trace, as a child of authbff's span.
+	call.trace.Inject(h)
 	if call.reqID != "" {
 		h.Set("X-Request-Id", call.reqID)
 	}

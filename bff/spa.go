@@ -15,8 +15,8 @@ import (
 	"github.com/authbff/authbff/spa"
 )
 
-// spaHandler serves the SPA's files.
-type spaHandler = http.Handler
+// spaHandler serves the SPA's files; Resolve names the page a request gets.
+type spaHandler = *spa.Handler
 
 // newSPA returns the SPA handler: the embedded app, or SPA_DIR.
 func newSPA(cfg *config.Config, log *slog.Logger) (spaHandler, error) {
@@ -32,11 +32,12 @@ func newSPA(cfg *config.Config, log *slog.Logger) (spaHandler, error) {
 }
 
 // protected reports whether a path needs a session: a PROTECTED_PATHS
-// pattern ending in "*" matches by prefix, any other exactly.
+// pattern ending in "*" matches by prefix ("/admin/*" also matches
+// "/admin", where admin/index.html is served), any other exactly.
 func (b *BFF) protected(p string) bool {
-	for _, pat := range b.cfg.ProtectedPaths {
-		if strings.HasSuffix(pat, "*") {
-			if strings.HasPrefix(p, strings.TrimSuffix(pat, "*")) {
+	for _, pat := range b.protectedPaths {
+		if prefix, ok := strings.CutSuffix(pat, "*"); ok {
+			if strings.HasPrefix(p, prefix) || (strings.HasSuffix(prefix, "/") && p == strings.TrimSuffix(prefix, "/")) {
 				return true
 			}
 		} else if p == pat {
@@ -46,12 +47,39 @@ func (b *BFF) protected(p string) bool {
 	return false
 }
 
+// normalizeProtected writes exact PROTECTED_PATHS patterns as the routes
+// the SPA serves them at (/account.html -> /account), so that a pattern
+// never names a spelling that is only ever redirected.
+func (b *BFF) normalizeProtected() {
+	b.protectedPaths = append([]string(nil), b.cfg.ProtectedPaths...)
+	if b.spa == nil {
+		return
+	}
+	for i, pat := range b.protectedPaths {
+		if strings.HasSuffix(pat, "*") {
+			continue
+		}
+		if route, ok := b.spa.Route(pat); ok && route != pat {
+			b.log.Warn("PROTECTED_PATHS: the SPA serves this page at another route; protecting that route", "pattern", pat, "route", route)
+			b.protectedPaths[i] = route
+		}
+	}
+}
+
 // guard enforces PROTECTED_PATHS before anything is served: without a
 // session a navigation is sent home (like the tutorial's
 // getServerSideProps), a fetch under /api/ gets 401 JSON. It reports whether
 // the request may go on.
 func (b *BFF) guard(w http.ResponseWriter, r *http.Request) bool {
-	if !b.protected(r.URL.Path) {
+	// Decide on the page the SPA would serve (//x, /./x, /y/../x, /x.html,
+	// /x/ and %2f spellings all name the route /x), not on the raw path.
+	p := r.URL.Path
+	if b.spa != nil {
+		if route, ok := b.spa.Resolve(r); ok {
+			p = route
+		}
+	}
+	if !b.protected(p) && !b.protected(r.URL.Path) {
 		return true
 	}
 	_, s, _, err := b.core.LoadSession(r.Context(), b.request(w, r))

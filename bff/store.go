@@ -62,3 +62,14 @@ func RedactURL(s string) string {
 	}
 	return u.Redacted()
 }
+
+// storeKind is the store label of the metrics: memory, bolt or redis.
+func storeKind(spec string) string {
+	switch {
+	case spec == "memory":
+		return "memory"
+	case strings.HasPrefix(spec, "bolt:"):
+		return "bolt"
+	}
+	return "redis"
+}

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -57,10 +58,14 @@ func main() {
 		c.JSON(http.StatusOK, gin.H{"user": s.User().Name, "email": s.User().Email, "orders": orders})
 	})
 
-	srv := &http.Server{Addr: ":" + strconv.Itoa(o.Port), Handler: r, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(o.Port)) // loopback: the dev IdP is for this machine only
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
 	go func() { <-ctx.Done(); _ = srv.Shutdown(context.Background()) }()
 	log.Printf("embed: listening on %s", b.URL())
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
 }

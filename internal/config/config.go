@@ -179,6 +179,11 @@ type Config struct {
 	SessionGroups bool
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string
+	// LogFormat is text (default) or json (LOG_FORMAT).
+	LogFormat string
+	// MetricsAddr is where the binary serves /metrics (METRICS_ADDR,
+	// default 127.0.0.1:9464); "" when METRICS_ADDR is set empty (off).
+	MetricsAddr string
 	// TrustedProxies lists the CIDRs or IPs (TRUSTED_PROXIES) whose
 	// forwarding headers are believed; empty trusts none.
 	TrustedProxies []string

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -91,6 +92,24 @@ func (l *loader) server(c *Config) {
 		}
 	}
 
+	c.LogFormat = "text"
+	if s := l.env.get("LOG_FORMAT"); s != "" {
+		if s != "text" && s != "json" {
+			l.probs.add("LOG_FORMAT", fmt.Sprintf("%q is not a log format", s), "set it to text or json")
+		} else {
+			c.LogFormat = s
+		}
+	}
+	c.MetricsAddr = "127.0.0.1:9464"
+	if l.env.isSet("METRICS_ADDR") {
+		c.MetricsAddr = l.env.get("METRICS_ADDR")
+		if c.MetricsAddr != "" {
+			if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+				l.probs.add("METRICS_ADDR", fmt.Sprintf("%q is not host:port", c.MetricsAddr),
+					"set it to a listen address such as 127.0.0.1:9464 or :9464, or to nothing to turn metrics off")
+			}
+		}
+	}
 	c.LogLevel = "info"
 	if s := l.env.get("LOG_LEVEL"); s != "" {
 		switch lv := strings.ToLower(s); lv {

@@ -68,6 +68,16 @@ func (e *env) get(k string) string {
 	return strings.TrimSpace(e.files[k])
 }
 
+// isSet reports whether k is present at all, in the real environment or a
+// dotenv file, even with an empty value.
+func (e *env) isSet(k string) bool {
+	if _, ok := e.real(k); ok {
+		return true
+	}
+	_, ok := e.files[k]
+	return ok
+}
+
 // splitList splits a comma-separated list, trimming items and dropping
 // empty ones.
 func splitList(s string) []string {

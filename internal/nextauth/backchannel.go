@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/authbff/authbff/internal/metrics"
 	"github.com/authbff/authbff/internal/oidc"
 	"github.com/authbff/authbff/internal/session"
 )
@@ -29,6 +30,24 @@ func badLogout(message string) *Error {
 // for a missing, invalid or replayed token; Unavailable when the IdP's keys or
 // the session store cannot be reached (the IdP may retry).
 func (c *Core) BackchannelLogout(ctx context.Context, r *Request, id, raw string) (int, error) {
+	n, err := c.backchannelLogout(ctx, r, id, raw)
+	var e *Error
+	switch {
+	case err == nil:
+		c.metrics.Backchannel(id, metrics.BackchannelOK)
+	case errors.As(err, &e) && e.Unavailable:
+		c.metrics.Backchannel(id, metrics.BackchannelUnavailable)
+	case errors.As(err, &e) && e.Message == msgReplayed:
+		c.metrics.Backchannel(id, metrics.BackchannelReplayed)
+	default:
+		c.metrics.Backchannel(id, metrics.BackchannelInvalid)
+	}
+	return n, err
+}
+
+const msgReplayed = "the logout token was already used"
+
+func (c *Core) backchannelLogout(ctx context.Context, r *Request, id, raw string) (int, error) {
 	log := c.logger(r)
 	p := c.providers[id]
 	if p == nil {
@@ -57,7 +76,7 @@ func (c *Core) BackchannelLogout(ctx context.Context, r *Request, id, raw string
 	}
 	if seen {
 		log.Warn("back-channel logout refused: replayed logout token", "provider", id, "sid_given", lc.SID != "")
-		return 0, badLogout("the logout token was already used")
+		return 0, badLogout(msgReplayed)
 	}
 	n, err := c.endIdPSessions(ctx, id, lc)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authbff/authbff/internal/auth"
+	"github.com/authbff/authbff/internal/metrics"
 	"github.com/authbff/authbff/internal/oidc"
 	"github.com/authbff/authbff/internal/session"
 )
@@ -20,6 +21,28 @@ import (
 // cookie and returns the flow's callbackUrl. Failures are an *Error whose
 // URL is the error page; a store outage is Unavailable.
 func (c *Core) Callback(ctx context.Context, r *Request, id string, params url.Values) (string, error) {
+	to, err := c.callback(ctx, r, id, params)
+	c.countSignIn(id, err)
+	return to, err
+}
+
+// countSignIn counts an ended sign-in: ok, the contract's (v4) error code,
+// or unavailable.
+func (c *Core) countSignIn(id string, err error) {
+	var e *Error
+	switch {
+	case err == nil:
+		c.metrics.SignIn(id, metrics.ResultOK)
+	case errors.As(err, &e) && e.Unavailable:
+		c.metrics.SignIn(id, metrics.ResultUnavailable)
+	case errors.As(err, &e):
+		c.metrics.SignIn(id, e.Code)
+	default:
+		c.metrics.SignIn(id, metrics.ResultOther)
+	}
+}
+
+func (c *Core) callback(ctx context.Context, r *Request, id string, params url.Values) (string, error) {
 	log := c.logger(r)
 	fail := func(code string, extra url.Values) error {
 		return &Error{Code: code, Status: 400, Message: auth.Message(code), URL: c.ErrorURL(code, extra)}

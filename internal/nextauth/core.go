@@ -18,6 +18,7 @@ import (
 
 	"github.com/authbff/authbff/internal/auth"
 	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/internal/metrics"
 	"github.com/authbff/authbff/internal/oidc"
 	"github.com/authbff/authbff/internal/refresh"
 	"github.com/authbff/authbff/internal/session"
@@ -42,6 +43,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Metrics counts sign-ins, sign-outs, session reads, refreshes and
+	// back-channel logouts; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // provider is one configured identity provider with its OIDC client.
@@ -67,6 +71,7 @@ type Core struct {
 	log       *slog.Logger
 	now       func() time.Time
 	refresher *refresh.Coordinator
+	metrics   *metrics.Metrics
 }
 
 // New builds the core from o.
@@ -97,6 +102,7 @@ func New(o Options) (*Core, error) {
 		providers: map[string]*provider{},
 		log:       log,
 		now:       now,
+		metrics:   o.Metrics,
 	}
 	for _, pc := range o.Providers {
 		client, err := NewOIDCProvider(o.Config, pc, o.HTTPClient, log)
@@ -157,6 +163,7 @@ func (c *Core) newRefresher() (*refresh.Coordinator, error) {
 		Margin:   c.cfg.RefreshMargin,
 		Now:      func() time.Time { return c.now() },
 		Logger:   c.log.With("component", "refresh"),
+		Observe:  c.metrics.Refresh,
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authbff/authbff/internal/auth"
+	"github.com/authbff/authbff/internal/metrics"
 	rf "github.com/authbff/authbff/internal/refresh"
 	"github.com/authbff/authbff/internal/session"
 )
@@ -18,16 +19,20 @@ import (
 func (c *Core) LoadSession(ctx context.Context, r *Request) (token string, s *session.Session, js []byte, err error) {
 	token = r.Cookies.Get(c.names.Session)
 	if token == "" {
+		c.metrics.SessionRead(metrics.ReadNone)
 		return "", nil, nil, nil
 	}
 	s, js, err = c.sessions.LoadJSON(ctx, token)
 	if errors.Is(err, session.ErrNotFound) {
+		c.metrics.SessionRead(metrics.ReadNone)
 		r.Cookies.Clear(c.names.Session)
 		return "", nil, nil, nil
 	}
 	if err != nil {
+		c.metrics.SessionRead(metrics.ReadUnavailable)
 		return "", nil, nil, storeErr(err)
 	}
+	c.metrics.SessionRead(metrics.ReadOK)
 	if s.Extended {
 		r.Cookies.Set(c.names.Session, token, s.Expires)
 	}
@@ -82,6 +87,9 @@ type sessionJSON struct {
 	User    sessionUserJSON `json:"user"`
 	Expires string          `json:"expires"`
 	Error   string          `json:"error,omitempty"`
+	// authbff's additions (times, never tokens; the client ignores them).
+	AccessTokenExpires string `json:"accessTokenExpires,omitempty"`
+	RefreshedAt        string `json:"refreshedAt,omitempty"`
 }
 
 type sessionUserJSON struct {
@@ -98,6 +106,12 @@ func (c *Core) RenderSession(s *session.Session) []byte {
 		User:    sessionUserJSON{Name: u.Name, Email: u.Email, Image: u.Image},
 		Expires: JSTime(s.Expires),
 		Error:   s.Data.RefreshError,
+	}
+	if t := s.Data.Tokens.AccessExpiry; !t.IsZero() {
+		out.AccessTokenExpires = JSTime(t)
+	}
+	if t := s.Data.RefreshedAt; !t.IsZero() {
+		out.RefreshedAt = JSTime(t)
 	}
 	if c.cfg.SessionGroups {
 		out.User.Groups = u.Groups

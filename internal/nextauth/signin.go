@@ -40,6 +40,7 @@ func (c *Core) StartSignIn(ctx context.Context, r *Request, id string, body url.
 	authURL, err := p.client.AuthCodeURL(ctx, flow.State, flow.Nonce, flow.Verifier, r.Query)
 	if err != nil {
 		log.Error("sign-in: cannot build the authorization URL", "provider", id, "err", err)
+		c.metrics.SignIn(id, auth.ErrOAuthSignin)
 		return "", &Error{Code: auth.ErrOAuthSignin, Status: 502, Message: "the identity provider cannot be reached", Err: err,
 			URL: c.ErrorURL(auth.ErrOAuthSignin, url.Values{"provider": {id}})}
 	}
@@ -47,6 +48,7 @@ func (c *Core) StartSignIn(ctx context.Context, r *Request, id string, body url.
 	sealed, err := c.sealer.Seal(name, flow)
 	if err != nil {
 		log.Error("sign-in: sealing flow state", "err", err)
+		c.metrics.SignIn(id, auth.ErrConfiguration)
 		return "", &Error{Code: auth.ErrConfiguration, Status: 500, Message: "cannot seal the sign-in state", Err: err,
 			URL: c.ErrorURL(auth.ErrConfiguration, nil)}
 	}

@@ -36,6 +36,7 @@ func (c *Core) SignOut(ctx context.Context, r *Request, body url.Values) (string
 	r.Cookies.Clear(c.names.Session)
 	to := callback
 	if s != nil {
+		c.metrics.SignOut(s.Data.Provider)
 		c.revokeTokens(ctx, log, s)
 		to = c.signoutTarget(ctx, log, s, callback)
 		log.Info("signed out", "provider", s.Data.Provider, "sub", s.Data.Subject, "federated", to != callback)

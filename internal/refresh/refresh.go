@@ -86,6 +86,11 @@ type Locker interface {
 
 // Options configure New. Sessions and Provider are required.
 type Options struct {
+	// Observe, when set, is told of every refresh call to the IdP: the
+	// provider id, the result ("ok", "transient" - the session is kept -
+	// or "fatal" - the session ends) and how long the call took.
+	Observe func(provider, result string, d time.Duration)
+
 	// Sessions is the session manager.
 	Sessions Sessions
 	// Locker serialises refreshes across instances; nil when one process owns

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/authbff/authbff/internal/oidc"
 	"github.com/authbff/authbff/internal/session"
@@ -109,7 +110,18 @@ func (c *Coordinator) refresh(ctx context.Context, token string, cur *session.Se
 		Issuer: cur.Data.Issuer, Subject: cur.Data.Subject, Audience: []string{p.ClientID},
 		Name: u.Name, Email: u.Email, Picture: u.Image, Groups: u.Groups,
 	}
+	start := time.Now()
 	res, err := p.Client.Refresh(ctx, used, prev)
+	if c.o.Observe != nil {
+		result := "fatal"
+		switch {
+		case err == nil:
+			result = "ok"
+		case oidc.IsTransient(err):
+			result = "transient"
+		}
+		c.o.Observe(cur.Data.Provider, result, time.Since(start))
+	}
 	switch {
 	case err == nil:
 		return c.succeeded(ctx, token, cur, res)
