@@ -38,7 +38,7 @@ func benchApp(b *testing.B, store string) (http.Handler, string) {
 	}
 	env := map[string]string{
 		"PORT": "0", "NEXTAUTH_URL": "http://" + ln.Addr().String(),
-		"SESSION_STORE": store, "LOG_LEVEL": "warn", "METRICS_ADDR": "127.0.0.1:0",
+		"SESSION_STORE": store, "LOG_LEVEL": "warn", "METRICS_ADDR": "127.0.0.1:0", "SHUTDOWN_DRAIN_DELAY": "1ms",
 	}
 	m, err := NewMain(Options{Source: envSource(env, dir), Listener: ln, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

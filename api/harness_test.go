@@ -55,6 +55,9 @@ func startAppWith(t *testing.T, env map[string]string, addr string, w io.Writer,
 	if _, ok := env["PORT"]; !ok {
 		env["PORT"] = "0"
 	}
+	if _, ok := env["SHUTDOWN_DRAIN_DELAY"]; !ok {
+		env["SHUTDOWN_DRAIN_DELAY"] = "1ms" // tests stop apps all the time
+	}
 	if _, ok := env["METRICS_ADDR"]; !ok {
 		env["METRICS_ADDR"] = "127.0.0.1:0" // many apps per test process
 	}

@@ -8,9 +8,11 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/net/netutil"
 
 	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/bff/bffgin"
@@ -41,6 +43,9 @@ type Main struct {
 
 	listener net.Listener
 	server   *http.Server
+	listen   bff.ListenOptions
+	shutOnce sync.Once
+	shutErr  error
 	admin    *metrics.Server // /metrics, /healthz, /readyz on METRICS_ADDR; nil when off
 }
 
@@ -52,11 +57,21 @@ func NewMain(opts Options) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
+	devIdP := len(o.Providers) == 0
+	if devIdP && o.Listen.HostSet && !config.Loopback(o.Listen.Host) {
+		o.Logger = loggerFor(opts, o)
+		o.Logger.Warn("HOST makes the development IdP reachable from the network: anyone who can reach this port can sign in as any demo user without a password. Use it only on a network you trust, never in production",
+			"host", o.Listen.Host)
+	}
 	ln := opts.Listener
 	if ln == nil {
-		if ln, err = net.Listen("tcp", ":"+strconv.Itoa(o.Port)); err != nil {
-			return nil, fmt.Errorf("main: listen on port %d: %w (set PORT to a free port)", o.Port, err)
+		addr := net.JoinHostPort(o.Listen.Host, strconv.Itoa(o.Port))
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, fmt.Errorf("main: listen on %s: %w (set PORT to a free port)", addr, err)
 		}
+	}
+	if o.Listen.MaxConnections > 0 {
+		ln = netutil.LimitListener(ln, o.Listen.MaxConnections)
 	}
 	if o.URL == "" {
 		// The default URL names the port actually listened on.
@@ -64,10 +79,7 @@ func NewMain(opts Options) (*Main, error) {
 			o.Port = a.Port
 		}
 	}
-	o.Logger, o.HTTPClient = opts.Logger, opts.HTTPClient
-	if o.Logger == nil {
-		o.Logger = bff.NewLogger(o.LogLevel, o.LogFormat)
-	}
+	o.Logger, o.HTTPClient = loggerFor(opts, o), opts.HTTPClient
 	b, err := bff.New(context.Background(), o)
 	if err != nil {
 		ln.Close()
@@ -88,13 +100,24 @@ func NewMain(opts Options) (*Main, error) {
 	engine.RedirectFixedPath = false
 	bffgin.Mount(engine, b)
 	return &Main{
-		BFF: b, Logger: o.Logger, listener: ln, admin: admin,
+		BFF: b, Logger: o.Logger, listener: ln, admin: admin, listen: o.Listen,
 		server: &http.Server{
-			Handler:           engine,
+			Handler:           bff.LimitRequestRead(engine, o.Listen.ReadTimeout),
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
 		},
 	}, nil
+}
+
+// loggerFor is the caller's logger, else the one LOG_LEVEL/LOG_FORMAT make.
+func loggerFor(opts Options, o bff.Options) *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	if opts.Logger != nil {
+		return opts.Logger
+	}
+	return bff.NewLogger(o.LogLevel, o.LogFormat)
 }
 
 // URL returns the public URL the server answers on.
@@ -108,7 +131,8 @@ func (m *Main) MetricsAddr() string {
 	return m.admin.Addr().String()
 }
 
-// Run serves HTTP until ctx is done or the server fails.
+// Run serves HTTP until ctx is done (then it drains and shuts down, see
+// Shutdown) or the server fails.
 func (m *Main) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- m.server.Serve(m.listener) }()
@@ -123,7 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 		"base_path", m.BFF.BasePath(), "metrics", m.MetricsAddr())
 	select {
 	case <-ctx.Done():
-		return nil
+		return m.Shutdown()
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
 			return nil
@@ -132,12 +156,35 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 }
 
-// Close stops the server (letting requests finish for a few seconds) and
-// closes the session store.
+// Shutdown stops serving gracefully: /readyz answers 503 at once, the
+// listener keeps taking requests for SHUTDOWN_DRAIN_DELAY (so a load
+// balancer stops sending new ones first), then new connections are refused
+// and in-flight requests get up to SHUTDOWN_TIMEOUT to finish. It logs the
+// start and the end. Calling it again returns the first result.
+func (m *Main) Shutdown() error {
+	m.shutOnce.Do(func() {
+		start := time.Now()
+		m.BFF.Drain()
+		m.Logger.Info("shutdown: draining; /readyz answers 503, requests are still served",
+			"drain_delay", m.listen.DrainDelay.String(), "timeout", m.listen.ShutdownTimeout.String())
+		time.Sleep(m.listen.DrainDelay)
+		ctx, cancel := context.WithTimeout(context.Background(), m.listen.ShutdownTimeout)
+		defer cancel()
+		m.shutErr = m.server.Shutdown(ctx)
+		if m.shutErr != nil {
+			m.Logger.Warn("shutdown: in-flight requests did not finish in time and were cut", "timeout", m.listen.ShutdownTimeout.String(), "err", m.shutErr)
+			m.server.Close()
+		} else {
+			m.Logger.Info("shutdown: complete, every in-flight request finished", "took", time.Since(start).Round(time.Millisecond).String())
+		}
+	})
+	return m.shutErr
+}
+
+// Close shuts the server down (see Shutdown) if Run has not, and closes the
+// session store.
 func (m *Main) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := m.server.Shutdown(ctx)
+	err := m.Shutdown()
 	if cerr := m.BFF.Close(); err == nil {
 		err = cerr
 	}

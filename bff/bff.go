@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
@@ -47,6 +48,8 @@ type BFF struct {
 	reqIDs         *requestIDs
 	trusted        trustedProxies
 	metrics        *metrics.Metrics
+	draining       atomic.Bool
+	hsts           bool         // NEXTAUTH_URL is https: Strict-Transport-Security on every answer
 	inner          http.Handler // the routes, without CORS
 	handler        http.Handler // inner with CORS when configured
 	closeOnce      func() error
@@ -140,6 +143,7 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 			return err
 		}
 	}
+	b.hsts = cfg.Secure()
 	b.normalizeProtected()
 	b.proxy = newProxy(b)
 	b.inner = b.routes()
@@ -183,6 +187,10 @@ func (b *BFF) Internals() *nextauth.Core { return b.core }
 // collectors), /healthz and /readyz, for a listener of its own - never the
 // public port.
 func (b *BFF) AdminHandler() http.Handler { return metrics.AdminHandler(b.metrics, b.Ready) }
+
+// Drain makes /readyz answer 503 from now on (a shutdown has begun: load
+// balancers should stop sending requests); everything else is still served.
+func (b *BFF) Drain() { b.draining.Store(true) }
 
 // Ready reports whether the session store answers (what /readyz checks).
 func (b *BFF) Ready(ctx context.Context) error { return b.store.Ping(ctx) }

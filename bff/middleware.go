@@ -57,6 +57,9 @@ func (b *BFF) middleware(next http.Handler) http.Handler {
 			id = b.reqIDs.next()
 		}
 		w.Header().Set("X-Request-Id", id)
+		if b.hsts {
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		sw := &statusWriter{ResponseWriter: w, trace: tracectx.FromHeader(r.Header)}
 		defer func() {
 			if v := recover(); v != nil {

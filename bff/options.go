@@ -99,9 +99,32 @@ type Options struct {
 	// locked-down default.
 	HTTPClient *http.Client
 
+	// Listen is the authbff binary's HTTP server (HOST, HTTP_READ_TIMEOUT,
+	// HTTP_MAX_CONNECTIONS, SHUTDOWN_DRAIN_DELAY, SHUTDOWN_TIMEOUT). The
+	// library never listens and ignores it.
+	Listen ListenOptions
+
 	// Extra holds settings without a field of their own, as environment
 	// variables (e.g. "AUTH_OKTA_ID_TOKEN_ALGS"); fields win.
 	Extra map[string]string
+}
+
+// ListenOptions are the settings of the binary's HTTP server.
+type ListenOptions struct {
+	// Host is the listen host; with HostSet false it is 127.0.0.1 while the
+	// development IdP runs and every interface otherwise.
+	Host    string
+	HostSet bool
+	// ReadTimeout bounds reading one request, body included (default 30 s).
+	ReadTimeout time.Duration
+	// MaxConnections bounds the connections served at once (default 4096).
+	MaxConnections int
+	// DrainDelay: after SIGTERM, /readyz answers 503 this long while new
+	// requests are still served (default 2 s).
+	DrainDelay time.Duration
+	// ShutdownTimeout: how long in-flight requests may then finish
+	// (default 35 s, more than the proxy's 30 s upstream timeout).
+	ShutdownTimeout time.Duration
 }
 
 // Provider is one OpenID Connect identity provider.
@@ -168,6 +191,8 @@ func fromConfig(c *config.Config) Options {
 		TrustedProxies: c.TrustedProxies, AllowedGroups: c.AllowedGroups, AllowedEmailDomains: c.AllowedEmailDomains,
 		SessionGroups: c.SessionGroups, LogLevel: c.LogLevel, LogFormat: c.LogFormat, MetricsAddr: c.MetricsAddr,
 		Upstreams: map[string]string{},
+		Listen: ListenOptions{Host: c.Server.Host, HostSet: c.Server.HostSet, ReadTimeout: c.Server.ReadTimeout,
+			MaxConnections: c.Server.MaxConnections, DrainDelay: c.Server.DrainDelay, ShutdownTimeout: c.Server.ShutdownTimeout},
 	}
 	if c.SessionCacheTTL == 0 {
 		o.SessionCacheTTL = -1
@@ -250,6 +275,15 @@ func (o Options) environ() map[string]string {
 	list("AUTH_ALLOWED_GROUPS", o.AllowedGroups)
 	list("AUTH_ALLOWED_EMAIL_DOMAINS", o.AllowedEmailDomains)
 	flag("AUTH_SESSION_GROUPS", o.SessionGroups)
+	if o.Listen.HostSet {
+		env["HOST"] = o.Listen.Host
+	}
+	dur("HTTP_READ_TIMEOUT", o.Listen.ReadTimeout)
+	dur("SHUTDOWN_DRAIN_DELAY", o.Listen.DrainDelay)
+	dur("SHUTDOWN_TIMEOUT", o.Listen.ShutdownTimeout)
+	if o.Listen.MaxConnections > 0 {
+		env["HTTP_MAX_CONNECTIONS"] = strconv.Itoa(o.Listen.MaxConnections)
+	}
 	set("LOG_LEVEL", o.LogLevel)
 	set("LOG_FORMAT", o.LogFormat)
 	set("NODE_ENV", o.NodeEnv)

@@ -62,6 +62,12 @@ func (c *proxyCall) log() *slog.Logger {
 type proxyCallKey struct{}
 
 func newProxy(b *BFF) *proxy {
+	for name, u := range b.cfg.Upstreams {
+		if u.Scheme == "http" && !loopbackHost(u.Host) {
+			b.log.Warn("UPSTREAM_"+strings.ToUpper(name)+" is plain http on another host: the user's bearer token would cross the network in clear; use https",
+				"upstream", name, "host", u.Host)
+		}
+	}
 	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -97,6 +103,13 @@ func newProxy(b *BFF) *proxy {
 func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	b := p.b
 	if !b.apiGuard(w, r) {
+		return
+	}
+	if r.Method == http.MethodTrace || r.Method == http.MethodConnect {
+		// TRACE echoes the request - the bearer token included - back to
+		// the browser; CONNECT would open a tunnel.
+		w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+		writeJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not proxied")
 		return
 	}
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/api/proxy/")
@@ -170,11 +183,20 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 }
 
 // modifyProxyResponse drops what an upstream must not set on authbff's
-// origin: cookies. (Hop-by-hop headers are removed by ReverseProxy.)
+// origin: cookies and CORS grants (authbff's CORS_ORIGINS decide who may
+// read its answers); it adds nosniff so an upstream's answer is never
+// sniffed into HTML. (Hop-by-hop headers are removed by ReverseProxy.)
 func modifyProxyResponse(resp *http.Response) error {
-	resp.Header.Del("Set-Cookie")
-	resp.Header.Del("Set-Cookie2")
-	resp.Header.Del("X-Request-Id") // authbff's own is already set
+	h := resp.Header
+	h.Del("Set-Cookie")
+	h.Del("Set-Cookie2")
+	h.Del("X-Request-Id") // authbff's own is already set
+	for k := range h {
+		if strings.HasPrefix(k, "Access-Control-") {
+			delete(h, k)
+		}
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
 	return nil
 }
 

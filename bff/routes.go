@@ -3,6 +3,7 @@ package bff
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -34,6 +35,13 @@ func (b *BFF) dispatch(w http.ResponseWriter, r *http.Request) {
 		b.handleReady(w, r)
 		return
 	case b.devidp != nil && strings.HasPrefix(p, DevIdPPath+"/"):
+		if !loopbackHost(r.Host) {
+			// Anyone who reaches the development IdP signs in as any demo
+			// user: it answers only requests addressed to a loopback name.
+			writeJSONError(w, http.StatusForbidden, "devidp_loopback_only",
+				"the development IdP only answers on localhost; configure a real identity provider to serve other hosts")
+			return
+		}
 		b.devidp.ServeHTTP(w, r)
 		return
 	}
@@ -90,6 +98,11 @@ func (b *BFF) serveAuth(w http.ResponseWriter, r *http.Request, action string) b
 const readyTimeout = 2 * time.Second
 
 func (b *BFF) handleReady(w http.ResponseWriter, r *http.Request) {
+	if b.draining.Load() {
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"}, false)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	if err := b.Ready(ctx); err != nil {
@@ -123,4 +136,19 @@ func (b *BFF) noRoute(w http.ResponseWriter, r *http.Request) {
 
 func hasPathPrefix(p, prefix string) bool {
 	return len(p) > len(prefix) && p[:len(prefix)] == prefix && p[len(prefix)] == '/'
+}
+
+// loopbackHost reports whether a Host header names this machine: localhost
+// or a loopback IP, with or without a port.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

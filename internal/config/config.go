@@ -181,6 +181,8 @@ type Config struct {
 	LogLevel string
 	// LogFormat is text (default) or json (LOG_FORMAT).
 	LogFormat string
+	// Server is the binary's HTTP server settings.
+	Server Server
 	// MetricsAddr is where the binary serves /metrics (METRICS_ADDR,
 	// default 127.0.0.1:9464); "" when METRICS_ADDR is set empty (off).
 	MetricsAddr string
@@ -225,6 +227,7 @@ func Load(src Source) (*Config, error) {
 	l.sessions(c)
 	l.access(c)
 	l.providers(c)
+	l.listen(c)
 	l.secrets(c)
 	if c.DevIdP && c.Secure() && !isLoopback(c.URL.Hostname()) {
 		l.probs.add(l.urlVar(), "is a public https URL, but no identity provider is configured: "+
