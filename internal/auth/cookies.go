@@ -129,7 +129,8 @@ const worstMaxAge = 400 * 24 * 60 * 60
 // FitsCookie reports whether a cookie named name holding value fits a
 // browser (MaxCookieBytes), counting the Set-Cookie header authbff writes
 // with the most attributes it uses (Path=/, Expires, Max-Age, HttpOnly,
-// Secure, SameSite=Lax). An invalid cookie name never fits.
+// Secure, SameSite=Lax). value must be a valid cookie value as written
+// (authbff's are base64url or query-escaped). An invalid name never fits.
 func FitsCookie(name, value string) bool {
 	s := (&http.Cookie{
 		Name: name, Value: value, Path: "/",
