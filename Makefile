@@ -1,4 +1,4 @@
-.PHONY: run test deps vet bench
+.PHONY: run test deps vet bench fuzz
 
 # Run the server with embedded defaults (dev IdP, bolt session store) on :3000.
 run:
@@ -17,3 +17,10 @@ vet:
 
 bench:
 	bash bench/run
+
+# Every fuzz target in the repo (found anew each run), FUZZTIME each, one at a
+# time; stops at the first failing input. Not part of `test` (which runs the
+# committed seeds of every target anyway).
+FUZZTIME ?= 20s
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash .ci/fuzz

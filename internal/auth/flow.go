@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -75,20 +76,36 @@ func NewSealer(secrets [][]byte, now func() time.Time) (*Sealer, error) {
 	return s, nil
 }
 
+// ErrCookieTooLarge is returned by Seal when the sealed flow would not fit in
+// a browser cookie (FitsCookie): the browser would drop it silently and the
+// sign-in would fail. Seal again with a shorter CallbackURL (the origin).
+var ErrCookieTooLarge = errors.New("auth: sealed flow does not fit in a cookie")
+
 // Seal encrypts f for the cookie named name (the name is bound as additional
-// data, so a value cannot be moved to another flow's cookie).
+// data, so a value cannot be moved to another flow's cookie). The result
+// always fits the cookie (FitsCookie); when it would not, the error wraps
+// ErrCookieTooLarge. A CallbackURL from SafeCallbackURL always fits.
 func (s *Sealer) Seal(name string, f Flow) (string, error) {
-	plain, err := json.Marshal(f)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// Unescaped "&", "<", ">" keep the sealed size predictable: one byte
+	// each instead of six (the callbackUrl's query is full of "&").
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(f); err != nil {
 		return "", fmt.Errorf("auth: seal flow: %w", err)
 	}
+	plain := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	a := s.aeads[0]
 	nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(plain)+a.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("auth: seal flow: %w", err)
 	}
 	out := a.Seal(nonce, nonce, plain, []byte(name))
-	return base64.RawURLEncoding.EncodeToString(out), nil
+	v := base64.RawURLEncoding.EncodeToString(out)
+	if !FitsCookie(name, v) {
+		return "", fmt.Errorf("auth: seal flow: %d-byte cookie value: %w", len(v), ErrCookieTooLarge)
+	}
+	return v, nil
 }
 
 // Open decrypts a flow cookie and checks it belongs to state and provider and
