@@ -206,6 +206,9 @@ func (c *Core) Now() time.Time { return c.now() }
 // SafeURL applies the callbackUrl policy against the configured origin: the
 // result is always on the origin.
 func (c *Core) SafeURL(raw string) string {
-	u, _ := auth.SafeCallbackURL(raw, c.origin)
+	u, ok := auth.SafeCallbackURL(raw, c.origin)
+	if !ok && raw != "" {
+		c.log.Info("callbackUrl refused (another origin, too long or malformed); using the origin", "callback_url_len", len(raw))
+	}
 	return u
 }

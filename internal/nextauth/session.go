@@ -17,7 +17,7 @@ import (
 // fault (*Error, Unavailable), answered without touching the cookie. js is
 // the session JSON cached for this version of the session, or nil.
 func (c *Core) LoadSession(ctx context.Context, r *Request) (token string, s *session.Session, js []byte, err error) {
-	token = r.Cookies.Get(c.names.Session)
+	token, legacy := c.sessionToken(r)
 	if token == "" {
 		c.metrics.SessionRead(metrics.ReadNone)
 		return "", nil, nil, nil
@@ -25,7 +25,10 @@ func (c *Core) LoadSession(ctx context.Context, r *Request) (token string, s *se
 	s, js, err = c.sessions.LoadJSON(ctx, token)
 	if errors.Is(err, session.ErrNotFound) {
 		c.metrics.SessionRead(metrics.ReadNone)
-		r.Cookies.Clear(c.names.Session)
+		if !legacy {
+			r.Cookies.Clear(c.names.Session)
+		}
+		c.dropLegacy(r)
 		return "", nil, nil, nil
 	}
 	if err != nil {
@@ -33,10 +36,27 @@ func (c *Core) LoadSession(ctx context.Context, r *Request) (token string, s *se
 		return "", nil, nil, storeErr(err)
 	}
 	c.metrics.SessionRead(metrics.ReadOK)
-	if s.Extended {
+	c.dropLegacy(r)
+	if s.Extended || legacy {
+		// A session found under the old __Secure- name moves to the
+		// __Host- one, so a deploy signs nobody out.
 		r.Cookies.Set(c.names.Session, token, s.Expires)
 	}
 	return token, s, js, nil
+}
+
+// sessionToken returns the request's session cookie token: the current
+// name first, then (https) the legacy __Secure- name.
+func (c *Core) sessionToken(r *Request) (token string, legacy bool) {
+	return c.names.SessionToken(r.Cookies.Get)
+}
+
+// dropLegacy clears a legacy session cookie the request still sends, once
+// the store has answered (never on an outage: that would sign the user out).
+func (c *Core) dropLegacy(r *Request) {
+	if c.names.Legacy.Session != "" && r.Cookies.Get(c.names.Legacy.Session) != "" {
+		r.Cookies.Clear(c.names.Legacy.Session)
+	}
 }
 
 // EmptySession is the flavour's "no session" body: {} (v4) or null (v5).

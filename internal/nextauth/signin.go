@@ -2,6 +2,7 @@ package nextauth
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"sort"
 	"strings"
@@ -46,6 +47,13 @@ func (c *Core) StartSignIn(ctx context.Context, r *Request, id string, body url.
 	}
 	name := c.names.FlowPrefix + "." + auth.FlowKey(flow.State)
 	sealed, err := c.sealer.Seal(name, flow)
+	if errors.Is(err, auth.ErrCookieTooLarge) {
+		// Whatever the callbackUrl, the flow cookie must fit the browser's
+		// 4 KiB limit, or the sign-in would fail silently at the callback.
+		log.Warn("sign-in: the callbackUrl does not fit the flow cookie; the user will land on the origin", "callback_url_len", len(flow.CallbackURL))
+		flow.CallbackURL = c.origin
+		sealed, err = c.sealer.Seal(name, flow)
+	}
 	if err != nil {
 		log.Error("sign-in: sealing flow state", "err", err)
 		c.metrics.SignIn(id, auth.ErrConfiguration)
@@ -66,6 +74,12 @@ func (c *Core) pruneFlows(r *Request) {
 	}
 	var live []flowCookie
 	for _, name := range r.Cookies.Names() {
+		if c.names.Legacy.Ignored(name) {
+			// Old __Secure- flow and callback cookies are never read (a
+			// planted one is the login CSRF __Host- prevents): drop them.
+			r.Cookies.Clear(name)
+			continue
+		}
 		if !strings.HasPrefix(name, c.names.FlowPrefix+".") {
 			continue
 		}

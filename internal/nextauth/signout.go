@@ -21,16 +21,29 @@ const revokeTimeout = 3 * time.Second
 func (c *Core) SignOut(ctx context.Context, r *Request, body url.Values) (string, error) {
 	log := c.logger(r)
 	callback := c.CallbackURL(r, body) // also kept in the callback-url cookie
-	token := r.Cookies.Get(c.names.Session)
+	// Both the current and (https) the legacy session cookie are ended: a
+	// leftover one would sign the user straight back in.
 	var s *session.Session
-	if token != "" {
-		var err error
-		s, err = c.sessions.Load(ctx, token)
+	for _, name := range []string{c.names.Session, c.names.Legacy.Session} {
+		token := ""
+		if name != "" {
+			token = r.Cookies.Get(name)
+		}
+		if token == "" {
+			continue
+		}
+		ls, err := c.sessions.Load(ctx, token)
 		if err != nil && !errors.Is(err, session.ErrNotFound) {
 			return "", storeErr(err)
 		}
 		if err := c.sessions.Delete(ctx, token); err != nil && !errors.Is(err, session.ErrNotFound) {
 			return "", storeErr(err)
+		}
+		if s == nil {
+			s = ls
+		}
+		if name != c.names.Session {
+			r.Cookies.Clear(name)
 		}
 	}
 	r.Cookies.Clear(c.names.Session)
