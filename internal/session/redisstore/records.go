@@ -33,6 +33,8 @@ func (s *Store) Get(ctx context.Context, id string) (*session.Record, error) {
 	if err := s.checkOpen("get"); err != nil {
 		return nil, err
 	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	b, err := s.client.Get(ctx, s.sessionKey(id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("redisstore: get: %w", session.ErrNotFound)
@@ -58,6 +60,8 @@ func (s *Store) Save(ctx context.Context, rec *session.Record) error {
 	if err := s.checkOpen("save"); err != nil {
 		return err
 	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	if rec == nil || rec.ID == "" {
 		return errors.New("redisstore: save: record without an ID")
 	}
@@ -89,6 +93,8 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.checkOpen("delete"); err != nil {
 		return err
 	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	b, err := s.client.GetDel(ctx, s.sessionKey(id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil
@@ -121,6 +127,8 @@ func (s *Store) ListByUser(ctx context.Context, userKey string) ([]*session.Reco
 	if err := s.checkOpen("list"); err != nil {
 		return nil, err
 	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	now := time.Now()
 	idx := s.indexKey(userKey)
 	var ids *redis.StringSliceCmd

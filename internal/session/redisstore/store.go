@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,25 +33,47 @@ import (
 // DefaultPrefix is the key prefix used when Options.Prefix is empty.
 const DefaultPrefix = "authbff:"
 
+// DefaultOpTimeout bounds every store call when Options.OpTimeout is 0.
+const DefaultOpTimeout = time.Second
+
 // Options configures New. Exactly one of URL, Universal and Client must be set.
 type Options struct {
-	// URL is a single Redis server: redis://[user:pass@]host:port/db or
-	// rediss:// for TLS, with go-redis query options (dial_timeout, ...).
+	// URL is one of:
+	//
+	//	redis://[user:pass@]host:port/db (rediss:// for TLS)
+	//	redis-sentinel://[user:pass@]host:26379[,host2...]/<master>[?db=N&sentinel_password=...]
+	//	redis-cluster://[user:pass@]host:6379[,host2...]
+	//
+	// Every form takes the query parameters dial_timeout, read_timeout,
+	// write_timeout, pool_timeout, max_retries, pool_size and op_timeout
+	// (Options.OpTimeout); redis:// and rediss:// also take the rest of
+	// go-redis's URL options, the other two forms those ParseUniversalURL
+	// lists. Fields set below override the URL's.
 	URL string
 	// Universal configures Sentinel (MasterName set) or Cluster (several
-	// Addrs) through go-redis; the store makes its own client from a copy.
+	// Addrs, or IsClusterMode) through go-redis; the store makes its own
+	// client from a copy.
 	Universal *redis.UniversalOptions
 	// Client is an existing client to share. The store does not close it,
-	// and DialTimeout, ReadTimeout and MaxRetries do not apply to it.
+	// and the timeouts below (but OpTimeout) do not apply to it; it should
+	// have ContextTimeoutEnabled, or OpTimeout cannot cut a hung call short.
 	Client redis.UniversalClient
 
 	// Prefix is put in front of every key; empty means DefaultPrefix.
 	Prefix string
-	// DialTimeout, ReadTimeout (also used for writes) and MaxRetries override
-	// go-redis's defaults when non-zero; MaxRetries -1 disables retries.
-	DialTimeout time.Duration
-	ReadTimeout time.Duration
-	MaxRetries  int
+	// DialTimeout, ReadTimeout, WriteTimeout (0: ReadTimeout's value) and
+	// MaxRetries override go-redis's defaults when non-zero; -1 turns a
+	// timeout or the retries off.
+	DialTimeout  time.Duration
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	MaxRetries   int
+	// OpTimeout bounds every call to the store (all its round trips and
+	// retries) and Ping: past it the call fails with session.ErrUnavailable,
+	// so a hung Redis is a quick 503, never a hung request. 0 means
+	// DefaultOpTimeout (or the URL's op_timeout); negative means only the
+	// caller's context bounds calls.
+	OpTimeout time.Duration
 	// Logger receives failures of best-effort cleanup; nil discards.
 	Logger *slog.Logger
 }
@@ -61,6 +84,8 @@ type Store struct {
 	ownClient bool
 	prefix    string
 	log       *slog.Logger
+	opTimeout time.Duration        // < 0: none
+	cluster   *redis.ClusterClient // set when client is one, for reloads
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -70,7 +95,11 @@ type Store struct {
 var _ session.Store = (*Store)(nil)
 
 // New returns a Store for o. It does not contact Redis (call Ping for that);
-// it fails only when o is invalid.
+// it fails only when o is invalid. The clients it makes honour context
+// deadlines (go-redis ContextTimeoutEnabled), and a Cluster client reloads
+// the slot map as soon as a command fails on a connection error, CLUSTERDOWN,
+// TRYAGAIN or a redirect, so a replica's promotion is followed in well under
+// a second rather than at go-redis's periodic reload.
 func New(o Options) (*Store, error) {
 	set := 0
 	for _, b := range []bool{o.URL != "", o.Universal != nil, o.Client != nil} {
@@ -88,38 +117,72 @@ func New(o Options) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	var urlOp time.Duration
 	switch {
 	case o.Client != nil:
 		s.client = o.Client
-	case o.Universal != nil:
-		u := *o.Universal
-		if o.DialTimeout != 0 {
-			u.DialTimeout = o.DialTimeout
+	case o.Universal != nil || strings.HasPrefix(o.URL, "redis-sentinel:") || strings.HasPrefix(o.URL, "redis-cluster:"):
+		u := o.Universal
+		if u == nil {
+			var err error
+			if u, urlOp, err = parseUniversalURL(o.URL); err != nil {
+				return nil, err
+			}
+		} else {
+			c := *u
+			u = &c
 		}
-		if o.ReadTimeout != 0 {
-			u.ReadTimeout, u.WriteTimeout = o.ReadTimeout, o.ReadTimeout
-		}
-		if o.MaxRetries != 0 {
-			u.MaxRetries = o.MaxRetries
-		}
-		s.client, s.ownClient = redis.NewUniversalClient(&u), true
+		setTimeouts(&u.DialTimeout, &u.ReadTimeout, &u.WriteTimeout, &u.MaxRetries, o)
+		u.ContextTimeoutEnabled = true
+		s.client, s.ownClient = newUniversalClient(u, s), true
 	default:
-		ro, err := redis.ParseURL(o.URL)
+		raw, op, err := splitOpTimeout(o.URL)
+		if err != nil {
+			return nil, err
+		}
+		urlOp = op
+		ro, err := redis.ParseURL(raw)
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: parse URL: %w", err)
 		}
-		if o.DialTimeout != 0 {
-			ro.DialTimeout = o.DialTimeout
-		}
-		if o.ReadTimeout != 0 {
-			ro.ReadTimeout, ro.WriteTimeout = o.ReadTimeout, o.ReadTimeout
-		}
-		if o.MaxRetries != 0 {
-			ro.MaxRetries = o.MaxRetries
-		}
+		setTimeouts(&ro.DialTimeout, &ro.ReadTimeout, &ro.WriteTimeout, &ro.MaxRetries, o)
+		ro.ContextTimeoutEnabled = true
 		s.client, s.ownClient = redis.NewClient(ro), true
 	}
+	switch s.opTimeout = o.OpTimeout; {
+	case s.opTimeout == 0 && urlOp != 0:
+		s.opTimeout = urlOp
+	case s.opTimeout == 0:
+		s.opTimeout = DefaultOpTimeout
+	}
 	return s, nil
+}
+
+// setTimeouts applies o's non-zero overrides to a go-redis options struct.
+func setTimeouts(dial, read, write *time.Duration, retries *int, o Options) {
+	if o.DialTimeout != 0 {
+		*dial = o.DialTimeout
+	}
+	if o.ReadTimeout != 0 {
+		*read = o.ReadTimeout
+		if o.WriteTimeout == 0 {
+			*write = o.ReadTimeout
+		}
+	}
+	if o.WriteTimeout != 0 {
+		*write = o.WriteTimeout
+	}
+	if o.MaxRetries != 0 {
+		*retries = o.MaxRetries
+	}
+}
+
+// opCtx bounds one store call by the op timeout.
+func (s *Store) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.opTimeout < 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.opTimeout)
 }
 
 // Client returns the store's Redis client, e.g. to share with other
@@ -150,11 +213,15 @@ func (s *Store) checkOpen(op string) error {
 	return nil
 }
 
-// Ping reports whether Redis answers; failures wrap session.ErrUnavailable.
+// Ping reports whether Redis answers PING within ctx and the op timeout,
+// whichever ends first; failures wrap session.ErrUnavailable. (On Cluster one
+// master answers, which does not prove every slot is served.)
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.checkOpen("ping"); err != nil {
 		return err
 	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	if err := s.client.Ping(ctx).Err(); err != nil {
 		return unavailable("ping", err)
 	}
