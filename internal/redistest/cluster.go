@@ -14,7 +14,8 @@ import (
 // ClusterOptions configure StartCluster.
 type ClusterOptions struct {
 	// NodeTimeout is cluster-node-timeout: how long a master may be
-	// unreachable before its replica takes over. 0 means 1 s.
+	// unreachable before its replica takes over. 0 means 2 s (shorter risks
+	// spurious fail-overs on a loaded machine).
 	NodeTimeout time.Duration
 }
 
@@ -41,7 +42,7 @@ type Cluster struct {
 func StartCluster(t testing.TB, o ClusterOptions) *Cluster {
 	t.Helper()
 	if o.NodeTimeout <= 0 {
-		o.NodeTimeout = time.Second
+		o.NodeTimeout = 2 * time.Second
 	}
 	bin := lookBin(t, "redis-server", "redis-server")
 	cli := lookBin(t, "redis-cli", "redis-tools")
@@ -79,10 +80,27 @@ func StartCluster(t testing.TB, o ClusterOptions) *Cluster {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("redistest: redis-cli --cluster create: %v", err)
 	}
+	// Healthy: every node says so and sees three masters with a replica each.
 	healthy := func() bool {
 		for _, a := range addrs {
 			m, err := clusterInfo(a)
 			if err != nil || m["cluster_state"] != "ok" || m["cluster_known_nodes"] != "6" {
+				return false
+			}
+			nodes, err := clusterNodes(a)
+			if err != nil {
+				return false
+			}
+			masters, replicas := 0, 0
+			for _, n := range nodes {
+				switch {
+				case n.master && len(n.slots) > 0:
+					masters++
+				case !n.master && n.masterID != "-":
+					replicas++
+				}
+			}
+			if masters != 3 || replicas != 3 {
 				return false
 			}
 		}
@@ -267,7 +285,7 @@ func clusterNodes(addr string) ([]clusterNode, error) {
 			switch flag {
 			case "master":
 				n.master = true
-			case "fail", "fail?", "noaddr":
+			case "fail", "noaddr": // not "fail?": one node's passing doubt
 				n.failed = true
 			}
 		}

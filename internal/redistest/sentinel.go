@@ -14,7 +14,8 @@ import (
 // SentinelOptions configure StartSentinel.
 type SentinelOptions struct {
 	// DownAfter is the Sentinels' down-after-milliseconds: how long the
-	// master may not answer before it is failed over. 0 means 1 s.
+	// master may not answer before it is failed over. 0 means 2 s (shorter
+	// risks spurious fail-overs on a loaded machine).
 	DownAfter time.Duration
 }
 
@@ -43,7 +44,7 @@ type Sentinel struct {
 func StartSentinel(t testing.TB, o SentinelOptions) *Sentinel {
 	t.Helper()
 	if o.DownAfter <= 0 {
-		o.DownAfter = time.Second
+		o.DownAfter = 2 * time.Second
 	}
 	bin := lookBin(t, "redis-server", "redis-server")
 	out := &syncBuffer{}

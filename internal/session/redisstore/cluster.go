@@ -27,6 +27,9 @@ func newUniversalClient(u *redis.UniversalOptions, s *Store) redis.UniversalClie
 	}
 	co := u.Cluster()
 	co.ClusterStateReloadInterval = clusterReloadInterval
+	// Masters only: a replica may still hold a session just ended, and the
+	// feed's subscriptions must be on the master its publications go to.
+	co.ReadOnly, co.RouteByLatency, co.RouteRandomly = false, false, false
 	c := redis.NewClusterClient(co)
 	c.AddHook(reloadHook{c})
 	s.cluster = c

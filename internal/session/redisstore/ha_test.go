@@ -21,7 +21,7 @@ const backWithin = 5 * time.Second
 // master of a third of the keys. Within backWithin of its replica's
 // promotion every call succeeds again, and no session is lost.
 func TestClusterMasterKilled(t *testing.T) {
-	cl := redistest.StartCluster(t, redistest.ClusterOptions{NodeTimeout: time.Second})
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{})
 	st, err := redisstore.New(redisstore.Options{URL: cl.URL + "?op_timeout=500ms&dial_timeout=200ms", Prefix: cl.Prefix})
 	if err != nil {
 		t.Fatal(err)
@@ -29,8 +29,14 @@ func TestClusterMasterKilled(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	pre := seed(t, st, 150)
 	cl.WaitReplicated()
-	// The records on the master about to die, read half the time.
-	victim := cl.MasterOf(cl.Prefix + "s:" + pre[0].ID)
+	// Two instances caching sessions, for the change feed.
+	mo := redisstore.Options{URL: cl.URL + "?op_timeout=500ms&dial_timeout=200ms", Prefix: cl.Prefix}
+	ma, _ := cachedManagerFor(t, mo)
+	mb, csb := cachedManagerFor(t, mo)
+	checkSignOuts(t, ma, mb, csb, 30, 5*time.Second)
+	// Kill the master of the feed's slot, and read its records half the time.
+	feedKey := cl.Prefix + "{feed}ends"
+	victim := cl.MasterOf(feedKey)
 	var onVictim []*session.Record
 	for _, r := range pre {
 		if cl.MasterOf(cl.Prefix+"s:"+r.ID) == victim {
@@ -40,17 +46,19 @@ func TestClusterMasterKilled(t *testing.T) {
 	l := startLoad(st, pre, onVictim)
 	time.Sleep(300 * time.Millisecond)
 	killed := time.Now()
-	dead := cl.KillMaster(cl.Prefix + "s:" + pre[0].ID)
+	dead := cl.KillMaster(feedKey)
 	promoted, at := cl.WaitPromoted(dead, 20*time.Second)
 	t.Logf("master %s killed; replica %s promoted %v later", dead, promoted, at.Sub(killed).Round(time.Millisecond))
 	l.checkRecovery(t, killed, at)
 	l.checkNothingLost(t, st, pre, at)
+	// The feed moved to the promoted master: caching and sign-outs work.
+	checkSignOuts(t, ma, mb, csb, 30, time.Until(at.Add(backWithin)))
 }
 
 // TestSentinelMasterKilled is TestClusterMasterKilled for a master with two
 // replicas and three Sentinels.
 func TestSentinelMasterKilled(t *testing.T) {
-	sg := redistest.StartSentinel(t, redistest.SentinelOptions{DownAfter: time.Second})
+	sg := redistest.StartSentinel(t, redistest.SentinelOptions{})
 	st, err := redisstore.New(redisstore.Options{URL: sg.URL + "?op_timeout=500ms&dial_timeout=200ms", Prefix: sg.Prefix})
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +66,10 @@ func TestSentinelMasterKilled(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	pre := seed(t, st, 100)
 	sg.WaitReplicated()
+	mo := redisstore.Options{URL: sg.URL + "?op_timeout=500ms&dial_timeout=200ms", Prefix: sg.Prefix}
+	ma, _ := cachedManagerFor(t, mo)
+	mb, csb := cachedManagerFor(t, mo)
+	checkSignOuts(t, ma, mb, csb, 30, 5*time.Second)
 	l := startLoad(st, pre, pre)
 	time.Sleep(300 * time.Millisecond)
 	killed := time.Now()
@@ -66,6 +78,7 @@ func TestSentinelMasterKilled(t *testing.T) {
 	t.Logf("master %s killed; replica %s promoted %v later", dead, promoted, at.Sub(killed).Round(time.Millisecond))
 	l.checkRecovery(t, killed, at)
 	l.checkNothingLost(t, st, pre, at)
+	checkSignOuts(t, ma, mb, csb, 30, time.Until(at.Add(backWithin)))
 }
 
 // TestHungRedisAnswersFast: a SIGSTOPped Redis accepts connections but never

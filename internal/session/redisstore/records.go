@@ -88,22 +88,28 @@ func (s *Store) Save(ctx context.Context, rec *session.Record) error {
 }
 
 // Delete removes the record id and its index entry. A missing id is not an
-// error. GETDEL learns the user key in the same command that deletes.
+// error. GETDEL learns the user key in the same command that deletes. Before
+// removing the index entry it announces the end to every watching Store and
+// waits until none of their caches can serve the session any more (see
+// feed.go): normally one round trip, at most FeedLease more than the op
+// timeout.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.checkOpen("delete"); err != nil {
 		return err
 	}
-	ctx, cancel := s.opCtx(ctx)
+	octx, cancel := s.opCtx(ctx)
 	defer cancel()
-	b, err := s.client.GetDel(ctx, s.sessionKey(id)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	if err != nil {
+	b, err := s.client.GetDel(octx, s.sessionKey(id)).Bytes()
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return unavailable("delete", err)
 	}
-	if err := s.client.Publish(ctx, s.changesChannel(), id).Err(); err != nil {
-		return unavailable("delete: publish change", err)
+	// Announced even when the record was already gone: a concurrent Delete
+	// of it may not have returned yet, and this one must not return first.
+	if err := s.announceEnd(ctx, id); err != nil {
+		return unavailable("delete: announce", err)
+	}
+	if b == nil {
+		return nil
 	}
 	rec, err := decode(b)
 	if err != nil {
@@ -114,7 +120,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if rec.UserKey == "" {
 		return nil
 	}
-	if err := s.client.ZRem(ctx, s.indexKey(rec.UserKey), id).Err(); err != nil {
+	if err := s.client.ZRem(octx, s.indexKey(rec.UserKey), id).Err(); err != nil {
 		return unavailable("delete index entry", err)
 	}
 	return nil

@@ -15,7 +15,9 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +59,8 @@ type Options struct {
 	// Client is an existing client to share. The store does not close it,
 	// and the timeouts below (but OpTimeout) do not apply to it; it should
 	// have ContextTimeoutEnabled, or OpTimeout cannot cut a hung call short.
+	// A shared Cluster client must not read from replicas (ReadOnly,
+	// RouteByLatency, RouteRandomly), and gets no reload-on-error hook.
 	Client redis.UniversalClient
 
 	// Prefix is put in front of every key; empty means DefaultPrefix.
@@ -74,6 +78,12 @@ type Options struct {
 	// DefaultOpTimeout (or the URL's op_timeout); negative means only the
 	// caller's context bounds calls.
 	OpTimeout time.Duration
+	// FeedLease is how long a watching Store (a Manager's cache) trusts its
+	// change feed without fresh proof from Redis, and so the longest a
+	// Delete waits for an instance that does not confirm having dropped the
+	// session (see WatchLeased). 0 means DefaultFeedLease (or the URL's
+	// feed_lease).
+	FeedLease time.Duration
 	// Logger receives failures of best-effort cleanup; nil discards.
 	Logger *slog.Logger
 }
@@ -86,6 +96,16 @@ type Store struct {
 	log       *slog.Logger
 	opTimeout time.Duration        // < 0: none
 	cluster   *redis.ClusterClient // set when client is one, for reloads
+	feedLease time.Duration
+
+	// The ended-session feed (feed.go).
+	origin          string    // this Store's id in feed messages
+	base            time.Time // the monotonic origin of ping payloads
+	acks            acks
+	feedUnsupported atomic.Bool // Cluster of Redis < 7: no shard channels
+
+	bg     context.Context // ends at Close: background subscriptions
+	stopBg context.CancelFunc
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -110,22 +130,26 @@ func New(o Options) (*Store, error) {
 	if set != 1 {
 		return nil, errors.New("redisstore: set exactly one of Options.URL, Options.Universal and Options.Client")
 	}
-	s := &Store{prefix: o.Prefix, log: o.Logger}
+	s := &Store{prefix: o.Prefix, log: o.Logger, base: time.Now(), origin: rand.Text()}
+	s.bg, s.stopBg = context.WithCancel(context.Background())
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	var urlOp time.Duration
+	var up storeParams
 	switch {
 	case o.Client != nil:
 		s.client = o.Client
+		// The feed needs shard channels on Cluster; the reload hook is
+		// not added to a client the store does not own.
+		s.cluster, _ = o.Client.(*redis.ClusterClient)
 	case o.Universal != nil || strings.HasPrefix(o.URL, "redis-sentinel:") || strings.HasPrefix(o.URL, "redis-cluster:"):
 		u := o.Universal
 		if u == nil {
 			var err error
-			if u, urlOp, err = parseUniversalURL(o.URL); err != nil {
+			if u, up, err = parseUniversalURL(o.URL); err != nil {
 				return nil, err
 			}
 		} else {
@@ -136,11 +160,11 @@ func New(o Options) (*Store, error) {
 		u.ContextTimeoutEnabled = true
 		s.client, s.ownClient = newUniversalClient(u, s), true
 	default:
-		raw, op, err := splitOpTimeout(o.URL)
+		raw, p, err := splitStoreParams(o.URL)
 		if err != nil {
 			return nil, err
 		}
-		urlOp = op
+		up = p
 		ro, err := redis.ParseURL(raw)
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: parse URL: %w", err)
@@ -149,11 +173,11 @@ func New(o Options) (*Store, error) {
 		ro.ContextTimeoutEnabled = true
 		s.client, s.ownClient = redis.NewClient(ro), true
 	}
-	switch s.opTimeout = o.OpTimeout; {
-	case s.opTimeout == 0 && urlOp != 0:
-		s.opTimeout = urlOp
-	case s.opTimeout == 0:
-		s.opTimeout = DefaultOpTimeout
+	s.opTimeout = cmp.Or(o.OpTimeout, up.opTimeout, DefaultOpTimeout)
+	s.feedLease = cmp.Or(o.FeedLease, up.feedLease, DefaultFeedLease)
+	if s.feedLease < 0 {
+		s.Close()
+		return nil, errors.New("redisstore: the feed lease must be positive")
 	}
 	return s, nil
 }
@@ -234,6 +258,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		s.stopBg()
 		if s.ownClient {
 			if err := s.client.Close(); err != nil {
 				s.closeErr = fmt.Errorf("redisstore: close: %w", err)

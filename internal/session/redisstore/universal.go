@@ -23,20 +23,31 @@ import (
 // parameters dial_timeout, read_timeout, write_timeout, pool_timeout (a
 // duration such as 500ms, or whole seconds; 0 or less turns the timeout off),
 // max_retries (-1: none), pool_size, and redis-cluster:// max_redirects;
-// op_timeout is accepted but only Options.URL applies it (see New). Any other
-// parameter is an error. TLS is not configurable in these forms; give
+// op_timeout and feed_lease are accepted but only Options.URL applies them
+// (see New). Any other parameter is an error. TLS is not configurable in these forms; give
 // Options.Universal directly for that.
 func ParseUniversalURL(raw string) (*redis.UniversalOptions, error) {
 	o, _, err := parseUniversalURL(raw)
 	return o, err
 }
 
-// parseUniversalURL is ParseUniversalURL that also returns op_timeout (0
-// when absent).
-func parseUniversalURL(raw string) (*redis.UniversalOptions, time.Duration, error) {
+// storeParams are the URL parameters the store itself reads, in every
+// form; 0 when absent.
+type storeParams struct {
+	opTimeout time.Duration // op_timeout
+	feedLease time.Duration // feed_lease
+}
+
+func (q *query) storeParams() storeParams {
+	return storeParams{opTimeout: q.duration("op_timeout"), feedLease: q.duration("feed_lease")}
+}
+
+// parseUniversalURL is ParseUniversalURL that also returns the store's own
+// parameters.
+func parseUniversalURL(raw string) (*redis.UniversalOptions, storeParams, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok || (scheme != "redis-sentinel" && scheme != "redis-cluster") {
-		return nil, 0, errors.New("redisstore: parse URL: want redis-sentinel:// or redis-cluster://")
+		return nil, storeParams{}, errors.New("redisstore: parse URL: want redis-sentinel:// or redis-cluster://")
 	}
 	// Several comma-separated hosts do not parse as one URL host, so parse a
 	// placeholder host and split the real list by hand.
@@ -51,7 +62,7 @@ func parseUniversalURL(raw string) (*redis.UniversalOptions, time.Duration, erro
 	}
 	u, err := url.Parse("redis://" + userinfo + "placeholder" + tail)
 	if err != nil {
-		return nil, 0, fmt.Errorf("redisstore: parse URL: %w", err)
+		return nil, storeParams{}, fmt.Errorf("redisstore: parse URL: %w", err)
 	}
 	o := &redis.UniversalOptions{}
 	for _, h := range strings.Split(hosts, ",") {
@@ -64,7 +75,7 @@ func parseUniversalURL(raw string) (*redis.UniversalOptions, time.Duration, erro
 		o.Addrs = append(o.Addrs, h)
 	}
 	if len(o.Addrs) == 0 {
-		return nil, 0, errors.New("redisstore: parse URL: no host")
+		return nil, storeParams{}, errors.New("redisstore: parse URL: no host")
 	}
 	o.Username = u.User.Username()
 	o.Password, _ = u.User.Password()
@@ -72,18 +83,18 @@ func parseUniversalURL(raw string) (*redis.UniversalOptions, time.Duration, erro
 	path := strings.Trim(u.Path, "/")
 	if scheme == "redis-sentinel" {
 		if path == "" || strings.Contains(path, "/") {
-			return nil, 0, errors.New("redisstore: parse URL: redis-sentinel:// needs the master name as its path, e.g. /mymaster")
+			return nil, storeParams{}, errors.New("redisstore: parse URL: redis-sentinel:// needs the master name as its path, e.g. /mymaster")
 		}
 		o.MasterName = path
 		o.SentinelPassword = q.string("sentinel_password")
 		if db := q.string("db"); db != "" {
 			if o.DB, err = strconv.Atoi(db); err != nil || o.DB < 0 {
-				return nil, 0, fmt.Errorf("redisstore: parse URL: db %q is not a database number", db)
+				return nil, storeParams{}, fmt.Errorf("redisstore: parse URL: db %q is not a database number", db)
 			}
 		}
 	} else {
 		if path != "" {
-			return nil, 0, errors.New("redisstore: parse URL: redis-cluster:// takes no path (Cluster has database 0 only)")
+			return nil, storeParams{}, errors.New("redisstore: parse URL: redis-cluster:// takes no path (Cluster has database 0 only)")
 		}
 		o.IsClusterMode = true // the cluster client even with one seed address
 		o.MaxRedirects = q.int("max_redirects")
@@ -94,32 +105,38 @@ func parseUniversalURL(raw string) (*redis.UniversalOptions, time.Duration, erro
 	o.PoolTimeout = q.duration("pool_timeout")
 	o.MaxRetries = q.int("max_retries")
 	o.PoolSize = q.int("pool_size")
-	op := q.duration(opTimeoutParam)
+	p := q.storeParams()
 	if err := q.done(); err != nil {
-		return nil, 0, err
+		return nil, storeParams{}, err
 	}
-	return o, op, nil
+	return o, p, nil
 }
 
-// opTimeoutParam is the URL query parameter for Options.OpTimeout.
-const opTimeoutParam = "op_timeout"
-
-// splitOpTimeout removes op_timeout from a redis:// or rediss:// URL (which
-// go-redis parses and would reject it) and returns its value (0 when absent).
-func splitOpTimeout(raw string) (string, time.Duration, error) {
+// splitStoreParams removes the store's own parameters from a redis:// or
+// rediss:// URL (go-redis parses the rest, and would reject them).
+func splitStoreParams(raw string) (string, storeParams, error) {
 	u, err := url.Parse(raw)
-	if err != nil || !u.Query().Has(opTimeoutParam) {
-		return raw, 0, nil // go-redis reports a bad URL itself
+	if err != nil {
+		return raw, storeParams{}, nil // go-redis reports a bad URL itself
 	}
 	v := u.Query()
-	q := query{v: url.Values{opTimeoutParam: v[opTimeoutParam]}}
-	d := q.duration(opTimeoutParam)
-	if err := q.done(); err != nil {
-		return "", 0, err
+	mine := url.Values{}
+	for _, k := range []string{"op_timeout", "feed_lease"} {
+		if v.Has(k) {
+			mine[k] = v[k]
+			v.Del(k)
+		}
 	}
-	v.Del(opTimeoutParam)
+	if len(mine) == 0 {
+		return raw, storeParams{}, nil
+	}
+	q := query{v: mine}
+	p := q.storeParams()
+	if err := q.done(); err != nil {
+		return "", storeParams{}, err
+	}
 	u.RawQuery = v.Encode()
-	return u.String(), d, nil
+	return u.String(), p, nil
 }
 
 // query reads URL query parameters the way go-redis's ParseURL does, and
