@@ -138,3 +138,32 @@ func TestSentinelFailover(t *testing.T) {
 	}
 	t.Logf("advertised after %v", time.Since(start))
 }
+
+// TestProxyFreeze: a frozen proxy hangs its client's path without closing
+// it; thawed, it forwards again.
+func TestProxyFreeze(t *testing.T) {
+	srv := redistest.Start(t)
+	opt, err := redis.ParseURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := redistest.StartProxy(t, opt.Addr)
+	c := redis.NewClient(&redis.Options{Addr: px.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	ping := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		return c.Ping(ctx).Err()
+	}
+	if err := ping(); err != nil {
+		t.Fatalf("PING through the proxy: %v", err)
+	}
+	px.Freeze()
+	if err := ping(); err == nil {
+		t.Fatal("PING through a frozen proxy succeeded")
+	}
+	px.Thaw()
+	if err := ping(); err != nil {
+		t.Fatalf("PING after Thaw: %v", err)
+	}
+}

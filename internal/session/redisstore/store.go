@@ -12,6 +12,11 @@
 // No command touches two keys at once (pipelines, not MULTI or multi-key
 // scripts), so the layout works unchanged on Redis Cluster. The store never
 // uses KEYS.
+//
+// Pub/Sub channels: <prefix>changes (the id of every record saved or
+// deleted), and the ended-session feed <prefix>{feed}ends with its
+// acknowledgements <prefix>{feed}ack:<store id> (shard channels on Cluster;
+// see WatchLeased and Delete).
 package redisstore
 
 import (
@@ -47,10 +52,11 @@ type Options struct {
 	//	redis-cluster://[user:pass@]host:6379[,host2...]
 	//
 	// Every form takes the query parameters dial_timeout, read_timeout,
-	// write_timeout, pool_timeout, max_retries, pool_size and op_timeout
-	// (Options.OpTimeout); redis:// and rediss:// also take the rest of
-	// go-redis's URL options, the other two forms those ParseUniversalURL
-	// lists. Fields set below override the URL's.
+	// write_timeout, pool_timeout, max_retries, pool_size, op_timeout
+	// (Options.OpTimeout) and feed_lease (Options.FeedLease); redis:// and
+	// rediss:// also take the rest of go-redis's URL options, the other two
+	// forms those ParseUniversalURL lists. Fields set below override the
+	// URL's.
 	URL string
 	// Universal configures Sentinel (MasterName set) or Cluster (several
 	// Addrs, or IsClusterMode) through go-redis; the store makes its own
