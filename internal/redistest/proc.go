@@ -39,6 +39,7 @@ func (p *proc) launch() error {
 	cmd := exec.Command(p.bin, append(append([]string(nil), p.args...), "--port", strconv.Itoa(p.port))...)
 	cmd.Stdout = p.out
 	cmd.Stderr = p.out
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("exec %s: %w", p.bin, err)
 	}
