@@ -34,20 +34,13 @@ func openStore(spec string, logger *slog.Logger) (Store, error) {
 			return nil, fmt.Errorf("bff: SESSION_STORE=%s: %w", spec, err)
 		}
 		return s, nil
-	case strings.HasPrefix(spec, "redis://"), strings.HasPrefix(spec, "rediss://"):
+	case strings.HasPrefix(spec, "redis://"), strings.HasPrefix(spec, "rediss://"),
+		strings.HasPrefix(spec, "redis-sentinel://"), strings.HasPrefix(spec, "redis-cluster://"):
+		// One parser for every form: op_timeout, dial/read/write timeouts,
+		// retries and feed_lease apply to Sentinel and Cluster too.
 		s, err := redisstore.New(redisstore.Options{URL: spec, Logger: logger})
 		if err != nil {
 			return nil, fmt.Errorf("bff: SESSION_STORE=%s: %w", RedactURL(spec), err)
-		}
-		return s, nil
-	case strings.HasPrefix(spec, "redis-sentinel://"), strings.HasPrefix(spec, "redis-cluster://"):
-		u, err := redisstore.ParseUniversalURL(spec)
-		if err != nil {
-			return nil, fmt.Errorf("bff: SESSION_STORE: %w", err)
-		}
-		s, err := redisstore.New(redisstore.Options{Universal: u, Logger: logger})
-		if err != nil {
-			return nil, fmt.Errorf("bff: SESSION_STORE: %w", err)
 		}
 		return s, nil
 	}

@@ -219,6 +219,17 @@ func (p watchPart) Watch(ctx context.Context, changed func(id string), healthy f
 	p.w.Watch(ctx, changed, healthy)
 }
 
+// WatchLeased implements session.LeasedWatcher: the wrapped store's lease
+// when it has one (the Manager's cache must honour it across the
+// decorator), else a plain Watch that is always current.
+func (p watchPart) WatchLeased(ctx context.Context, changed func(id string), healthy func(ok bool)) func() bool {
+	if lw, ok := p.w.(session.LeasedWatcher); ok {
+		return lw.WatchLeased(ctx, changed, healthy)
+	}
+	p.w.Watch(ctx, changed, healthy)
+	return func() bool { return true }
+}
+
 type lockPart struct {
 	l          locker
 	lock, wait opSeries

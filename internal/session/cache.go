@@ -1,9 +1,23 @@
 package session
 
 import (
+	"context"
 	"sync"
 	"time"
 )
+
+// LeasedWatcher is a Watcher whose change feed also proves itself up to date.
+// WatchLeased is Watch that returns current: while current() is true, every
+// session whose Store.Delete has returned, in any process, has already been
+// passed to changed. A Manager's cache serves nothing while it is false.
+//
+// A store implementing it makes Delete wait until no watching process can
+// still serve the id: each has confirmed dropping it, or can prove nothing
+// (its current turned false).
+type LeasedWatcher interface {
+	Watcher
+	WatchLeased(ctx context.Context, changed func(id string), healthy func(ok bool)) (current func() bool)
+}
 
 // cache keeps recently loaded sessions, opened, so the hot path (GET
 // /session on every page load, tab focus and poll) skips the store round
@@ -12,11 +26,14 @@ import (
 //
 // Every write through the Manager updates or drops the entry, so a cache in
 // front of a store that only this process writes (memory, bolt) is exact.
-// With a shared store (Redis) another instance's sign-out or refresh is seen
-// here after at most the TTL.
+// With a shared store (Redis) the store's change feed drops what other
+// instances change; with a LeasedWatcher a session another instance ended is
+// never served once its Delete has returned, other changes (a refresh) are
+// seen within milliseconds, and in any case after at most the TTL.
 type cache struct {
-	ttl time.Duration
-	max int
+	ttl     time.Duration
+	max     int
+	current func() bool // nil: always; else serve only while it is true
 
 	mu   sync.RWMutex
 	m    map[string]cacheEntry
@@ -46,7 +63,7 @@ func (c *cache) get(id string, now time.Time) (Session, []byte, bool) {
 	e, ok := c.m[id]
 	dead := c.dead
 	c.mu.RUnlock()
-	if !ok || dead || now.Sub(e.at) >= c.ttl || now.Before(e.at) {
+	if !ok || dead || now.Sub(e.at) >= c.ttl || now.Before(e.at) || (c.current != nil && !c.current()) {
 		return Session{}, nil, false
 	}
 	return e.s, e.json, true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -205,5 +206,55 @@ func TestCacheFollowsTheChangeFeed(t *testing.T) {
 	load()
 	if gets() != 6 {
 		t.Fatalf("with the feed down the cache served: %d store reads, want 6", gets())
+	}
+}
+
+// leasedWatcher is a fakeWatcher whose lease the test sets.
+type leasedWatcher struct {
+	fakeWatcher
+	current atomic.Bool
+}
+
+func (l *leasedWatcher) WatchLeased(ctx context.Context, changed func(string), healthy func(bool)) func() bool {
+	l.Watch(ctx, changed, healthy)
+	return l.current.Load
+}
+
+// TestCacheHonoursTheFeedLease: with a LeasedWatcher the cache serves only
+// while both the feed is live and its lease holds.
+func TestCacheHonoursTheFeedLease(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	st := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
+	t.Cleanup(func() { _ = st.Close() })
+	cs := &countingStore{Store: st}
+	lw := &leasedWatcher{fakeWatcher: fakeWatcher{Store: cs}}
+	m, err := session.NewManager(session.ManagerOptions{Store: lw, Secrets: [][]byte{secret(1)}, Now: clk.Now, CacheTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tok, _ := mustCreate(t, m, sampleData())
+	reads := func() int64 {
+		t.Helper()
+		before := cs.gets.Load()
+		for range 2 {
+			if _, err := m.Load(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return cs.gets.Load() - before
+	}
+	lw.healthy(true)
+	if n := reads(); n != 2 {
+		t.Fatalf("live feed without a lease: %d store reads of 2 loads, want 2", n)
+	}
+	lw.current.Store(true)
+	if n := reads(); n != 0 {
+		t.Fatalf("live feed with its lease: %d store reads of 2 loads, want 0 (kept by the loads before)", n)
+	}
+	lw.current.Store(false)
+	if n := reads(); n != 2 {
+		t.Fatalf("lease lapsed: %d store reads of 2 loads, want 2", n)
 	}
 }

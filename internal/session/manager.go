@@ -56,7 +56,9 @@ type ManagerOptions struct {
 	Logger *slog.Logger
 	// CacheTTL keeps loaded sessions in memory for this long (0: no cache).
 	// Writes through this Manager update the cache at once; writes by other
-	// processes sharing the store (Redis) are seen after at most CacheTTL.
+	// processes sharing the store are seen after at most CacheTTL, or sooner
+	// through a Watcher store's change feed; with a LeasedWatcher (Redis) a
+	// session another process ended is never served once its end returned.
 	CacheTTL time.Duration
 	// CacheSize bounds the cached sessions (default 100,000).
 	CacheSize int
@@ -135,7 +137,11 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		m.cache.setLive(false)
 		ctx, cancel := context.WithCancel(context.Background())
 		m.stopWatch = cancel
-		w.Watch(ctx, m.cache.drop, m.cache.setLive)
+		if lw, ok := o.Store.(LeasedWatcher); ok {
+			m.cache.current = lw.WatchLeased(ctx, m.cache.drop, m.cache.setLive)
+		} else {
+			w.Watch(ctx, m.cache.drop, m.cache.setLive)
+		}
 	}
 	return m, nil
 }

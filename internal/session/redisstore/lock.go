@@ -21,10 +21,6 @@ end
 return 0
 `)
 
-// unlockTimeout bounds the release of a lock, which runs even when the
-// caller's context has ended.
-const unlockTimeout = 5 * time.Second
-
 // Lock tries once to take the lock name for ttl, across every instance sharing
 // this Redis (SET NX PX with a random value). ok reports whether it was taken;
 // when it is held elsewhere, ok is false and err nil. err (wrapping
@@ -32,7 +28,7 @@ const unlockTimeout = 5 * time.Second
 //
 // unlock is never nil and may be called any number of times; it releases the
 // lock only if this holder still owns it (its ttl has not run out and nobody
-// took it since). The lock is advisory and ends after ttl whatever the holder
+// took it since), trying for at most the op timeout even after ctx ended. The lock is advisory and ends after ttl whatever the holder
 // does: keep the guarded work well within ttl, and re-check state after
 // taking it (e.g. reload the session before refreshing its tokens).
 func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (unlock func(), ok bool, err error) {
@@ -40,6 +36,8 @@ func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (unloc
 	if err := s.checkOpen("lock"); err != nil {
 		return noop, false, err
 	}
+	octx, cancel := s.opCtx(ctx)
+	defer cancel()
 	if name == "" || ttl < time.Millisecond {
 		return noop, false, errors.New("redisstore: lock: need a name and a ttl of at least 1ms")
 	}
@@ -47,7 +45,7 @@ func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (unloc
 	_, _ = rand.Read(token) // never fails (crypto/rand, Go 1.24+)
 	value := hex.EncodeToString(token)
 	key := s.lockKey(name)
-	err = s.client.SetArgs(ctx, key, value, redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
+	err = s.client.SetArgs(octx, key, value, redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
 	if errors.Is(err, redis.Nil) {
 		return noop, false, nil
 	}
@@ -57,7 +55,7 @@ func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (unloc
 	var once sync.Once
 	unlock = func() {
 		once.Do(func() {
-			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
+			uctx, cancel := s.opCtx(context.WithoutCancel(ctx))
 			defer cancel()
 			if err := unlockScript.Run(uctx, s.client, []string{key}, value).Err(); err != nil {
 				// The lock still ends at its ttl.
@@ -88,7 +86,9 @@ func (s *Store) WaitUnlocked(ctx context.Context, name string, poll time.Duratio
 		if err := s.checkOpen("wait for lock"); err != nil {
 			return err
 		}
-		n, err := s.client.Exists(ctx, key).Result()
+		octx, cancel := s.opCtx(ctx)
+		n, err := s.client.Exists(octx, key).Result()
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("redisstore: wait for lock %q: %w", name, ctx.Err())

@@ -33,6 +33,8 @@ func (s *Store) Get(ctx context.Context, id string) (*session.Record, error) {
 	if err := s.checkOpen("get"); err != nil {
 		return nil, err
 	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	b, err := s.client.Get(ctx, s.sessionKey(id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("redisstore: get: %w", session.ErrNotFound)
@@ -59,6 +61,8 @@ func (s *Store) Save(ctx context.Context, rec *session.Record) error {
 	if err := s.checkOpen("save"); err != nil {
 		return err
 	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	if rec == nil || rec.ID == "" {
 		return errors.New("redisstore: save: record without an ID")
 	}
@@ -88,20 +92,28 @@ func (s *Store) Save(ctx context.Context, rec *session.Record) error {
 }
 
 // Delete removes the record id and its index entries. A missing id is not an
-// error. GETDEL learns the user and sid keys in the same command that deletes.
+// error. GETDEL learns the user and sid keys in the same command that
+// deletes. Before removing the index entries it announces the end to every
+// watching Store and waits until none of their caches can serve the session
+// any more (see feed.go): normally one round trip, at most FeedLease more
+// than the op timeout.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.checkOpen("delete"); err != nil {
 		return err
 	}
-	b, err := s.client.GetDel(ctx, s.sessionKey(id)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	if err != nil {
+	octx, cancel := s.opCtx(ctx)
+	defer cancel()
+	b, err := s.client.GetDel(octx, s.sessionKey(id)).Bytes()
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return unavailable("delete", err)
 	}
-	if err := s.client.Publish(ctx, s.changesChannel(), id).Err(); err != nil {
-		return unavailable("delete: publish change", err)
+	// Announced even when the record was already gone: a concurrent Delete
+	// of it may not have returned yet, and this one must not return first.
+	if err := s.announceEnd(ctx, id); err != nil {
+		return unavailable("delete: announce", err)
+	}
+	if b == nil {
+		return nil
 	}
 	rec, err := decode(b)
 	if err != nil {
@@ -119,9 +131,9 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if len(idx) == 0 {
 		return nil
 	}
-	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = s.client.Pipelined(octx, func(p redis.Pipeliner) error {
 		for _, k := range idx {
-			p.ZRem(ctx, k, id)
+			p.ZRem(octx, k, id)
 		}
 		return nil
 	})
@@ -144,6 +156,8 @@ func (s *Store) list(ctx context.Context, idx string, match func(*session.Record
 	if err := s.checkOpen("list"); err != nil {
 		return nil, err
 	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	now := time.Now()
 	var ids *redis.StringSliceCmd
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {

@@ -35,6 +35,8 @@ func (s *Store) MarkUsed(ctx context.Context, key string, expires time.Time) (bo
 	if key == "" {
 		return false, errors.New("redisstore: mark used: empty marker key")
 	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	if !expires.After(time.Now()) {
 		n, err := s.client.Exists(ctx, s.markKey(key)).Result()
 		if err != nil {
@@ -57,6 +59,8 @@ func (s *Store) UnmarkUsed(ctx context.Context, key string) error {
 	if err := s.checkOpen("unmark used"); err != nil {
 		return err
 	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	if err := s.client.Del(ctx, s.markKey(key)).Err(); err != nil {
 		return unavailable("unmark used", err)
 	}

@@ -14,14 +14,22 @@
 // No command touches two keys at once (pipelines, not MULTI or multi-key
 // scripts), so the layout works unchanged on Redis Cluster. The store never
 // uses KEYS.
+//
+// Pub/Sub channels: <prefix>changes (the id of every record saved or
+// deleted), and the ended-session feed <prefix>{feed}ends with its
+// acknowledgements <prefix>{feed}ack:<store id> (shard channels on Cluster;
+// see WatchLeased and Delete).
 package redisstore
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,25 +42,56 @@ import (
 // DefaultPrefix is the key prefix used when Options.Prefix is empty.
 const DefaultPrefix = "authbff:"
 
+// DefaultOpTimeout bounds every store call when Options.OpTimeout is 0.
+const DefaultOpTimeout = time.Second
+
 // Options configures New. Exactly one of URL, Universal and Client must be set.
 type Options struct {
-	// URL is a single Redis server: redis://[user:pass@]host:port/db or
-	// rediss:// for TLS, with go-redis query options (dial_timeout, ...).
+	// URL is one of:
+	//
+	//	redis://[user:pass@]host:port/db (rediss:// for TLS)
+	//	redis-sentinel://[user:pass@]host:26379[,host2...]/<master>[?db=N&sentinel_password=...]
+	//	redis-cluster://[user:pass@]host:6379[,host2...]
+	//
+	// Every form takes the query parameters dial_timeout, read_timeout,
+	// write_timeout, pool_timeout, max_retries, pool_size, op_timeout
+	// (Options.OpTimeout) and feed_lease (Options.FeedLease); redis:// and
+	// rediss:// also take the rest of go-redis's URL options, the other two
+	// forms those ParseUniversalURL lists. Fields set below override the
+	// URL's.
 	URL string
 	// Universal configures Sentinel (MasterName set) or Cluster (several
-	// Addrs) through go-redis; the store makes its own client from a copy.
+	// Addrs, or IsClusterMode) through go-redis; the store makes its own
+	// client from a copy.
 	Universal *redis.UniversalOptions
 	// Client is an existing client to share. The store does not close it,
-	// and DialTimeout, ReadTimeout and MaxRetries do not apply to it.
+	// and the timeouts below (but OpTimeout) do not apply to it; it should
+	// have ContextTimeoutEnabled, or OpTimeout cannot cut a hung call short.
+	// A shared Cluster client must not read from replicas (ReadOnly,
+	// RouteByLatency, RouteRandomly), and gets no reload-on-error hook.
 	Client redis.UniversalClient
 
 	// Prefix is put in front of every key; empty means DefaultPrefix.
 	Prefix string
-	// DialTimeout, ReadTimeout (also used for writes) and MaxRetries override
-	// go-redis's defaults when non-zero; MaxRetries -1 disables retries.
-	DialTimeout time.Duration
-	ReadTimeout time.Duration
-	MaxRetries  int
+	// DialTimeout, ReadTimeout, WriteTimeout (0: ReadTimeout's value) and
+	// MaxRetries override go-redis's defaults when non-zero; -1 turns a
+	// timeout or the retries off.
+	DialTimeout  time.Duration
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	MaxRetries   int
+	// OpTimeout bounds every call to the store (all its round trips and
+	// retries) and Ping: past it the call fails with session.ErrUnavailable,
+	// so a hung Redis is a quick 503, never a hung request. 0 means
+	// DefaultOpTimeout (or the URL's op_timeout); negative means only the
+	// caller's context bounds calls.
+	OpTimeout time.Duration
+	// FeedLease is how long a watching Store (a Manager's cache) trusts its
+	// change feed without fresh proof from Redis, and so the longest a
+	// Delete waits for an instance that does not confirm having dropped the
+	// session (see WatchLeased). 0 means DefaultFeedLease (or the URL's
+	// feed_lease).
+	FeedLease time.Duration
 	// Logger receives failures of best-effort cleanup; nil discards.
 	Logger *slog.Logger
 }
@@ -63,6 +102,18 @@ type Store struct {
 	ownClient bool
 	prefix    string
 	log       *slog.Logger
+	opTimeout time.Duration        // < 0: none
+	cluster   *redis.ClusterClient // set when client is one, for reloads
+	feedLease time.Duration
+
+	// The ended-session feed (feed.go).
+	origin          string    // this Store's id in feed messages
+	base            time.Time // the monotonic origin of ping payloads
+	acks            acks
+	feedUnsupported atomic.Bool // Cluster of Redis < 7: no shard channels
+
+	bg     context.Context // ends at Close: background subscriptions
+	stopBg context.CancelFunc
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -72,7 +123,11 @@ type Store struct {
 var _ session.Store = (*Store)(nil)
 
 // New returns a Store for o. It does not contact Redis (call Ping for that);
-// it fails only when o is invalid.
+// it fails only when o is invalid. The clients it makes honour context
+// deadlines (go-redis ContextTimeoutEnabled), and a Cluster client reloads
+// the slot map as soon as a command fails on a connection error, CLUSTERDOWN,
+// TRYAGAIN or a redirect, so a replica's promotion is followed in well under
+// a second rather than at go-redis's periodic reload.
 func New(o Options) (*Store, error) {
 	set := 0
 	for _, b := range []bool{o.URL != "", o.Universal != nil, o.Client != nil} {
@@ -83,45 +138,83 @@ func New(o Options) (*Store, error) {
 	if set != 1 {
 		return nil, errors.New("redisstore: set exactly one of Options.URL, Options.Universal and Options.Client")
 	}
-	s := &Store{prefix: o.Prefix, log: o.Logger}
+	s := &Store{prefix: o.Prefix, log: o.Logger, base: time.Now(), origin: rand.Text()}
+	s.bg, s.stopBg = context.WithCancel(context.Background())
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	var up storeParams
 	switch {
 	case o.Client != nil:
 		s.client = o.Client
-	case o.Universal != nil:
-		u := *o.Universal
-		if o.DialTimeout != 0 {
-			u.DialTimeout = o.DialTimeout
+		// The feed needs shard channels on Cluster; the reload hook is
+		// not added to a client the store does not own.
+		s.cluster, _ = o.Client.(*redis.ClusterClient)
+	case o.Universal != nil || strings.HasPrefix(o.URL, "redis-sentinel:") || strings.HasPrefix(o.URL, "redis-cluster:"):
+		u := o.Universal
+		if u == nil {
+			var err error
+			if u, up, err = parseUniversalURL(o.URL); err != nil {
+				return nil, err
+			}
+		} else {
+			c := *u
+			u = &c
 		}
-		if o.ReadTimeout != 0 {
-			u.ReadTimeout, u.WriteTimeout = o.ReadTimeout, o.ReadTimeout
-		}
-		if o.MaxRetries != 0 {
-			u.MaxRetries = o.MaxRetries
-		}
-		s.client, s.ownClient = redis.NewUniversalClient(&u), true
+		setTimeouts(&u.DialTimeout, &u.ReadTimeout, &u.WriteTimeout, &u.MaxRetries, o)
+		u.ContextTimeoutEnabled = true
+		s.client, s.ownClient = newUniversalClient(u, s), true
 	default:
-		ro, err := redis.ParseURL(o.URL)
+		raw, p, err := splitStoreParams(o.URL)
+		if err != nil {
+			return nil, err
+		}
+		up = p
+		ro, err := redis.ParseURL(raw)
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: parse URL: %w", err)
 		}
-		if o.DialTimeout != 0 {
-			ro.DialTimeout = o.DialTimeout
-		}
-		if o.ReadTimeout != 0 {
-			ro.ReadTimeout, ro.WriteTimeout = o.ReadTimeout, o.ReadTimeout
-		}
-		if o.MaxRetries != 0 {
-			ro.MaxRetries = o.MaxRetries
-		}
+		setTimeouts(&ro.DialTimeout, &ro.ReadTimeout, &ro.WriteTimeout, &ro.MaxRetries, o)
+		ro.ContextTimeoutEnabled = true
 		s.client, s.ownClient = redis.NewClient(ro), true
 	}
+	s.opTimeout = cmp.Or(o.OpTimeout, up.opTimeout, DefaultOpTimeout)
+	s.feedLease = cmp.Or(o.FeedLease, up.feedLease, DefaultFeedLease)
+	if s.feedLease < 0 {
+		s.Close()
+		return nil, errors.New("redisstore: the feed lease must be positive")
+	}
 	return s, nil
+}
+
+// setTimeouts applies o's non-zero overrides to a go-redis options struct.
+func setTimeouts(dial, read, write *time.Duration, retries *int, o Options) {
+	if o.DialTimeout != 0 {
+		*dial = o.DialTimeout
+	}
+	if o.ReadTimeout != 0 {
+		*read = o.ReadTimeout
+		if o.WriteTimeout == 0 {
+			*write = o.ReadTimeout
+		}
+	}
+	if o.WriteTimeout != 0 {
+		*write = o.WriteTimeout
+	}
+	if o.MaxRetries != 0 {
+		*retries = o.MaxRetries
+	}
+}
+
+// opCtx bounds one store call by the op timeout.
+func (s *Store) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.opTimeout < 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.opTimeout)
 }
 
 // Client returns the store's Redis client, e.g. to share with other
@@ -152,11 +245,15 @@ func (s *Store) checkOpen(op string) error {
 	return nil
 }
 
-// Ping reports whether Redis answers; failures wrap session.ErrUnavailable.
+// Ping reports whether Redis answers PING within ctx and the op timeout,
+// whichever ends first; failures wrap session.ErrUnavailable. (On Cluster one
+// master answers, which does not prove every slot is served.)
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.checkOpen("ping"); err != nil {
 		return err
 	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	if err := s.client.Ping(ctx).Err(); err != nil {
 		return unavailable("ping", err)
 	}
@@ -169,6 +266,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		s.stopBg()
 		if s.ownClient {
 			if err := s.client.Close(); err != nil {
 				s.closeErr = fmt.Errorf("redisstore: close: %w", err)
