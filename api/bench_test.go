@@ -23,7 +23,7 @@ import (
 
 // benchApp runs a real authbff (dev IdP, the given SESSION_STORE) on a
 // loopback port, signs in once through the embedded dev IdP exactly as a
-// browser does, and returns the App's handler and the session cookie value.
+// browser does, and returns the binary's handler (the Gin engine with bff mounted) and the session cookie value.
 // The benchmarks then call the handler directly (httptest.NewRecorder), so
 // they measure authbff's work without the network.
 func benchApp(b *testing.B, store string) (http.Handler, string) {

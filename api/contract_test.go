@@ -183,7 +183,7 @@ func TestSigninMergesAuthorizationParams(t *testing.T) {
 }
 
 // TestCustomBasePath: NEXTAUTH_URL with a path moves the NextAuth routes
-// there (CONTRACT.md: https://x.io/auth -> /auth), and every URL follows.
+// there (docs/contract.md: https://x.io/auth -> /auth), and every URL follows.
 func TestCustomBasePath(t *testing.T) {
 	app := startApp(t, map[string]string{"SESSION_STORE": "memory", "NEXTAUTH_URL": "auto/auth"})
 	b := newBrowser(t)

@@ -188,7 +188,7 @@ func TestRedirectStaysOnOrigin(t *testing.T) {
 
 // TestGuardSeesEveryServedPage is issue 10 end to end: a guard that matches
 // PROTECTED_PATHS against r.URL.Path, or against Resolve's route, in front of
-// the handler (as api/ has it), with a client following every redirect. No
+// the handler (as bff.BFF.guard has it), with a client following every redirect. No
 // spelling gets a protected page out without passing the guard.
 func TestGuardSeesEveryServedPage(t *testing.T) {
 	patterns := []string{"/protected*", "/account", "/admin"}

@@ -15,8 +15,8 @@ const (
 	FlavorV5 Flavor = "v5"
 )
 
-// CookieNames are the cookie names of one flavour on one scheme (CONTRACT.md
-// "Cookies", with DESIGN.md's __Host- rule). Flow cookies are per flow:
+// CookieNames are the cookie names of one flavour on one scheme (docs/contract.md
+// "Cookies": __Host- names on https). Flow cookies are per flow:
 // FlowPrefix + "." + a flow key.
 type CookieNames struct {
 	Session     string

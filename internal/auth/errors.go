@@ -1,6 +1,6 @@
 package auth
 
-// Error codes of the NextAuth contract (CONTRACT.md "Error codes").
+// Error codes of the NextAuth contract (docs/contract.md "Error codes").
 const (
 	ErrConfiguration   = "Configuration"
 	ErrAccessDenied    = "AccessDenied"

@@ -12,9 +12,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/internal/testclock"
 )
 
 const (
@@ -26,23 +27,7 @@ const (
 	testPrefix   = "/_devidp"
 )
 
-// fakeClock is an injectable, advanceable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type fakeClock = testclock.Clock
 
 // env is one IdP served over loopback under testPrefix.
 type env struct {
@@ -59,7 +44,7 @@ func newEnv(t *testing.T, mutate func(*Options)) *env {
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	clock := &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	opts := Options{
 		BaseURL: srv.URL + testPrefix,
 		Clients: []Client{

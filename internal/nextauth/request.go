@@ -51,7 +51,7 @@ func (c *Core) logger(r *Request) *slog.Logger {
 	return c.log
 }
 
-// Logger returns the logger of a request (request id and trace id added).
+// RequestLogger returns the logger of a request (request id and trace id added).
 func (c *Core) RequestLogger(r *Request) *slog.Logger { return c.logger(r) }
 
 // SameOrigin checks Origin (or, without it, Sec-Fetch-Site) of a

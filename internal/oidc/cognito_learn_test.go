@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbff/authbff/internal/testclock"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 )
 
@@ -46,7 +47,7 @@ type cognitoFake struct {
 
 func newCognitoFake(t *testing.T, poolIDs ...string) *cognitoFake {
 	t.Helper()
-	f := &cognitoFake{pools: map[string]*fakePool{}, op: &fakeOP{t: t, clock: &clock{now: t0}}}
+	f := &cognitoFake{pools: map[string]*fakePool{}, op: &fakeOP{t: t, clock: testclock.New(t0)}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth2/token", f.op.serveToken)
 	mux.HandleFunc("POST /oauth2/revoke", f.op.serveRevoke)

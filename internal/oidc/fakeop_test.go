@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbff/authbff/internal/testclock"
+
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
@@ -31,18 +33,7 @@ const (
 
 var t0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
-// clock is an injectable, advanceable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = testclock.Clock
 
 // tokenReq is what the fake token endpoint saw.
 type tokenReq struct {
@@ -142,7 +133,7 @@ func newSigner(t *testing.T, alg jwa.SignatureAlgorithm, kid string) (signer, jw
 
 func newFakeOP(t *testing.T, published ...jwk.Key) *fakeOP {
 	t.Helper()
-	op := &fakeOP{t: t, clock: &clock{now: t0}, published: published}
+	op := &fakeOP{t: t, clock: testclock.New(t0), published: published}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /pool/.well-known/openid-configuration", op.serveDiscovery)
 	mux.HandleFunc("GET /pool/.well-known/jwks.json", op.serveJWKS)

@@ -9,10 +9,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/internal/testclock"
 
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/oidc"
@@ -139,18 +140,7 @@ func httpBody(t *testing.T, c *http.Client, method, u string, body io.Reader) st
 	return string(b)
 }
 
-// clock is an advanceable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = testclock.Clock
 
 // fixture is a session manager, a signed-in session and a coordinator.
 type fixture struct {
@@ -185,7 +175,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	if o.idp == nil {
 		o.idp = newIdP(t)
 	}
-	f := &fixture{idp: o.idp, clientID: o.client, clock: &clock{t: time.Now()}}
+	f := &fixture{idp: o.idp, clientID: o.client, clock: testclock.New(time.Now())}
 	f.prov = f.idp.provider(t, o.client)
 	res := f.idp.tokens(t, f.prov, o.client, "ada")
 	f.mgr = newManager(t, o.store)

@@ -44,7 +44,7 @@ type cache struct {
 type cacheEntry struct {
 	s    Session // a copy; Data's slices are never mutated in place
 	at   time.Time
-	json []byte // rendered by the caller, see Manager.CachedJSON
+	json []byte // rendered by the caller, see Manager.LoadJSON and SetJSON
 }
 
 func newCache(ttl time.Duration, max int) *cache {

@@ -10,11 +10,12 @@ import (
 
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/memstore"
+	"github.com/authbff/authbff/internal/testclock"
 )
 
 func newCachedManager(t *testing.T, ttl time.Duration) (*session.Manager, *countingStore, *clock) {
 	t.Helper()
-	clk := &clock{t: t0}
+	clk := testclock.New(t0)
 	st := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
 	t.Cleanup(func() { _ = st.Close() })
 	cs := &countingStore{Store: st}
@@ -167,7 +168,7 @@ func (f *fakeWatcher) Watch(_ context.Context, changed func(string), healthy fun
 // while the feed is live, and drops what the feed says changed.
 func TestCacheFollowsTheChangeFeed(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: t0}
+	clk := testclock.New(t0)
 	st := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
 	t.Cleanup(func() { _ = st.Close() })
 	cs := &countingStore{Store: st}
@@ -224,7 +225,7 @@ func (l *leasedWatcher) WatchLeased(ctx context.Context, changed func(string), h
 // while both the feed is live and its lease holds.
 func TestCacheHonoursTheFeedLease(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: t0}
+	clk := testclock.New(t0)
 	st := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
 	t.Cleanup(func() { _ = st.Close() })
 	cs := &countingStore{Store: st}

@@ -13,6 +13,7 @@ import (
 	"github.com/authbff/authbff/internal/session/boltstore"
 	"github.com/authbff/authbff/internal/session/memstore"
 	"github.com/authbff/authbff/internal/session/redisstore"
+	"github.com/authbff/authbff/internal/testclock"
 )
 
 const day = 24 * time.Hour
@@ -222,7 +223,7 @@ func TestDeleteSID(t *testing.T) {
 	for name, newStore := range backends {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			clk := &clock{t: time.Now()} // the stores expire by the wall clock
+			clk := testclock.New(time.Now()) // the stores expire by the wall clock
 			m := lifecycleManager(t, newStore(t), clk, session.ManagerOptions{CacheTTL: time.Minute})
 			alice, bob := userData("cognito", "alice"), userData("cognito", "bob")
 			aliceS1a := create(t, m, alice, "S1")

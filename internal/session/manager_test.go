@@ -6,10 +6,11 @@ import (
 	"errors"
 	"reflect"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/internal/testclock"
 
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/memstore"
@@ -17,19 +18,7 @@ import (
 
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = testclock.Clock
 
 func secret(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 
@@ -42,7 +31,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, secrets ...[]byte) *fixture {
 	t.Helper()
-	clk := &clock{t: t0}
+	clk := testclock.New(t0)
 	st := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
 	t.Cleanup(func() { _ = st.Close() })
 	if len(secrets) == 0 {

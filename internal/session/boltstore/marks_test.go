@@ -10,10 +10,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/testclock"
 )
 
 func TestDeleteExpiredPurgesMarkers(t *testing.T) {
-	clk := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := openTest(t, filepath.Join(t.TempDir(), "s.db"), Options{Now: clk.Now, CleanupInterval: -1})
 	ctx := context.Background()
 	mark := func(key string, ttl time.Duration) bool {

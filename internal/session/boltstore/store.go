@@ -2,7 +2,7 @@
 // the pure-Go embedded database go.etcd.io/bbolt. Sessions survive restarts;
 // the file is locked, so only one process may use it at a time.
 //
-// Layout: bucket "sessions" maps id -> encoded record (see codec.go); bucket
+// Layout: bucket "sessions" maps id -> encoded record (session.MarshalRecord, internal/session/record_codec.go); bucket
 // "users" holds keys userKey + "\x00" + id (empty values) to list a user's
 // sessions; bucket "sids" holds keys Record.SIDKey() + "\x00" + id (empty
 // values) to list the sessions of one IdP session; bucket "expiry" holds keys

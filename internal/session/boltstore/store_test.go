@@ -7,9 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/internal/testclock"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -33,18 +34,7 @@ func openTest(t testing.TB, path string, o Options) *Store {
 	return s
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = testclock.Clock
 
 func rec(id, user string, exp time.Time) *session.Record {
 	return &session.Record{ID: id, UserKey: user, Expires: exp, Created: exp.Add(-time.Hour), LastSeen: exp.Add(-time.Minute), Version: 2, SID: "sid", UserAgent: "ua", Sealed: []byte("sealed")}
@@ -148,7 +138,7 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestDeleteExpired(t *testing.T) {
-	clk := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := openTest(t, filepath.Join(t.TempDir(), "s.db"), Options{Now: clk.Now, CleanupInterval: -1})
 	ctx := context.Background()
 	start := clk.Now()

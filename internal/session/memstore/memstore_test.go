@@ -3,9 +3,10 @@ package memstore_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/internal/testclock"
 
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/memstore"
@@ -20,25 +21,14 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = testclock.Clock
 
 func rec(id, user string, exp time.Time) *session.Record {
 	return &session.Record{ID: id, UserKey: user, Expires: exp, Sealed: []byte("x")}
 }
 
 func TestDeleteExpired(t *testing.T) {
-	clk := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
 	t.Cleanup(func() { _ = s.Close() })
 	ctx := context.Background()
@@ -82,7 +72,7 @@ func TestDeleteExpired(t *testing.T) {
 }
 
 func TestDeleteExpiredPurgesMarkers(t *testing.T) {
-	clk := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
 	t.Cleanup(func() { _ = s.Close() })
 	ctx := context.Background()
@@ -101,7 +91,7 @@ func TestDeleteExpiredPurgesMarkers(t *testing.T) {
 }
 
 func TestExpiredHiddenBeforePurge(t *testing.T) {
-	clk := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
 	t.Cleanup(func() { _ = s.Close() })
 	ctx := context.Background()
