@@ -8,11 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/authbff/authbff/bff"
+	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
 )
 
@@ -54,49 +54,37 @@ func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return 0
 }
 
-// devidpCmd runs the development IdP alone (DEVIDP_PORT, default 9229), so a
-// benchmark can keep its RSA signing out of authbff's process.
+// devidpCmd runs the development IdP alone (DEVIDP_PORT, default 9229, on
+// 127.0.0.1), so a benchmark can keep its RSA signing out of authbff's
+// process.
 func devidpCmd(ctx context.Context, args []string, stderr io.Writer) int {
-	port := 9229
-	if v := os.Getenv("DEVIDP_PORT"); v != "" {
-		p, err := strconv.Atoi(v)
-		if err != nil {
-			fmt.Fprintln(stderr, "DEVIDP_PORT must be a port number")
-			return 2
-		}
-		port = p
+	c, err := config.LoadDevIdPCommand(config.FromOS())
+	if err != nil {
+		fmt.Fprintf(stderr, "authbff devidp: configuration:\n%v\n", err)
+		return 2
 	}
-	redirects := strings.Split(os.Getenv("DEVIDP_REDIRECT_URIS"), ",")
-	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(c.Port))
 	if err != nil {
 		fmt.Fprintf(stderr, "authbff devidp: %v\n", err)
 		return 1
 	}
 	base := "http://" + ln.Addr().String()
-	secret := os.Getenv("DEVIDP_CLIENT_SECRET")
 	idp, err := devidp.New(devidp.Options{
 		BaseURL: base,
-		Clients: []devidp.Client{{ID: envOr("DEVIDP_CLIENT_ID", bff.DevClientID), Secret: secret,
-			RedirectURIs: redirects, LogoutURLs: strings.Split(os.Getenv("DEVIDP_LOGOUT_URIS"), ",")}},
-		Logger: bff.NewLogger("info", os.Getenv("LOG_FORMAT")),
+		Clients: []devidp.Client{{ID: c.ClientID, Secret: c.ClientSecret,
+			RedirectURIs: c.RedirectURIs, LogoutURLs: c.LogoutURIs}},
+		Logger: bff.NewLogger(c.LogLevel, c.LogFormat),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authbff devidp: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stderr, "development IdP - not for production: issuer %s\n", idp.Issuer())
-	srv := &http.Server{Handler: idp}
+	srv := &http.Server{Handler: idp, ReadHeaderTimeout: 10 * time.Second}
 	go func() { <-ctx.Done(); srv.Close() }()
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintf(stderr, "authbff devidp: %v\n", err)
 		return 1
 	}
 	return 0
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
