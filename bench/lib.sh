@@ -187,23 +187,28 @@ wrk_cmd() {
 # R_TOK (one cookie) or R_TOKFILE (rotating cookies), R_CSRF (1: send
 # X-CSRF: 1), R_AUX (another process whose CPU per request is reported:
 # redis-server, the upstream), R_HIT and R_METRICS (see hit_snapshot).
-declare -A R_URL R_PID R_TOK R_TOKFILE R_CSRF R_AUX R_HIT R_METRICS
+# R_CONNS (optional): a stats URL answering {"conns_opened": n} (the
+# upstream), recorded as connections opened per 1,000 requests.
+declare -A R_URL R_PID R_TOK R_TOKFILE R_CSRF R_AUX R_HIT R_METRICS R_CONNS
 row() { # row <name> <url> <pid> <tok> <tokfile> <csrf> <aux pid> <hit> <metrics urls>
 	R_URL[$1]=$2 R_PID[$1]=$3 R_TOK[$1]=$4 R_TOKFILE[$1]=$5 R_CSRF[$1]=$6 R_AUX[$1]=$7 R_HIT[$1]=$8 R_METRICS[$1]=$9
 }
 
-record() { # record <row> <conns> <round> <rps> <p50> <p99> <rss> <err> <req> <cpu> <aux> <hit> <src>
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$SAMPLES"
-	log "  $1 c=$2 r=$3: $4 req/s, p50 $5 ms, p99 $6 ms, CPU ${10} us/req$([ "${11}" = - ] || echo ", aux ${11} us/req")$([ "${12}" = - ] || echo ", hit ratio ${12} (${13})")$([ "$8" = 0 ] || echo ", ERRORS $8")"
+record() { # record <row> <conns> <round> <rps> <p50> <p99> <rss> <err> <req> <cpu> <aux> <hit> <src> [conns/1k]
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${@:1:13}" "${14:--}" >>"$SAMPLES"
+	log "  $1 c=$2 r=$3: $4 req/s, p50 $5 ms, p99 $6 ms, CPU ${10} us/req$([ "${11}" = - ] || echo ", aux ${11} us/req")$([ "${12}" = - ] || echo ", hit ratio ${12} (${13})")$([ "${14:--}" = - ] || echo ", upstream conns opened ${14}/1k req")$([ "$8" = 0 ] || echo ", ERRORS $8")"
 }
 per_req() { # per_req <ticks> <requests>: microseconds of CPU per request
 	awk -v t="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", t * 10000 / n; else print "-" }'
 }
 
+conns_opened() { curl -fsS --max-time 2 "$1" | sed -nE 's/.*"conns_opened":([0-9]+).*/\1/p'; }
+
 # measure <row> <conns> <round>: one wrk run against a row, recorded.
 measure() {
-	local r=$1 n=$2 k=$3 f c0 c1 a0=0 a1=0 h0 h1 rps p50 p99 err req aux=- hit src
+	local r=$1 n=$2 k=$3 f c0 c1 a0=0 a1=0 h0 h1 rps p50 p99 err req aux=- hit src o0=0 o1=0 opened=-
 	f="$OUT/wrk-${r//\//_}-c$n-r$k.txt"
+	[ -n "${R_CONNS[$r]:-}" ] && o0=$(conns_opened "${R_CONNS[$r]}")
 	h0=$(hit_snapshot "$r")
 	c0=$(cpu_ticks "${R_PID[$r]}")
 	[ -n "${R_AUX[$r]}" ] && a0=$(cpu_ticks "${R_AUX[$r]}")
@@ -212,12 +217,14 @@ measure() {
 	c1=$(cpu_ticks "${R_PID[$r]}")
 	[ -n "${R_AUX[$r]}" ] && a1=$(cpu_ticks "${R_AUX[$r]}")
 	h1=$(hit_snapshot "$r")
+	[ -n "${R_CONNS[$r]:-}" ] && o1=$(conns_opened "${R_CONNS[$r]}")
 	read -r rps p50 p99 err req < <(parse_wrk "$f")
 	[ -n "$rps" ] || { cat "$f" >&2; die "no wrk result for $r"; }
 	[ -n "${R_AUX[$r]}" ] && aux=$(per_req $((a1 - a0)) "$req")
+	[ -n "${R_CONNS[$r]:-}" ] && opened=$(awk -v d=$((o1 - o0)) -v n="$req" 'BEGIN { if (n > 0) printf "%.1f", d * 1000 / n; else print "-" }')
 	read -r hit src < <(hit_ratio "$h0" "$h1" "$req")
 	record "$r" "$n" "$k" "$rps" "$p50" "$p99" "$(rss_kb "${R_PID[$r]%% *}")" "$err" "$req" \
-		"$(per_req $((c1 - c0)) "$req")" "$aux" "$hit" "$src"
+		"$(per_req $((c1 - c0)) "$req")" "$aux" "$hit" "$src" "$opened"
 }
 
 # measure2 <row> <rowA> <rowB> <conns> <round>: rowA and rowB (two

@@ -56,7 +56,9 @@ if has_part proxy; then
 	echo "  same length, \`httputil.ReverseProxy\` with a pooled \`http.Transport\` (MaxIdleConnsPerHost 1024), Cookie dropped."
 	echo "- upstream (direct): wrk against the upstream itself with the bearer header, no proxy: the ceiling."
 	echo "- Order per round and connection count: proxybase proxy-memory upstream. \"upstream CPU us/req\" is the upstream's"
-	echo "  CPU per proxied request (the same work in every row)."
+	echo "  CPU per proxied request (the same work in every row); \"upstream conns opened / 1k req\" the TCP connections the"
+	echo "  upstream accepted per 1,000 requests (0 when the proxy reuses its pooled connections; up to 1,000 when it opens"
+	echo "  one per request, which also shows as more upstream CPU per request)."
 	echo "- Target (issue 15): authbff >= 0.90x proxybase's req/s at each connection count."
 fi
 
@@ -131,7 +133,7 @@ if has_part signin; then
 	echo "form, then GET /callback (code exchange, ID token verification, session creation). CPU per sign-in: utime+stime"
 	echo "from /proc/<pid>/stat before and after, divided by the sign-ins (10 ms ticks)."
 	echo
-	echo "### Where a sign-in's CPU goes (pprof of bench/libserve, $PROF_STORE store, ${SIGNIN_DURATION}s of sign-ins)"
+	echo "### Where a sign-in's CPU goes (pprof of bench/libserve, $PROF_STORE store, ${PROF_SECONDS}s of sign-ins, $SIGNIN_CLIENTS clients)"
 	echo
 	cat "$PROF_TXT"
 	echo

@@ -22,7 +22,8 @@
 //	    parts (RSA verify, sealing, store, HTTP, ...).
 //
 // Sample lines (tab-separated): config conns round rps p50_ms p99_ms rss_kb
-// errors [requests cpu_us aux_cpu_us hit_ratio hit_source]; "-" is unknown.
+// errors [requests cpu_us aux_cpu_us hit_ratio hit_source upstream_conns_per_1k];
+// "-" is unknown.
 // Config names: "baseline*" are the session-read baseline ("*signed-out"
 // rows pair with "baseline-no-cookie", the others with "baseline");
 // "proxybase", "proxy-<store>" and "upstream" the proxy rows;
@@ -49,6 +50,7 @@ type key struct {
 // agg collects one configuration's samples at one connection count.
 type agg struct {
 	rps, p50, p99, cpu, aux, hit []float64
+	opened                       []float64 // upstream connections opened per 1,000 requests
 	rss                          float64
 	errors                       int
 	n                            int
@@ -131,6 +133,7 @@ func readSamples(path string) (*samples, error) {
 		add(&a.cpu, 9)
 		add(&a.aux, 10)
 		add(&a.hit, 11)
+		add(&a.opened, 13)
 		if len(fs) > 12 && fs[12] != "-" && fs[12] != "" {
 			a.hitSource = fs[12]
 		}

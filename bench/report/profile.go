@@ -18,11 +18,12 @@ type profilePart struct {
 }
 
 var profileParts = []profilePart{
-	{"RSA verify (ID token signature)", regexp.MustCompile(`^crypto/rsa\.|fips140/rsa\.|fips140/bigmod\.|^math/big\.`)},
+	{"RSA verify (ID token signature, crypto/rsa)", regexp.MustCompile(`^crypto/rsa\.|fips140/rsa\.|fips140/bigmod\.|^math/big\.`)},
+	{"rest of the ID token check (JWS parsing, claims)", regexp.MustCompile(`lestrrat-go/jwx|authbff/internal/oidc\.\(\*Provider\)\.(verifyIDToken|checkTokenResponse|verifySignature)`)},
 	{"session sealing (HKDF + AES-GCM of the session)", regexp.MustCompile(`authbff/internal/session\.\(\*sealer\)|authbff/internal/session\.appendData`)},
 	{"flow cookie, CSRF token, PKCE (internal/auth)", regexp.MustCompile(`authbff/internal/auth\.`)},
 	{"session store (flow replay mark, session write)", regexp.MustCompile(`authbff/internal/session/(boltstore|memstore|redisstore)\.|go\.etcd\.io/bbolt|redis/go-redis`)},
-	{"IdP calls (token request: HTTP client, JSON, claims)", regexp.MustCompile(`authbff/internal/oidc\.|^net/http\.\(\*Transport\)|^net/http\.\(\*persistConn\)|^net/http\.\(\*Client\)|^net/http\.send`)},
+	{"token request to the IdP (HTTP client, dial, JSON)", regexp.MustCompile(`golang\.org/x/oauth2|authbff/internal/oidc\.|^net/http\.\(\*Transport\)|^net/http\.\(\*persistConn\)|^net/http\.\(\*Client\)|^net/http\.send|^net\.\(\*Dialer\)`)},
 	{"logging (slog)", regexp.MustCompile(`^log/slog\.`)},
 	{"GC (background workers)", regexp.MustCompile(`^runtime\.(gcBgMarkWorker|bgsweep|bgscavenge)`)},
 	{"HTTP server (read, parse, route, cookies, write)", regexp.MustCompile(`^net/http\.\(\*conn\)\.serve`)},

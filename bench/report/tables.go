@@ -89,8 +89,8 @@ func mainTable(s *samples) {
 }
 
 func proxyTable(s *samples) {
-	fmt.Println("| config | conns | req/s | proxybase req/s | ratio | p50 / p99 ms | proxybase p50 / p99 ms | p99 ratio | CPU us/req | proxybase CPU us/req | upstream CPU us/req | RSS MB | rounds | target | met |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+	fmt.Println("| config | conns | req/s | proxybase req/s | ratio | p50 / p99 ms | proxybase p50 / p99 ms | p99 ratio | CPU us/req | proxybase CPU us/req | upstream CPU us/req | upstream conns opened / 1k req | RSS MB | rounds | target | met |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
 	allMet, any := true, false
 	var conns []int
 	for _, k := range s.order {
@@ -121,10 +121,10 @@ func proxyTable(s *samples) {
 			case "proxybase":
 				name = "proxybase (reference)"
 			}
-			fmt.Printf("| %s%s | %d | %.0f | %.0f | %.2f | %.2f / %.2f | %.2f / %.2f | %.2f | %s | %s | %s | %.0f | %d | %s | %s |\n",
+			fmt.Printf("| %s%s | %d | %.0f | %.0f | %.2f | %.2f / %.2f | %.2f / %.2f | %.2f | %s | %s | %s | %s | %.0f | %d | %s | %s |\n",
 				name, errNote(a, &agg{}), n, median(a.rps), median(b.rps), r, median(a.p50), median(a.p99),
 				median(b.p50), median(b.p99), ratio(median(a.p99), median(b.p99)), med(a.cpu, "%.1f"),
-				med(b.cpu, "%.1f"), med(a.aux, "%.1f"), a.rss, a.n, tgt, met)
+				med(b.cpu, "%.1f"), med(a.aux, "%.1f"), med(a.opened, "%.1f"), a.rss, a.n, tgt, met)
 		}
 	}
 	if !any {

@@ -2,6 +2,8 @@
 // loopback, so that the proxy rows measure the proxy, not the API. Every
 // path answers the same small JSON document; a request without a bearer
 // token gets 401 (so a proxy that drops the token shows up as errors).
+// GET /_stats answers {"conns_opened": n}: the TCP connections accepted so
+// far (a proxy that does not reuse its upstream connections opens many).
 //
 //	upstream -addr 127.0.0.1:9000
 package main
@@ -9,9 +11,11 @@ package main
 import (
 	"flag"
 	"log"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,9 +27,14 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:9000", "listen address")
 	flag.Parse()
 	size := strconv.Itoa(len(body))
+	var opened atomic.Int64
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
+		switch r.URL.Path {
+		case "/healthz":
 			_, _ = w.Write([]byte("ok\n"))
+			return
+		case "/_stats":
+			_, _ = w.Write([]byte(`{"conns_opened":` + strconv.FormatInt(opened.Load(), 10) + "}\n"))
 			return
 		}
 		if a := r.Header.Get("Authorization"); !strings.HasPrefix(a, "Bearer ") || len(a) < len("Bearer ")+16 {
@@ -37,7 +46,14 @@ func main() {
 		hd["Content-Length"] = []string{size}
 		_, _ = w.Write([]byte(body))
 	})
-	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{
+		Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				opened.Add(1)
+			}
+		},
+	}
 	log.Printf("upstream listening on %s", *addr)
 	log.Fatal(srv.ListenAndServe())
 }
