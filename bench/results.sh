@@ -60,6 +60,14 @@ if has_part proxy; then
 	echo "  upstream accepted per 1,000 requests (0 when the proxy reuses its pooled connections; up to 1,000 when it opens"
 	echo "  one per request, which also shows as more upstream CPU per request)."
 	echo "- Target (issue 15): authbff >= 0.90x proxybase's req/s at each connection count."
+	if [ -s "$PROXY_TOP" ]; then
+		echo
+		echo "### CPU profile of the proxy path (bench/libserve, memory store, one cookie, $PROXY_PROFILE_CONNS connections, ${DURATION}s; pprof -top -cum)"
+		echo
+		echo '```'
+		cat "$PROXY_TOP"
+		echo '```'
+	fi
 fi
 
 if has_part scale; then
