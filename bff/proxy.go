@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authbff/authbff/internal/nextauth"
@@ -90,6 +91,7 @@ func newProxy(b *BFF) *proxy {
 		// and a sized answer goes out in one write.
 		FlushInterval:  0,
 		ModifyResponse: modifyProxyResponse,
+		BufferPool:     newCopyBuffers(),
 		ErrorHandler:   p.fail,
 		ErrorLog:       slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
 	}
@@ -225,6 +227,17 @@ func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSONError(w, http.StatusBadGateway, "upstream_unreachable", "the API cannot be reached right now; try again")
 	}
 }
+
+// copyBuffers recycles the 32 KiB buffers ReverseProxy copies bodies with
+// (without a pool it allocates one per request).
+type copyBuffers struct{ pool *sync.Pool }
+
+func newCopyBuffers() copyBuffers {
+	return copyBuffers{pool: &sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (c copyBuffers) Get() []byte  { return *(c.pool.Get().(*[]byte)) }
+func (c copyBuffers) Put(b []byte) { c.pool.Put(&b) }
 
 // idempotent reports whether a method may be retried (RFC 9110 9.2.2).
 func idempotent(method string) bool {

@@ -216,8 +216,13 @@ func (c *captureStore) Delete(context.Context, string) error              { retu
 func (c *captureStore) ListByUser(context.Context, string) ([]*session.Record, error) {
 	return nil, nil
 }
-func (c *captureStore) Ping(context.Context) error { return nil }
-func (c *captureStore) Close() error               { return nil }
+func (c *captureStore) ListBySID(context.Context, string) ([]*session.Record, error) {
+	return nil, nil
+}
+func (c *captureStore) MarkUsed(context.Context, string, time.Time) (bool, error) { return false, nil }
+func (c *captureStore) UnmarkUsed(context.Context, string) error                  { return nil }
+func (c *captureStore) Ping(context.Context) error                                { return nil }
+func (c *captureStore) Close() error                                              { return nil }
 
 // newRand returns a fast generator seeded from crypto/rand.
 func newRand() *rand.ChaCha8 {

@@ -223,7 +223,11 @@ func defaultCacheTTL(store string) time.Duration {
 	if processLocal(store) {
 		return time.Minute
 	}
-	return 500 * time.Millisecond
+	// Redis: the change feed is acknowledged and leased (a sign-out on any
+	// instance is never served from another's cache once it has answered),
+	// so the TTL only bounds how long another instance's refresh can go
+	// unseen if its announcement were lost.
+	return 5 * time.Second
 }
 
 // checkStore validates a SESSION_STORE value.

@@ -327,10 +327,20 @@ func safeClient(c *http.Client) *http.Client {
 	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	base := nc.Transport
 	if base == nil {
-		base = http.DefaultTransport
+		base = idpTransport()
 	}
 	nc.Transport = limitTransport{base: base}
 	return nc
+}
+
+// idpTransport is a provider's own connection pool: http.DefaultTransport
+// keeps 2 idle connections per host, so concurrent sign-ins and refreshes
+// would dial the IdP (TCP and TLS) again and again.
+func idpTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	return t
 }
 
 // errBodyTooLarge is returned by a response body read past maxBodyBytes.

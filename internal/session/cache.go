@@ -86,7 +86,7 @@ func (c *cache) put(s *Session, now time.Time, gen uint64) {
 	if c.gen != gen || c.dead {
 		return
 	}
-	if len(c.m) >= c.max {
+	if _, cached := c.m[s.ID]; !cached && len(c.m) >= c.max {
 		// Drop about a tenth, in map order (random enough for a bound).
 		n := c.max / 10
 		for k := range c.m {
