@@ -99,7 +99,7 @@ func TestMetricsAfterAJourney(t *testing.T) {
 	if value(fams, "authbff_session_reads_total", map[string]string{"result": "ok"}) < 1 {
 		t.Error("no ok session read counted")
 	}
-	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total", "authbff_store_operation_duration_seconds"} {
+	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total", "authbff_store_operation_duration_seconds", "authbff_session_cache_hits_total", "authbff_session_cache_misses_total"} {
 		if fams[name] == nil {
 			t.Errorf("%s missing", name)
 		}

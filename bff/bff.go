@@ -110,6 +110,7 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 		return fmt.Errorf("bff: session manager: %w", err)
 	}
 	b.sessions = mgr
+	b.metrics.CacheStats(mgr.CacheStats)
 	providers := cfg.Providers
 	if cfg.DevIdP {
 		p, err := b.startDevIdP()

@@ -187,6 +187,25 @@ func New() *Metrics {
 	return m
 }
 
+// CacheStats publishes authbff_session_cache_hits_total and
+// authbff_session_cache_misses_total, read from stats at every scrape
+// (session.Manager.CacheStats). Call it once.
+func (m *Metrics) CacheStats(stats func() (hits, misses uint64)) {
+	if m == nil || stats == nil {
+		return
+	}
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "authbff_session_cache_hits_total",
+			Help: "Session loads answered by the in-process session cache.",
+		}, func() float64 { h, _ := stats(); return float64(h) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "authbff_session_cache_misses_total",
+			Help: "Session loads that went to the store while the cache was on.",
+		}, func() float64 { _, mi := stats(); return float64(mi) }),
+	)
+}
+
 // Registry returns the registry every collector is on, for a host that
 // adds its own. Nil for a nil *Metrics.
 func (m *Metrics) Registry() *prometheus.Registry {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -79,6 +80,8 @@ type Manager struct {
 	bufs      sync.Pool // of *[]byte plaintext scratch
 	cache     *cache    // nil when CacheTTL is 0
 	stopWatch context.CancelFunc
+
+	cacheHits, cacheMisses atomic.Uint64
 }
 
 // NewManager validates o and returns a Manager.
@@ -144,6 +147,12 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		}
 	}
 	return m, nil
+}
+
+// CacheStats returns how many session loads the in-process cache answered
+// (hits) and how many went to the store while the cache was on (misses).
+func (m *Manager) CacheStats() (hits, misses uint64) {
+	return m.cacheHits.Load(), m.cacheMisses.Load()
 }
 
 // Close stops watching the store for other instances' changes. The Manager
@@ -237,8 +246,10 @@ func (m *Manager) load(ctx context.Context, token string, cached bool) (*Session
 	if m.cache != nil && cached {
 		now := m.now()
 		if cs, js, ok := m.cache.get(string(idb[:]), now); ok && now.Before(cs.Expires) && now.Before(cs.LastSeen.Add(m.updateAge)) {
+			m.cacheHits.Add(1)
 			return &cs, js, nil
 		}
+		m.cacheMisses.Add(1)
 	}
 	s, err := m.loadStore(ctx, token, idb[:])
 	if err != nil {
