@@ -1,6 +1,10 @@
 # authbff: a static, non-root image (~15 MB).
 #   docker build -t authbff .
-#   docker run -p 3000:3000 -e NEXTAUTH_SECRET=$(openssl rand -base64 32) authbff
+#   docker run -p 3000:3000 -e NEXTAUTH_SECRET=... -e COGNITO_CLIENT_ID=... -e COGNITO_CLIENT_SECRET=... -e COGNITO_ISSUER=... authbff
+# With no provider configured authbff runs its development IdP and then listens
+# on the container's loopback only (unreachable from -p): to try it in Docker,
+#   docker run -p 127.0.0.1:3000:3000 -e HOST=0.0.0.0 authbff
+# (authbff warns: anyone who reaches the port can sign in as a demo user).
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
