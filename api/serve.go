@@ -136,9 +136,13 @@ func (m *Main) MetricsAddr() string {
 func (m *Main) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- m.server.Serve(m.listener) }()
+	// The metrics listener outlives the drain: scrapes and its /readyz
+	// (503 while draining) go on until the shutdown is over.
+	adminCtx, stopAdmin := context.WithCancel(context.Background())
+	defer stopAdmin()
 	if m.admin != nil {
 		go func() {
-			if err := m.admin.Serve(ctx); err != nil {
+			if err := m.admin.Serve(adminCtx); err != nil {
 				errc <- err
 			}
 		}()

@@ -187,7 +187,16 @@ func (b *BFF) Internals() *nextauth.Core { return b.core }
 // reads, refreshes, proxy calls, store operations, Go and process
 // collectors), /healthz and /readyz, for a listener of its own - never the
 // public port.
-func (b *BFF) AdminHandler() http.Handler { return metrics.AdminHandler(b.metrics, b.Ready) }
+func (b *BFF) AdminHandler() http.Handler {
+	return metrics.AdminHandler(b.metrics, func(ctx context.Context) error {
+		if b.draining.Load() {
+			return errDraining
+		}
+		return b.Ready(ctx)
+	})
+}
+
+var errDraining = errors.New("bff: shutting down")
 
 // Drain makes /readyz answer 503 from now on (a shutdown has begun: load
 // balancers should stop sending requests); everything else is still served.
