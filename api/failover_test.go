@@ -132,12 +132,13 @@ func TestFailoverHungRedis(t *testing.T) {
 	if b.session(app.URL) == nil {
 		t.Fatal("not signed in")
 	}
-	// Let the session cache's entry age out (500 ms with Redis), so the
-	// read below must ask the store.
-	time.Sleep(700 * time.Millisecond)
 	srv.SigStop()
 	stopped := time.Now()
 	defer srv.SigCont() // (cleanup resumes it too)
+	// The cached copy is served only while the change feed proves itself
+	// current (feed_lease, 500 ms): once that lapses the read below must
+	// ask the hung store.
+	time.Sleep(700 * time.Millisecond)
 
 	var wg sync.WaitGroup
 	var sess, ready, admin response
