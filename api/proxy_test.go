@@ -256,7 +256,18 @@ func TestProxyRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	down := "http://" + ln.Addr().String()
-	ln.Close()
+	// Keep the port (a closed one can be taken by a parallel test's server):
+	// every connection is dropped at once, an upstream that is down.
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
 	app := startApp(t, bffEnv(t, "UPSTREAM_REC", up.srv.URL+"/base", "UPSTREAM_DOWN", down))
 	b := newBrowser(t)
 	b.bffSignIn(app, "ada")

@@ -95,8 +95,8 @@ func writeJSON(w http.ResponseWriter, status int, v any, noStore bool) {
 // writeRawJSON writes an already encoded JSON body.
 func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = valJSON
+	h["X-Content-Type-Options"] = valNosniff
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
@@ -115,12 +115,23 @@ func redirect(w http.ResponseWriter, r *http.Request, mode answerMode, to string
 	http.Redirect(w, r, to, http.StatusFound)
 }
 
+// Header values shared by every answer (read-only; len == cap, so a later
+// Add to the same header copies instead of writing into them): setting a
+// fixed value then costs no allocation on the hot paths.
+var (
+	valNoCache  = []string{"private, no-cache, no-store"}
+	valPragma   = []string{"no-cache"}
+	valExpires0 = []string{"0"}
+	valJSON     = []string{"application/json; charset=utf-8"}
+	valNosniff  = []string{"nosniff"}
+)
+
 // noCache sets the headers NextAuth sends on /csrf and /session.
 func noCache(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Cache-Control", "private, no-cache, no-store")
-	h.Set("Pragma", "no-cache")
-	h.Set("Expires", "0")
+	h["Cache-Control"] = valNoCache
+	h["Pragma"] = valPragma
+	h["Expires"] = valExpires0
 }
 
 // cookieJar is nextauth.Cookies on a request and its response.
@@ -130,12 +141,34 @@ type cookieJar struct {
 	secure bool
 }
 
-func (j *cookieJar) Get(name string) string {
-	ck, err := j.r.Cookie(name)
-	if err != nil {
-		return ""
+func (j *cookieJar) Get(name string) string { return cookieValue(j.r, name) }
+
+// cookieValue is r.Cookie(name).Value without parsing every cookie into
+// structs (the session read does this on every request): the first
+// "name=value" pair of the Cookie headers, value unquoted, "" when absent
+// or not a valid cookie value.
+func cookieValue(r *http.Request, name string) string {
+	for _, line := range r.Header["Cookie"] {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimSpace(part)
+			k, v, ok := strings.Cut(part, "=")
+			if !ok || strings.TrimSpace(k) != name {
+				continue
+			}
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			for i := 0; i < len(v); i++ {
+				if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == ';' || c == '\\' {
+					return ""
+				}
+			}
+			return v
+		}
 	}
-	return ck.Value
+	return ""
 }
 
 func (j *cookieJar) Names() []string {
@@ -187,8 +220,21 @@ func (b *BFF) request(w http.ResponseWriter, r *http.Request) *nextauth.Request 
 	}
 }
 
+// cookieView is a nextauth.Request and its cookie jar in one allocation.
+type cookieView struct {
+	req nextauth.Request
+	jar cookieJar
+}
+
 // cookieRequest is the core's view of r for a session read: the cookies
 // only (cheaper than request on the hot paths).
 func (b *BFF) cookieRequest(w http.ResponseWriter, r *http.Request) *nextauth.Request {
-	return &nextauth.Request{Cookies: &cookieJar{r: r, w: w, secure: b.cfg.Secure()}, RequestID: w.Header().Get("X-Request-Id")}
+	v := &cookieView{jar: cookieJar{r: r, w: w, secure: b.cfg.Secure()}}
+	v.req.Cookies = &v.jar
+	if sw, ok := w.(*statusWriter); ok {
+		v.req.RequestID = sw.id
+	} else {
+		v.req.RequestID = w.Header().Get("X-Request-Id")
+	}
+	return &v.req
 }

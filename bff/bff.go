@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/authbff/authbff/internal/config"
@@ -49,6 +50,7 @@ type BFF struct {
 	trusted        trustedProxies
 	metrics        *metrics.Metrics
 	draining       atomic.Bool
+	writers        sync.Pool    // of *statusWriter
 	hsts           bool         // NEXTAUTH_URL is https: Strict-Transport-Security on every answer
 	inner          http.Handler // the routes, without CORS
 	handler        http.Handler // inner with CORS when configured
@@ -68,6 +70,7 @@ func New(ctx context.Context, o Options) (*BFF, error) {
 		log = NewLogger(cfg.LogLevel, cfg.LogFormat)
 	}
 	b := &BFF{cfg: cfg, log: log, reqIDs: newRequestIDs(), metrics: metrics.New()}
+	b.writers.New = func() any { return new(statusWriter) }
 	if err := b.setup(ctx, o); err != nil {
 		b.Close()
 		return nil, err

@@ -16,6 +16,7 @@ import (
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	id     string           // the request id (X-Request-Id)
 	trace  tracectx.Context // the request's W3C trace context
 }
 
@@ -60,8 +61,12 @@ func (b *BFF) middleware(next http.Handler) http.Handler {
 		if b.hsts {
 			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 		}
-		sw := &statusWriter{ResponseWriter: w, trace: tracectx.FromHeader(r.Header)}
+		sw := b.writers.Get().(*statusWriter)
+		*sw = statusWriter{ResponseWriter: w, id: id, trace: tracectx.FromHeader(r.Header)}
 		defer func() {
+			// Handlers are done with sw (ReverseProxy included) when
+			// ServeHTTP returns; recycle it.
+			defer func() { *sw = statusWriter{}; b.writers.Put(sw) }()
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)

@@ -378,7 +378,7 @@ func TestSessionCacheTTL(t *testing.T) {
 		prob string
 	}{
 		{[]string{"SESSION_STORE=memory"}, time.Minute, ""},
-		{[]string{"SESSION_STORE=redis://localhost:6379/0"}, 5 * time.Second, ""},
+		{[]string{"SESSION_STORE=redis://localhost:6379/0"}, time.Minute, ""},
 		{[]string{"SESSION_STORE=redis://localhost:6379/0", "AUTH_SESSION_CACHE_TTL=0"}, 0, ""},
 		{[]string{"SESSION_STORE=bolt:/tmp/x.db", "AUTH_SESSION_CACHE_TTL=5m"}, 5 * time.Minute, ""},
 		{[]string{"SESSION_STORE=redis://localhost:6379/0", "AUTH_SESSION_CACHE_TTL=10m"}, 0, "AUTH_SESSION_CACHE_TTL"},

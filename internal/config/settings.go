@@ -219,15 +219,13 @@ func processLocal(store string) bool {
 // kept exact by the session manager, so it may live long; with a shared
 // store (Redis) other instances' writes are announced, and the TTL bounds
 // what a lost announcement can cost.
-func defaultCacheTTL(store string) time.Duration {
-	if processLocal(store) {
-		return time.Minute
-	}
-	// Redis: the change feed is acknowledged and leased (a sign-out on any
-	// instance is never served from another's cache once it has answered),
-	// so the TTL only bounds how long another instance's refresh can go
-	// unseen if its announcement were lost.
-	return 5 * time.Second
+func defaultCacheTTL(string) time.Duration {
+	// Redis too: its change feed is acknowledged and leased (a sign-out on
+	// any instance is never served from another's cache once it has
+	// answered; an instance that cannot prove its feed current serves
+	// nothing cached), so the TTL only bounds how long another instance's
+	// refresh could go unseen if its announcement were lost.
+	return time.Minute
 }
 
 // checkStore validates a SESSION_STORE value.
