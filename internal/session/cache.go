@@ -87,16 +87,33 @@ func (c *cache) put(s *Session, now time.Time, gen uint64) {
 		return
 	}
 	if _, cached := c.m[s.ID]; !cached && len(c.m) >= c.max {
-		// Drop about a tenth, in map order (random enough for a bound).
-		n := c.max / 10
-		for k := range c.m {
-			delete(c.m, k)
-			if n--; n <= 0 {
-				break
-			}
-		}
+		c.evict(now)
 	}
 	c.m[s.ID] = e
+}
+
+// evict makes room when the cache is full: expired entries first, else
+// about 1% of the entries in map order (random enough for a bound). A small
+// share matters: every dropped entry costs a store read at its next use,
+// and with a working set just over the bound a large drop (it used to be a
+// tenth) would keep a tenth of the working set out of the cache.
+func (c *cache) evict(now time.Time) {
+	n := max(1, c.max/100)
+	for k, e := range c.m {
+		if now.Sub(e.at) >= c.ttl || now.Before(e.at) {
+			delete(c.m, k)
+			n--
+		}
+		if n <= 0 {
+			return
+		}
+	}
+	for k := range c.m {
+		delete(c.m, k)
+		if n--; n <= 0 {
+			return
+		}
+	}
 }
 
 // setJSON attaches the rendered session JSON to the entry of s, if it is
