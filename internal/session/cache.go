@@ -37,9 +37,18 @@ type cache struct {
 
 	mu   sync.RWMutex
 	m    map[string]cacheEntry
-	gen  uint64 // bumped by every drop: a put of a read older than a write is refused
+	gen  uint64 // bumped by every drop: a put of a read older than a write of its id is refused
 	dead bool   // the store's change feed is down: serve and keep nothing
+	// dropped[g % len] is the id the drop that made generation g dropped
+	// ("" for a drop of everything): a put older than a few drops can tell
+	// whether one of them was of its own id, so a write of one session does
+	// not keep every other session being read at that moment out of the
+	// cache.
+	dropped [dropRing]string
 }
+
+// dropRing is how many recent drops put can look back over.
+const dropRing = 1024
 
 type cacheEntry struct {
 	s    Session // a copy; Data's slices are never mutated in place
@@ -83,13 +92,30 @@ func (c *cache) put(s *Session, now time.Time, gen uint64) {
 	e.s.Extended = false
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen || c.dead {
+	if c.dead || !c.unchangedSince(s.ID, gen) {
 		return
 	}
 	if _, cached := c.m[s.ID]; !cached && len(c.m) >= c.max {
 		c.evict(now)
 	}
 	c.m[s.ID] = e
+}
+
+// unchangedSince reports whether no drop since generation gen was of id
+// (or of everything); too long ago to tell is "changed". c.mu is held.
+func (c *cache) unchangedSince(id string, gen uint64) bool {
+	if c.gen == gen {
+		return true
+	}
+	if c.gen-gen > dropRing {
+		return false
+	}
+	for g := gen + 1; g <= c.gen; g++ {
+		if d := c.dropped[g%dropRing]; d == "" || d == id {
+			return false
+		}
+	}
+	return true
 }
 
 // evict makes room when the cache is full: expired entries first, else
@@ -134,6 +160,7 @@ func (c *cache) setLive(ok bool) {
 	c.mu.Lock()
 	clear(c.m)
 	c.gen++
+	c.dropped[c.gen%dropRing] = "" // everything
 	c.dead = !ok
 	c.mu.Unlock()
 }
@@ -142,5 +169,6 @@ func (c *cache) drop(id string) {
 	c.mu.Lock()
 	delete(c.m, id)
 	c.gen++
+	c.dropped[c.gen%dropRing] = id
 	c.mu.Unlock()
 }

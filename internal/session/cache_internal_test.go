@@ -39,3 +39,38 @@ func TestCacheWorkingSetJustOverTheBound(t *testing.T) {
 		t.Fatalf("cache holds %d entries, bound %d", len(c.m), size)
 	}
 }
+
+// TestCachePutRefusedOnlyForItsOwnWrite: a load that raced a write of its
+// own session is not cached; one that raced writes of other sessions is.
+func TestCachePutRefusedOnlyForItsOwnWrite(t *testing.T) {
+	c := newCache(time.Hour, 100)
+	now := time.Now()
+	gen := c.generation()
+	c.drop("other-1")
+	c.drop("other-2")
+	c.put(&Session{ID: "mine"}, now, gen)
+	if _, _, ok := c.get("mine", now); !ok {
+		t.Fatal("a load that raced writes of other sessions was not cached")
+	}
+	gen = c.generation()
+	c.drop("other-3")
+	c.drop("racy")
+	c.put(&Session{ID: "racy"}, now, gen)
+	if _, _, ok := c.get("racy", now); ok {
+		t.Fatal("a load that raced a write of its own session was cached")
+	}
+	gen = c.generation()
+	c.setLive(true) // a drop of everything
+	c.put(&Session{ID: "after-reset"}, now, gen)
+	if _, _, ok := c.get("after-reset", now); ok {
+		t.Fatal("a load that raced a reset of the whole cache was cached")
+	}
+	gen = c.generation()
+	for i := range dropRing + 1 {
+		c.drop(fmt.Sprintf("x%d", i))
+	}
+	c.put(&Session{ID: "old"}, now, gen)
+	if _, _, ok := c.get("old", now); ok {
+		t.Fatal("a load older than the drop ring was cached")
+	}
+}
