@@ -85,6 +85,8 @@ if has_part scale; then
 	echo "  (\`AUTH_SESSION_CACHE_TTL=0\`): every read goes to the store and opens the record, so those rows measure the store."
 	echo "- \"cost vs small\": the small row's req/s / this row's, same store, cache mode and path (1.00x: the big store costs"
 	echo "  nothing more); target (issue 15) <= 1.2x. The small and big rows alternate in every round (reversed every other round)."
+	echo "- Each round of a big cache-on row starts with a ${BENCH_SCALE_WARM:-4} s wrk pass over its whole cookie list (not measured), so it"
+	echo "  measures the steady state of 100,000 active users rather than the cache refilling after its 1 min TTL."
 	echo "- Cache hit ratio: from authbff's Prometheus counters (authbff_session_cache_{hits,misses}_total, or 1 - store gets /"
 	echo "  requests from authbff_store_operation_duration_seconds_count{op=\"get\"}) when METRICS_ADDR serves them; else from the"
 	echo "  store's side: Redis = 1 - GET calls (INFO commandstats) / requests; memory = 1 - store Gets (bench/libserve's"
