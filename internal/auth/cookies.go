@@ -93,18 +93,24 @@ func Names(f Flavor, secure bool) CookieNames {
 // cookie, else the legacy one. legacy reports that the token came from
 // Legacy.Session; the caller must then, once the session loads, set the
 // token under Session (same expiry) and clear Legacy.Session.
-func (n CookieNames) SessionToken(cookie func(name string) string) (token string, legacy bool) {
-	if t := cookie(n.Session); t != "" {
+func (n CookieNames) SessionToken(c CookieGetter) (token string, legacy bool) {
+	if t := c.Get(n.Session); t != "" || n.Legacy.Session == "" {
 		return t, false
 	}
-	if n.Legacy.Session == "" {
-		return "", false
-	}
-	if t := cookie(n.Legacy.Session); t != "" {
+	if t := c.Get(n.Legacy.Session); t != "" {
 		return t, true
 	}
 	return "", false
 }
+
+// CookieGetter reads a request's cookie by name ("" when absent).
+type CookieGetter interface{ Get(name string) string }
+
+// CookieFunc adapts a function to CookieGetter.
+type CookieFunc func(name string) string
+
+// Get implements CookieGetter.
+func (f CookieFunc) Get(name string) string { return f(name) }
 
 // Ignored reports whether a request cookie name is a legacy cookie that is
 // never read (callback-url, signout-return, a flow cookie): the HTTP layer

@@ -85,7 +85,7 @@ func TestSessionToken(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tok, legacy := n.SessionToken(func(name string) string { return tc.jar[name] })
+			tok, legacy := n.SessionToken(CookieFunc(func(name string) string { return tc.jar[name] }))
 			if tok != tc.want || legacy != tc.wantLegacy {
 				t.Fatalf("SessionToken = %q, %v; want %q, %v", tok, legacy, tc.want, tc.wantLegacy)
 			}
@@ -94,7 +94,7 @@ func TestSessionToken(t *testing.T) {
 	t.Run("http has no legacy name", func(t *testing.T) {
 		h := Names(FlavorV4, false)
 		var asked []string
-		tok, legacy := h.SessionToken(func(name string) string { asked = append(asked, name); return "" })
+		tok, legacy := h.SessionToken(CookieFunc(func(name string) string { asked = append(asked, name); return "" }))
 		if tok != "" || legacy || len(asked) != 1 {
 			t.Fatalf("SessionToken = %q, %v after asking %q", tok, legacy, asked)
 		}

@@ -48,14 +48,7 @@ func (c *Core) LoadSession(ctx context.Context, r *Request) (token string, s *se
 // sessionToken returns the request's session cookie token: the current
 // name first, then (https) the legacy __Secure- name.
 func (c *Core) sessionToken(r *Request) (token string, legacy bool) {
-	// (auth.CookieNames.SessionToken's rule, without a method value per read.)
-	if t := r.Cookies.Get(c.names.Session); t != "" || c.names.Legacy.Session == "" {
-		return t, false
-	}
-	if t := r.Cookies.Get(c.names.Legacy.Session); t != "" {
-		return t, true
-	}
-	return "", false
+	return c.names.SessionToken(r.Cookies)
 }
 
 // dropLegacy clears a legacy session cookie the request still sends, once
