@@ -19,7 +19,11 @@ var ErrCorruptRecord = errors.New("corrupt session record")
 
 // MarshalRecord returns the stored form of r (without r.ID).
 func MarshalRecord(r *Record) []byte {
-	b := make([]byte, 0, 64+len(r.UserKey)+len(r.SID)+len(r.UserAgent)+len(r.Sealed))
+	return AppendRecord(make([]byte, 0, 64+len(r.UserKey)+len(r.SID)+len(r.UserAgent)+len(r.Sealed)), r)
+}
+
+// AppendRecord appends the stored form of r (without r.ID) to b.
+func AppendRecord(b []byte, r *Record) []byte {
 	b = append(b, recordCodecV1)
 	b = recAppendTime(b, r.Created)
 	b = recAppendTime(b, r.LastSeen)
@@ -140,7 +144,7 @@ func (d *recDecoder) time() time.Time {
 		d.err = ErrCorruptRecord
 		return time.Time{}
 	}
-	return time.Unix(sec, int64(nsec))
+	return time.Unix(sec, int64(nsec)).UTC()
 }
 
 func (d *recDecoder) bytes() []byte {

@@ -1,14 +1,24 @@
-// Package memstore is an in-memory session.Store: a map guarded by a RWMutex
-// with per-user and per-IdP-session indexes, a map of one-time markers, and a
-// background purge of expired records and markers. Sessions
-// are lost on restart and not shared between instances; use it for
-// development and tests.
+// Package memstore is an in-memory session.Store for one process: records
+// in an off-heap arena (see arena.go) found through pointer-free tables - a
+// map from the record id's 32 bytes to a slot, and per-user and
+// per-IdP-session lists threaded through the slots - all under one RWMutex,
+// plus a map of one-time markers and a background purge of expired records
+// and markers. Sessions are lost on restart and not shared between
+// instances.
+//
+// A million sessions cost the garbage collector next to nothing: the Go heap
+// holds a few pointer-free tables (~150 B per session), the records' bytes
+// live outside it, and Get decodes a fresh copy from them as the bolt store
+// does from its file.
 package memstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -27,17 +37,90 @@ type Options struct {
 	Now func() time.Time
 }
 
+// key is a record id as a fixed-size, pointer-free map key: kind 0 and the
+// 32 bytes of a canonical id (64 lowercase hex digits, hex(SHA-256) of the
+// cookie token, what the Manager makes), or kind 1 and the SHA-256 of any
+// other id string.
+type key [33]byte
+
+func keyOf(id string) key {
+	var k key
+	if len(id) == 64 {
+		bad := byte(0)
+		for i := range 32 {
+			hi, lo := hexval[id[2*i]], hexval[id[2*i+1]]
+			bad |= hi | lo
+			k[1+i] = hi<<4 | lo&0x0f
+		}
+		if bad&0x80 == 0 {
+			return k
+		}
+	}
+	sum := sha256.Sum256([]byte(id))
+	k[0] = 1
+	copy(k[1:], sum[:])
+	return k
+}
+
+// hexval maps a lowercase hex digit to its value and any other byte to 0xff.
+var hexval = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c] = c - 'a' + 10
+	}
+	return t
+}()
+
+// The two secondary indexes: by Record.UserKey and by Record.SIDKey().
+const (
+	byUser = iota
+	bySID
+	nIndexes
+)
+
+// none ends a slot list.
+const none = ^uint32(0)
+
+// slot is one stored record's entry in the tables. Its list links make the
+// per-user and per-IdP-session sets without any per-set allocation; the
+// lists are keyed by a hash of the index key, so a collision only merges two
+// lists, and list filters on the decoded record.
+type slot struct {
+	k       key
+	ci, off uint32 // the record's entry in the arena
+	expSec  int64  // Expires, without a *time.Location (pointer-free)
+	expNsec int32
+	used    bool
+	indexed [nIndexes]bool
+	hash    [nIndexes]uint64
+	prev    [nIndexes]uint32
+	next    [nIndexes]uint32
+}
+
+func (sl *slot) liveAt(now time.Time) bool {
+	sec := now.Unix()
+	return sl.expSec > sec || (sl.expSec == sec && sl.expNsec > int32(now.Nanosecond()))
+}
+
 // Store is an in-memory session.Store. Create it with New and stop its
 // background purge with Close.
 type Store struct {
-	now func() time.Time
+	now  func() time.Time
+	seed maphash.Seed
 
-	mu     sync.RWMutex
-	recs   map[string]*session.Record
-	users  map[string]map[string]struct{} // userKey -> set of ids
-	sids   map[string]map[string]struct{} // Record.SIDKey() -> set of ids
-	marks  map[string]time.Time           // MarkUsed key -> expiry
-	closed bool
+	mu        sync.RWMutex
+	ids       map[key]uint32 // record id -> slot
+	slots     []slot
+	freeSlots []uint32
+	heads     [nIndexes]map[uint64]uint32 // index key hash -> first slot
+	arena     *arena
+	marks     map[string]time.Time // MarkUsed key -> expiry
+	closed    bool
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -50,13 +133,16 @@ var _ session.Store = (*Store)(nil)
 func New(o Options) *Store {
 	s := &Store{
 		now:   o.Now,
-		recs:  make(map[string]*session.Record),
-		users: make(map[string]map[string]struct{}),
-		sids:  make(map[string]map[string]struct{}),
+		seed:  maphash.MakeSeed(),
+		ids:   make(map[key]uint32),
 		marks: make(map[string]time.Time),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
+	for x := range s.heads {
+		s.heads[x] = make(map[uint64]uint32)
+	}
+	s.arena = newArena(s.isAt, s.moveTo)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -71,6 +157,18 @@ func New(o Options) *Store {
 	go s.purge(interval)
 	return s
 }
+
+// isAt reports whether slot si holds the arena entry at (ci, off).
+func (s *Store) isAt(si, ci, off uint32) bool {
+	if int(si) >= len(s.slots) {
+		return false
+	}
+	sl := &s.slots[si]
+	return sl.used && sl.ci == ci && sl.off == off
+}
+
+// moveTo records that the arena moved slot si's entry to (ci, off).
+func (s *Store) moveTo(si, ci, off uint32) { s.slots[si].ci, s.slots[si].off = ci, off }
 
 // purge deletes expired records every interval until Close.
 func (s *Store) purge(interval time.Duration) {
@@ -94,114 +192,201 @@ func errClosed(op string) error {
 
 // Get returns a copy of the live record id, or session.ErrNotFound.
 func (s *Store) Get(_ context.Context, id string) (*session.Record, error) {
+	k := keyOf(id)
+	now := s.now()
 	s.mu.RLock()
-	r, ok := s.recs[id]
-	closed := s.closed
-	var c *session.Record
-	if ok && r.Expires.After(s.now()) {
-		c = clone(r)
-	}
-	s.mu.RUnlock()
-	if closed {
+	defer s.mu.RUnlock()
+	if s.closed {
 		return nil, errClosed("get")
 	}
-	if c == nil {
+	si, ok := s.ids[k]
+	if !ok || !s.slots[si].liveAt(now) {
 		return nil, session.ErrNotFound
 	}
-	return c, nil
+	sl := &s.slots[si]
+	_, rest, err := splitPayload(s.arena.payload(sl.ci, sl.off))
+	if err != nil {
+		return nil, fmt.Errorf("memstore get: %w: %w", session.ErrUnavailable, err)
+	}
+	r, err := session.UnmarshalRecord(id, rest)
+	if err != nil {
+		return nil, fmt.Errorf("memstore get: %w: %w", session.ErrUnavailable, err)
+	}
+	return r, nil
+}
+
+// payload is what the arena holds for a record: its id (a uvarint length,
+// then the bytes) and session.AppendRecord's stored form.
+func payload(r *session.Record) []byte {
+	b := make([]byte, 0, binary.MaxVarintLen32+len(r.ID)+64+len(r.UserKey)+len(r.SID)+len(r.UserAgent)+len(r.Sealed))
+	b = binary.AppendUvarint(b, uint64(len(r.ID)))
+	b = append(b, r.ID...)
+	return session.AppendRecord(b, r)
+}
+
+func splitPayload(p []byte) (id, rest []byte, err error) {
+	n, w := binary.Uvarint(p)
+	if w <= 0 || n > uint64(len(p)-w) {
+		return nil, nil, session.ErrCorruptRecord
+	}
+	return p[w : w+int(n)], p[w+int(n):], nil
+}
+
+// decode returns a copy of the record in slot si.
+func (s *Store) decode(si uint32) (*session.Record, error) {
+	sl := &s.slots[si]
+	id, rest, err := splitPayload(s.arena.payload(sl.ci, sl.off))
+	if err != nil {
+		return nil, err
+	}
+	return session.UnmarshalRecord(string(id), rest)
 }
 
 // Save stores a copy of rec, replacing any record with the same ID; a record
 // whose Expires is not after now is deleted instead.
 func (s *Store) Save(_ context.Context, rec *session.Record) error {
-	c := clone(rec)
-	live := c.Expires.After(s.now())
+	k := keyOf(rec.ID)
+	p := payload(rec)
+	live := rec.Expires.After(s.now())
+	userKey, sidKey := rec.UserKey, rec.SIDKey()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return errClosed("save")
 	}
-	s.deleteLocked(c.ID)
+	s.deleteLocked(k)
 	if !live {
 		return nil
 	}
-	s.recs[c.ID] = c
-	addIndex(s.users, c.UserKey, c.ID)
-	if k := c.SIDKey(); k != "" {
-		addIndex(s.sids, k, c.ID)
+	si := s.newSlot()
+	ci, off, dst, err := s.arena.alloc(si, len(p))
+	if err != nil {
+		s.freeSlots = append(s.freeSlots, si)
+		return fmt.Errorf("memstore save: %w: %w", session.ErrUnavailable, err)
+	}
+	copy(dst, p)
+	sl := &s.slots[si]
+	*sl = slot{k: k, ci: ci, off: off, expSec: rec.Expires.Unix(), expNsec: int32(rec.Expires.Nanosecond()), used: true}
+	s.ids[k] = si
+	s.link(byUser, si, userKey)
+	if sidKey != "" {
+		s.link(bySID, si, sidKey)
 	}
 	return nil
 }
 
-// addIndex adds id to the set idx[key].
-func addIndex(idx map[string]map[string]struct{}, key, id string) {
-	set := idx[key]
-	if set == nil {
-		set = make(map[string]struct{})
-		idx[key] = set
+func (s *Store) newSlot() uint32 {
+	if n := len(s.freeSlots); n > 0 {
+		si := s.freeSlots[n-1]
+		s.freeSlots = s.freeSlots[:n-1]
+		return si
 	}
-	set[id] = struct{}{}
+	s.slots = append(s.slots, slot{})
+	return uint32(len(s.slots) - 1)
 }
 
-// removeIndex removes id from the set idx[key], dropping an empty set.
-func removeIndex(idx map[string]map[string]struct{}, key, id string) {
-	if set := idx[key]; set != nil {
-		delete(set, id)
-		if len(set) == 0 {
-			delete(idx, key)
-		}
+func (s *Store) hash(indexKey string) uint64 { return maphash.String(s.seed, indexKey) }
+
+// link puts slot si at the front of index x's list for indexKey.
+func (s *Store) link(x int, si uint32, indexKey string) {
+	h := s.hash(indexKey)
+	sl := &s.slots[si]
+	sl.indexed[x], sl.hash[x], sl.prev[x], sl.next[x] = true, h, none, none
+	if head, ok := s.heads[x][h]; ok {
+		sl.next[x] = head
+		s.slots[head].prev[x] = si
 	}
+	s.heads[x][h] = si
+}
+
+// unlink takes slot si out of index x's list.
+func (s *Store) unlink(x int, si uint32) {
+	sl := &s.slots[si]
+	if !sl.indexed[x] {
+		return
+	}
+	p, n := sl.prev[x], sl.next[x]
+	if p != none {
+		s.slots[p].next[x] = n
+	} else if n != none {
+		s.heads[x][sl.hash[x]] = n
+	} else {
+		delete(s.heads[x], sl.hash[x])
+	}
+	if n != none {
+		s.slots[n].prev[x] = p
+	}
+	sl.indexed[x] = false
 }
 
 // Delete removes id; a missing id is not an error.
 func (s *Store) Delete(_ context.Context, id string) error {
+	k := keyOf(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return errClosed("delete")
 	}
-	s.deleteLocked(id)
+	s.deleteLocked(k)
 	return nil
 }
 
-// deleteLocked removes id and its index entries. s.mu must be held for writing.
-func (s *Store) deleteLocked(id string) {
-	r, ok := s.recs[id]
+// deleteLocked removes the record k and its index entries. s.mu must be held
+// for writing.
+func (s *Store) deleteLocked(k key) {
+	si, ok := s.ids[k]
 	if !ok {
 		return
 	}
-	delete(s.recs, id)
-	removeIndex(s.users, r.UserKey, id)
-	if k := r.SIDKey(); k != "" {
-		removeIndex(s.sids, k, id)
+	delete(s.ids, k)
+	for x := range nIndexes {
+		s.unlink(x, si)
 	}
+	sl := &s.slots[si]
+	ci, off := sl.ci, sl.off
+	*sl = slot{} // not live: compaction must not move the entry freed next
+	s.freeSlots = append(s.freeSlots, si)
+	s.arena.free(ci, off)
 }
 
 // ListByUser returns copies of the live records of userKey, in no order.
 func (s *Store) ListByUser(_ context.Context, userKey string) ([]*session.Record, error) {
-	return s.list("list by user", s.users, userKey)
+	return s.list("list by user", byUser, userKey, func(r *session.Record) bool { return r.UserKey == userKey })
 }
 
 // ListBySID returns copies of the live records whose SIDKey is sidKey, in no
 // order.
 func (s *Store) ListBySID(_ context.Context, sidKey string) ([]*session.Record, error) {
-	return s.list("list by sid", s.sids, sidKey)
+	return s.list("list by sid", bySID, sidKey, func(r *session.Record) bool { return r.SIDKey() == sidKey })
 }
 
-// list returns copies of the live records in the set idx[key].
-func (s *Store) list(op string, idx map[string]map[string]struct{}, key string) ([]*session.Record, error) {
+// list returns copies of the live records on index x's list for indexKey
+// that match (the list is by hash: a colliding key's records are on it too).
+func (s *Store) list(op string, x int, indexKey string, match func(*session.Record) bool) ([]*session.Record, error) {
+	h := s.hash(indexKey)
 	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return nil, errClosed(op)
 	}
-	set := idx[key]
-	out := make([]*session.Record, 0, len(set))
-	for id := range set {
-		if r := s.recs[id]; r != nil && r.Expires.After(now) {
-			out = append(out, clone(r))
+	var out []*session.Record
+	si, ok := s.heads[x][h]
+	for ok && si != none {
+		sl := &s.slots[si]
+		if sl.liveAt(now) {
+			r, err := s.decode(si)
+			if err != nil {
+				return nil, fmt.Errorf("memstore %s: %w: %w", op, session.ErrUnavailable, err)
+			}
+			if match(r) {
+				out = append(out, r)
+			}
 		}
+		si = sl.next[x]
+	}
+	if out == nil {
+		out = []*session.Record{}
 	}
 	return out, nil
 }
@@ -245,10 +430,13 @@ func (s *Store) UnmarkUsed(_ context.Context, key string) error {
 func (s *Store) DeleteExpired(now time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return 0
+	}
 	n := 0
-	for id, r := range s.recs {
-		if !r.Expires.After(now) {
-			s.deleteLocked(id)
+	for si := range s.slots {
+		if sl := &s.slots[si]; sl.used && !sl.liveAt(now) {
+			s.deleteLocked(sl.k)
 			n++
 		}
 	}
@@ -271,7 +459,7 @@ func (s *Store) Markers() int {
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.recs)
+	return len(s.ids)
 }
 
 // Ping returns nil unless the store is closed.
@@ -290,6 +478,8 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed = true
+		s.arena.releaseAll()
+		s.ids, s.slots, s.freeSlots = nil, nil, nil
 		s.mu.Unlock()
 		select {
 		case <-s.done: // purge disabled
@@ -299,11 +489,4 @@ func (s *Store) Close() error {
 		}
 	})
 	return nil
-}
-
-// clone returns a deep copy of r.
-func clone(r *session.Record) *session.Record {
-	c := *r
-	c.Sealed = append([]byte(nil), r.Sealed...)
-	return &c
 }
