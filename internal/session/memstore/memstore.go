@@ -254,10 +254,12 @@ func (s *Store) Save(_ context.Context, rec *session.Record) error {
 	if s.closed {
 		return errClosed("save")
 	}
-	s.deleteLocked(k)
 	if !live {
+		s.deleteLocked(k)
 		return nil
 	}
+	// The new entry first: if there is no memory for it, the old version
+	// is still there.
 	si := s.newSlot()
 	ci, off, dst, err := s.arena.alloc(si, len(p))
 	if err != nil {
@@ -265,6 +267,7 @@ func (s *Store) Save(_ context.Context, rec *session.Record) error {
 		return fmt.Errorf("memstore save: %w: %w", session.ErrUnavailable, err)
 	}
 	copy(dst, p)
+	s.deleteLocked(k)
 	sl := &s.slots[si]
 	*sl = slot{k: k, ci: ci, off: off, expSec: rec.Expires.Unix(), expNsec: int32(rec.Expires.Nanosecond()), used: true}
 	s.ids[k] = si
