@@ -51,7 +51,7 @@ type cache struct {
 const dropRing = 1024
 
 type cacheEntry struct {
-	s    Session // a copy; Data's slices are never mutated in place
+	s    *Session // a copy made by put, never modified: get hands it out shared
 	at   time.Time
 	json []byte // rendered by the caller, see Manager.LoadJSON and SetJSON
 }
@@ -66,14 +66,15 @@ func newCache(ttl time.Duration, max int) *cache {
 	return &cache{ttl: ttl, max: max, m: make(map[string]cacheEntry)}
 }
 
-// get returns a copy of a fresh entry.
-func (c *cache) get(id string, now time.Time) (Session, []byte, bool) {
+// get returns a fresh entry's session, shared: callers must not modify it.
+// id is the session id's bytes (looked up without a string allocation).
+func (c *cache) get(id []byte, now time.Time) (*Session, []byte, bool) {
 	c.mu.RLock()
-	e, ok := c.m[id]
+	e, ok := c.m[string(id)]
 	dead := c.dead
 	c.mu.RUnlock()
 	if !ok || dead || now.Sub(e.at) >= c.ttl || now.Before(e.at) || (c.current != nil && !c.current()) {
-		return Session{}, nil, false
+		return nil, nil, false
 	}
 	return e.s, e.json, true
 }
@@ -88,8 +89,9 @@ func (c *cache) generation() uint64 {
 // put caches s as read by a load that started at generation gen; if any
 // write dropped an entry since, the read may be stale and is not cached.
 func (c *cache) put(s *Session, now time.Time, gen uint64) {
-	e := cacheEntry{s: *s, at: now}
-	e.s.Extended = false
+	cp := *s
+	cp.Extended = false
+	e := cacheEntry{s: &cp, at: now}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dead || !c.unchangedSince(s.ID, gen) {

@@ -20,7 +20,7 @@ func TestCacheWorkingSetJustOverTheBound(t *testing.T) {
 	hits, reads := 0, 0
 	for round := range 20 {
 		for _, id := range ids {
-			if _, _, ok := c.get(id, now); ok {
+			if _, _, ok := c.get([]byte(id), now); ok {
 				if round > 0 {
 					hits++
 				}
@@ -49,20 +49,20 @@ func TestCachePutRefusedOnlyForItsOwnWrite(t *testing.T) {
 	c.drop("other-1")
 	c.drop("other-2")
 	c.put(&Session{ID: "mine"}, now, gen)
-	if _, _, ok := c.get("mine", now); !ok {
+	if _, _, ok := c.get([]byte("mine"), now); !ok {
 		t.Fatal("a load that raced writes of other sessions was not cached")
 	}
 	gen = c.generation()
 	c.drop("other-3")
 	c.drop("racy")
 	c.put(&Session{ID: "racy"}, now, gen)
-	if _, _, ok := c.get("racy", now); ok {
+	if _, _, ok := c.get([]byte("racy"), now); ok {
 		t.Fatal("a load that raced a write of its own session was cached")
 	}
 	gen = c.generation()
 	c.setLive(true) // a drop of everything
 	c.put(&Session{ID: "after-reset"}, now, gen)
-	if _, _, ok := c.get("after-reset", now); ok {
+	if _, _, ok := c.get([]byte("after-reset"), now); ok {
 		t.Fatal("a load that raced a reset of the whole cache was cached")
 	}
 	gen = c.generation()
@@ -70,7 +70,7 @@ func TestCachePutRefusedOnlyForItsOwnWrite(t *testing.T) {
 		c.drop(fmt.Sprintf("x%d", i))
 	}
 	c.put(&Session{ID: "old"}, now, gen)
-	if _, _, ok := c.get("old", now); ok {
+	if _, _, ok := c.get([]byte("old"), now); ok {
 		t.Fatal("a load older than the drop ring was cached")
 	}
 }

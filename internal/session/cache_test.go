@@ -259,3 +259,33 @@ func TestCacheHonoursTheFeedLease(t *testing.T) {
 		t.Fatalf("lease lapsed: %d store reads of 2 loads, want 2", n)
 	}
 }
+
+// TestCachedLoadIsTheCallersCopy: the cache hands LoadJSON its own shared
+// session; Load must still give each caller a copy it may change.
+func TestCachedLoadIsTheCallersCopy(t *testing.T) {
+	ctx := context.Background()
+	m, cs, _ := newCachedManager(t, time.Minute)
+	tok, _ := mustCreate(t, m, sampleData())
+	if _, err := m.Load(ctx, tok); err != nil { // fills the cache
+		t.Fatal(err)
+	}
+	first, err := m.Load(ctx, tok) // served from it
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Data.User.Name = "Mallory"
+	first.Expires = first.Expires.Add(-time.Hour)
+	for i := range 2 {
+		s, err := m.Load(ctx, tok)
+		if err != nil || s.Data.User.Name != "Alice" || !s.Expires.After(first.Expires) {
+			t.Fatalf("load %d after changing an earlier result: %v, name %q", i, err, s.Data.User.Name)
+		}
+		s2, _, err := m.LoadJSON(ctx, tok)
+		if err != nil || s2.Data.User.Name != "Alice" {
+			t.Fatalf("LoadJSON %d after changing an earlier result: %v", i, err)
+		}
+	}
+	if n := cs.gets.Load(); n > 1 {
+		t.Fatalf("store read %d times: the loads were not served from the cache", n)
+	}
+}

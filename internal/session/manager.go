@@ -207,6 +207,10 @@ func (m *Manager) Create(ctx context.Context, d Data, meta Meta) (string, *Sessi
 // ErrNotFound (and deleted).
 func (m *Manager) Load(ctx context.Context, token string) (*Session, error) {
 	s, _, err := m.load(ctx, token, true)
+	if s != nil {
+		cp := *s // the cache's is shared; this one is the caller's
+		s = &cp
+	}
 	return s, err
 }
 
@@ -218,9 +222,11 @@ func (m *Manager) LoadFresh(ctx context.Context, token string) (*Session, error)
 	return s, err
 }
 
-// LoadJSON is Load for the session endpoint: it also returns the session
-// JSON rendered for this version of the session by an earlier SetJSON, or
-// nil. The bytes must not be modified.
+// LoadJSON is Load for the hot read paths (the session endpoint, Require):
+// it also returns the session JSON rendered for this version of the session
+// by an earlier SetJSON, or nil. The session may be the cache's own, shared
+// with every other reader: neither it nor the bytes may be modified (copy
+// the Session first).
 func (m *Manager) LoadJSON(ctx context.Context, token string) (*Session, []byte, error) {
 	return m.load(ctx, token, true)
 }
@@ -245,13 +251,14 @@ func (m *Manager) load(ctx context.Context, token string, cached bool) (*Session
 	}
 	if m.cache != nil && cached {
 		now := m.now()
-		if cs, js, ok := m.cache.get(string(idb[:]), now); ok && now.Before(cs.Expires) && now.Before(cs.LastSeen.Add(m.updateAge)) {
+		if cs, js, ok := m.cache.get(idb[:], now); ok && now.Before(cs.Expires) && now.Before(cs.LastSeen.Add(m.updateAge)) {
 			m.cacheHits.Add(1)
-			return &cs, js, nil
+			return cs, js, nil
 		}
 		m.cacheMisses.Add(1)
 	}
-	s, err := m.loadStore(ctx, token, idb[:])
+	// (A copy, so that idb itself stays on the stack of a cache hit.)
+	s, err := m.loadStore(ctx, token, append([]byte(nil), idb[:]...))
 	if err != nil {
 		if m.cache != nil && errors.Is(err, ErrNotFound) {
 			m.cache.drop(string(idb[:]))
