@@ -250,13 +250,7 @@ func (m *Metrics) SignIn(provider, result string) {
 		return
 	}
 	p := m.providers.get(provider)
-	for i, r := range signInResults {
-		if r == result {
-			p.signins[i].Inc()
-			return
-		}
-	}
-	m.signins.WithLabelValues(p.name, ResultOther).Inc()
+	countResult(p.signins[:], signInResults[:], result, m.signins, p.name)
 }
 
 // SignOut counts a session ended by a sign-out.
@@ -293,13 +287,7 @@ func (m *Metrics) Refresh(provider, result string, d time.Duration) {
 	}
 	p := m.providers.get(provider)
 	p.refreshDur.Observe(d.Seconds())
-	for i, r := range refreshResults {
-		if r == result {
-			p.refreshes[i].Inc()
-			return
-		}
-	}
-	m.refreshes.WithLabelValues(p.name, ResultOther).Inc()
+	countResult(p.refreshes[:], refreshResults[:], result, m.refreshes, p.name)
 }
 
 // Proxy counts a proxied API call with the status answered to the browser
@@ -322,11 +310,18 @@ func (m *Metrics) Backchannel(provider, result string) {
 		return
 	}
 	p := m.providers.get(provider)
-	for i, r := range backchannelResults {
+	countResult(p.backchannel[:], backchannelResults[:], result, m.backchannel, p.name)
+}
+
+// countResult increments series[i], the pre-resolved series of results[i],
+// for the result given; an unknown result counts as {provider, "other"} of
+// vec.
+func countResult(series []prometheus.Counter, results []string, result string, vec *prometheus.CounterVec, provider string) {
+	for i, r := range results {
 		if r == result {
-			p.backchannel[i].Inc()
+			series[i].Inc()
 			return
 		}
 	}
-	m.backchannel.WithLabelValues(p.name, ResultOther).Inc()
+	vec.WithLabelValues(provider, ResultOther).Inc()
 }
