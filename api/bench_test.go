@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authbff/authbff/internal/devidp/devidptest"
 	"github.com/authbff/authbff/internal/redistest"
 )
 
@@ -98,20 +98,9 @@ func benchSignIn(base string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var action string
-	form := url.Values{}
-	for _, m := range formRe.FindAllStringSubmatch(body, -1) {
-		if !strings.Contains(m[2], `data-testid="login-ada"`) {
-			continue
-		}
-		a, _ := resp.Request.URL.Parse(html.UnescapeString(m[1]))
-		action = a.String()
-		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-			form.Set(in[1], html.UnescapeString(in[2]))
-		}
-	}
-	if action == "" {
-		return "", fmt.Errorf("no login form: %d %.300s", resp.StatusCode, body)
+	action, form, err := devidptest.LoginForm(resp.Request.URL, body, "ada")
+	if err != nil {
+		return "", err
 	}
 	resp, _, err = get(http.MethodPost, action, form)
 	if err != nil {

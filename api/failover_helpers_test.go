@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbff/authbff/internal/devidp/devidptest"
 	"github.com/authbff/authbff/internal/session"
 )
 
@@ -252,32 +253,22 @@ func (h *haClient) devLogin(jar http.CookieJar, page haAnswer, user string) (str
 	if page.status != 200 || !strings.Contains(page.body, "login-"+user) {
 		return "", fmt.Errorf("dev IdP login page: %d %.200q", page.status, page.body)
 	}
-	for _, m := range formRe.FindAllStringSubmatch(page.body, -1) {
-		if !strings.Contains(m[2], "login-"+user) {
-			continue
-		}
-		form := url.Values{}
-		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-			form.Set(in[1], htmlUnescape(in[2]))
-		}
-		action, err := page.resp.Request.URL.Parse(htmlUnescape(m[1]))
-		if err != nil {
-			return "", err
-		}
-		r, err := h.do(jar, http.MethodPost, action.String(), "", form)
-		if err != nil {
-			return "", err
-		}
-		if r.status != http.StatusFound && r.status != http.StatusSeeOther {
-			return "", fmt.Errorf("dev IdP login: %d %.200q", r.status, r.body)
-		}
-		loc, err := action.Parse(r.header.Get("Location"))
-		if err != nil {
-			return "", err
-		}
-		return loc.String(), nil
+	action, form, err := devidptest.LoginForm(page.resp.Request.URL, page.body, user)
+	if err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("no login form for %s", user)
+	r, err := h.do(jar, http.MethodPost, action, "", form)
+	if err != nil {
+		return "", err
+	}
+	if r.status != http.StatusFound && r.status != http.StatusSeeOther {
+		return "", fmt.Errorf("dev IdP login: %d %.200q", r.status, r.body)
+	}
+	loc, err := r.resp.Request.URL.Parse(r.header.Get("Location"))
+	if err != nil {
+		return "", err
+	}
+	return loc.String(), nil
 }
 
 // navigationHeaders makes req look like a browser's top-level navigation.

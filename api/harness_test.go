@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/internal/devidp/devidptest"
 )
 
 // testApp is a real authbff Main serving on a loopback port.
@@ -231,11 +231,6 @@ func (b *browser) startSignIn(base, provider, callbackURL string) string {
 	return v.URL
 }
 
-var (
-	formRe  = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)
-	inputRe = regexp.MustCompile(`<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"`)
-)
-
 // devLogin submits the dev IdP login page's form for one demo user and
 // returns the IdP's redirect (to authbff's callback).
 func (b *browser) devLogin(page response, user string) response {
@@ -243,23 +238,11 @@ func (b *browser) devLogin(page response, user string) response {
 	if page.StatusCode != 200 || !strings.Contains(page.Body, "login-"+user) {
 		b.t.Fatalf("dev IdP login page: %d %s", page.StatusCode, page.Body)
 	}
-	for _, m := range formRe.FindAllStringSubmatch(page.Body, -1) {
-		if !strings.Contains(m[2], "login-"+user) {
-			continue
-		}
-		form := url.Values{}
-		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-			form.Set(in[1], htmlUnescape(in[2]))
-		}
-		action, _ := url.Parse(htmlUnescape(m[1]))
-		return b.postForm(page.Request.URL.ResolveReference(action).String(), form)
+	action, form, err := devidptest.LoginForm(page.Request.URL, page.Body, user)
+	if err != nil {
+		b.t.Fatal(err)
 	}
-	b.t.Fatalf("no login form for %s", user)
-	return response{}
-}
-
-func htmlUnescape(s string) string {
-	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">", "&quot;", `"`).Replace(s)
+	return b.postForm(action, form)
 }
 
 // location returns a redirect's absolute target.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"html"
 	"net/url"
 	"os"
 	"os/exec"
@@ -103,7 +104,7 @@ func (b *browser) panvaInteract(appURL, authURL, login string) response {
 					if a[1] == "name" {
 						name = a[2]
 					} else {
-						value = htmlUnescape(a[2])
+						value = html.UnescapeString(a[2])
 					}
 				}
 				switch name {
@@ -117,7 +118,7 @@ func (b *browser) panvaInteract(appURL, authURL, login string) response {
 				}
 			}
 			forms = append(forms, form.Get("prompt"))
-			action, _ := url.Parse(htmlUnescape(m[1]))
+			action, _ := url.Parse(html.UnescapeString(m[1]))
 			r = b.postForm(r.Request.URL.ResolveReference(action).String(), form)
 			continue
 		}
@@ -205,3 +206,5 @@ func TestPanvaOIDCProvider(t *testing.T) {
 		t.Fatalf("after refresh session.user = %q <%s>, want %q <%s> as before", n, e, name, email)
 	}
 }
+
+var formRe = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)

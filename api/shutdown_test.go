@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/internal/devidp/devidptest"
 )
 
 // slowUpstream is how long each proxied request of TestShutdownBinary takes.
@@ -242,55 +243,10 @@ func signInDevIdP(t *testing.T, base string) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Get(base + "/api/auth/csrf")
+	done, err := devidptest.SignIn(c, base, base+"/", "ada")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var csrf struct{ CsrfToken string }
-	_ = json.NewDecoder(resp.Body).Decode(&csrf)
-	resp.Body.Close()
-	resp, err = c.PostForm(base+"/api/auth/signin/cognito", url.Values{
-		"csrfToken": {csrf.CsrfToken}, "callbackUrl": {base + "/"}, "json": {"true"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var start struct{ URL string }
-	_ = json.NewDecoder(resp.Body).Decode(&start)
-	resp.Body.Close()
-	page, err := c.Get(start.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	var login url.Values
-	var action string
-	for _, m := range formRe.FindAllStringSubmatch(string(body), -1) {
-		if strings.Contains(m[2], "login-ada") {
-			login, action = url.Values{}, htmlUnescape(m[1])
-			for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-				login.Set(in[1], htmlUnescape(in[2]))
-			}
-		}
-	}
-	if login == nil {
-		t.Fatalf("no dev IdP login form (%d): %.300s", page.StatusCode, body)
-	}
-	act, _ := page.Request.URL.Parse(action)
-	cb, err := c.PostForm(act.String(), login)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb.Body.Close()
-	loc, err := act.Parse(cb.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done, err := c.Get(loc.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done.Body.Close()
 	if got := done.Header.Get("Location"); got != base+"/" {
 		t.Fatalf("callback: %d -> %q", done.StatusCode, got)
 	}

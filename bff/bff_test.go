@@ -7,19 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/authbff/authbff/bff"
-)
-
-var (
-	formRe  = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)
-	inputRe = regexp.MustCompile(`<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"`)
-	unesc   = strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`)
+	"github.com/authbff/authbff/internal/devidp/devidptest"
 )
 
 // TestHandlerOnServeMux mounts the library on a plain net/http mux next to
@@ -103,51 +96,13 @@ func TestHandlerOnServeMux(t *testing.T) {
 
 func signIn(t *testing.T, c *http.Client, base string) {
 	t.Helper()
-	resp, err := c.Get(base + "/api/auth/csrf")
+	done, err := devidptest.SignIn(c, base, "", "ada")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var csrf struct{ CsrfToken string }
-	_ = json.NewDecoder(resp.Body).Decode(&csrf)
-	resp.Body.Close()
-	resp, err = c.PostForm(base+"/api/auth/signin/cognito", url.Values{"csrfToken": {csrf.CsrfToken}, "json": {"true"}})
-	if err != nil {
-		t.Fatal(err)
+	if done.StatusCode != http.StatusFound || strings.Contains(done.Header.Get("Location"), "error") {
+		t.Fatalf("callback: %d %s", done.StatusCode, done.Header.Get("Location"))
 	}
-	var start struct{ URL string }
-	_ = json.NewDecoder(resp.Body).Decode(&start)
-	resp.Body.Close()
-	page, err := c.Get(start.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	html, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	for _, m := range formRe.FindAllStringSubmatch(string(html), -1) {
-		if !strings.Contains(m[2], "login-ada") {
-			continue
-		}
-		form := url.Values{}
-		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-			form.Set(in[1], unesc.Replace(in[2]))
-		}
-		act, _ := page.Request.URL.Parse(unesc.Replace(m[1]))
-		cb, err := c.PostForm(act.String(), form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cb.Body.Close()
-		done, err := c.Get(cb.Header.Get("Location"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		done.Body.Close()
-		if done.StatusCode != http.StatusFound || strings.Contains(done.Header.Get("Location"), "error") {
-			t.Fatalf("callback: %d %s", done.StatusCode, done.Header.Get("Location"))
-		}
-		return
-	}
-	t.Fatalf("no login form: %s", html)
 }
 
 func TestOptionsAreChecked(t *testing.T) {

@@ -9,21 +9,15 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-)
 
-var (
-	formRe  = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)
-	inputRe = regexp.MustCompile(`<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"`)
-	unesc   = strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">")
+	"github.com/authbff/authbff/internal/devidp/devidptest"
 )
 
 // TestEmbedExample builds the example program and drives it as a browser
@@ -105,46 +99,10 @@ func TestEmbedExample(t *testing.T) {
 	}
 
 	// Sign in as next-auth/react does: csrf, POST signin (json), the IdP.
-	var csrf struct{ CsrfToken string }
-	getJSON(t, c, base+"/api/auth/csrf", &csrf)
-	resp, err := c.PostForm(base+"/api/auth/signin/cognito", url.Values{
-		"csrfToken": {csrf.CsrfToken}, "callbackUrl": {base + "/protected"}, "json": {"true"}})
+	done, err := devidptest.SignIn(c, base, base+"/protected", "ada")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var start struct{ URL string }
-	_ = json.NewDecoder(resp.Body).Decode(&start)
-	resp.Body.Close()
-	page, err := c.Get(start.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	var login url.Values
-	var action string
-	for _, m := range formRe.FindAllStringSubmatch(string(body), -1) {
-		if strings.Contains(m[2], "login-ada") {
-			login, action = url.Values{}, unesc.Replace(m[1])
-			for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-				login.Set(in[1], unesc.Replace(in[2]))
-			}
-		}
-	}
-	if login == nil {
-		t.Fatalf("no dev IdP login form: %s", body)
-	}
-	act, _ := page.Request.URL.Parse(action)
-	cb, err := c.PostForm(act.String(), login)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb.Body.Close()
-	done, err := c.Get(cb.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done.Body.Close()
 	if loc := done.Header.Get("Location"); loc != base+"/protected" {
 		t.Fatalf("callback: %d -> %q", done.StatusCode, loc)
 	}
@@ -162,18 +120,6 @@ func TestEmbedExample(t *testing.T) {
 	// The SPA is mounted too, behind PROTECTED_PATHS.
 	if r, err := c.Get(base + "/protected"); err != nil || r.StatusCode != 200 {
 		t.Fatalf("protected page with a session: %v %v", r, err)
-	}
-}
-
-func getJSON(t *testing.T, c *http.Client, u string, v any) {
-	t.Helper()
-	resp, err := c.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatal(err)
 	}
 }
 

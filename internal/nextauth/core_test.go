@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/authbff/authbff/internal/auth"
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
+	"github.com/authbff/authbff/internal/devidp/devidptest"
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/memstore"
 )
@@ -83,11 +83,6 @@ func newFixture(t *testing.T, store session.Store) *fixture {
 	return &fixture{core: core, idp: idp, store: store}
 }
 
-var (
-	formRe  = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)
-	inputRe = regexp.MustCompile(`<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"`)
-)
-
 // login follows an authorization URL through the IdP's login form for
 // user and returns the authorization response the IdP sent back.
 func login(t *testing.T, authURL, user string) url.Values {
@@ -100,26 +95,17 @@ func login(t *testing.T, authURL, user string) url.Values {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	un := strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`)
-	for _, m := range formRe.FindAllStringSubmatch(string(body), -1) {
-		if !strings.Contains(m[2], "login-"+user) {
-			continue
-		}
-		form := url.Values{}
-		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-			form.Set(in[1], un.Replace(in[2]))
-		}
-		act, _ := resp.Request.URL.Parse(un.Replace(m[1]))
-		r2, err := hc.PostForm(act.String(), form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r2.Body.Close()
-		loc, _ := url.Parse(r2.Header.Get("Location"))
-		return loc.Query()
+	action, form, err := devidptest.LoginForm(resp.Request.URL, string(body), user)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no login form for %s: %s", user, body)
-	return nil
+	r2, err := hc.PostForm(action, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	loc, _ := url.Parse(r2.Header.Get("Location"))
+	return loc.Query()
 }
 
 // signIn runs CSRF, StartSignIn, the IdP and Callback for one browser.
