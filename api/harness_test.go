@@ -70,16 +70,7 @@ func startAppWith(t *testing.T, env map[string]string, addr string, w io.Writer,
 		ln.Close()
 		t.Fatalf("NewMain: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a := &testApp{t: t, URL: m.URL(), Main: m, done: make(chan struct{}), stop: cancel}
-	go func() {
-		defer close(a.done)
-		if err := m.Run(ctx); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	t.Cleanup(a.Close)
-	return a
+	return runMain(t, m)
 }
 
 // Close stops the app; calling it twice is fine.

@@ -245,10 +245,6 @@ func (m *Manager) load(ctx context.Context, token string, cached bool) (*Session
 	}
 	var idb [64]byte
 	idBytes(&idb, token)
-	var gen uint64
-	if m.cache != nil {
-		gen = m.cache.generation()
-	}
 	if m.cache != nil && cached {
 		now := m.now()
 		if cs, js, ok := m.cache.get(idb[:], now); ok && now.Before(cs.Expires) && now.Before(cs.LastSeen.Add(m.updateAge)) {
@@ -256,6 +252,12 @@ func (m *Manager) load(ctx context.Context, token string, cached bool) (*Session
 			return cs, js, nil
 		}
 		m.cacheMisses.Add(1)
+	}
+	// The write generation before the store read (a hit needs none): put
+	// refuses this read if a write of its id came in between.
+	var gen uint64
+	if m.cache != nil {
+		gen = m.cache.generation()
 	}
 	// (A copy, so that idb itself stays on the stack of a cache hit.)
 	s, err := m.loadStore(ctx, token, append([]byte(nil), idb[:]...))
