@@ -76,6 +76,8 @@ func (a *arena) alloc(slot uint32, n int) (ci, off uint32, payload []byte, err e
 				return 0, 0, nil, err
 			}
 			if old != noChunk {
+				// Compacting old moves less than half a chunk into the
+				// new, empty one: this entry (<= a quarter) still fits.
 				a.settle(old)
 			}
 		}
