@@ -30,7 +30,7 @@ func (m *Manager) live(r *Record, now time.Time) bool {
 // endAged deletes a record found past its absolute lifetime. Best effort:
 // it is not found either way, and the store purges it at its Expires.
 func (m *Manager) endAged(ctx context.Context, id string) {
-	if err := m.store.Delete(ctx, id); err != nil {
+	if _, err := m.end(ctx, "session end aged", id, m.now()); err != nil {
 		m.log.WarnContext(ctx, "session: delete a session past its absolute lifetime", "id_prefix", id[:8], "err", err)
 	}
 }

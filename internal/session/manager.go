@@ -63,6 +63,12 @@ type ManagerOptions struct {
 	CacheTTL time.Duration
 	// CacheSize bounds the cached sessions (default 100,000).
 	CacheSize int
+	// Revoke, when set, is called with the refresh token of every session
+	// this Manager ends (sign-out, DeleteID, DeleteUser, DeleteSID, the
+	// per-user cap, the absolute lifetime), read from the record as it was
+	// when it ended (Record.Revoke). It runs in its own goroutine, never
+	// delaying the end; it must bound its own duration (Close waits for it).
+	Revoke func(ctx context.Context, provider, refreshToken string)
 }
 
 // Manager creates, loads (with sliding expiry), saves and deletes sessions,
@@ -80,6 +86,9 @@ type Manager struct {
 	bufs      sync.Pool // of *[]byte plaintext scratch
 	cache     *cache    // nil when CacheTTL is 0
 	stopWatch context.CancelFunc
+	revoke    func(ctx context.Context, provider, refreshToken string)
+	revoking  sync.WaitGroup
+	revokeSem chan struct{} // bounds concurrent Revoke calls
 
 	cacheHits, cacheMisses atomic.Uint64
 }
@@ -104,6 +113,8 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		now:       o.Now,
 		log:       o.Logger,
 		cache:     newCache(o.CacheTTL, o.CacheSize),
+		revoke:    o.Revoke,
+		revokeSem: make(chan struct{}, maxRevoking),
 	}
 	for i, sec := range o.Secrets {
 		if len(sec) < MinSecretLen {
@@ -155,12 +166,14 @@ func (m *Manager) CacheStats() (hits, misses uint64) {
 	return m.cacheHits.Load(), m.cacheMisses.Load()
 }
 
-// Close stops watching the store for other instances' changes. The Manager
-// must not be used afterwards.
+// Close stops watching the store for other instances' changes and waits for
+// the revocations of ended sessions still under way. The Manager must not be
+// used afterwards.
 func (m *Manager) Close() {
 	if m.stopWatch != nil {
 		m.stopWatch()
 	}
+	m.revoking.Wait()
 }
 
 // MaxAge returns the idle lifetime of a session (the cookie's Max-Age).
@@ -188,9 +201,14 @@ func (m *Manager) Create(ctx context.Context, d Data, meta Meta) (string, *Sessi
 		Expires:   m.expiry(now, now),
 		Data:      d,
 	}
-	if err := m.save(ctx, "session create", token, s); err != nil {
-		return "", nil, err
+	rec, err := m.record(token, s)
+	if err != nil {
+		return "", nil, fmt.Errorf("session create: %w", err)
 	}
+	if err := m.store.Create(ctx, rec); err != nil {
+		return "", nil, storeErr("session create", err)
+	}
+	s.Version = rec.Version
 	m.trimUser(ctx, s)
 	return token, s, nil
 }
@@ -304,33 +322,44 @@ func (m *Manager) loadStore(ctx context.Context, token string, idb []byte) (*Ses
 		m.log.WarnContext(ctx, "session: record does not open", "id_prefix", id[:8], "err", err)
 		return nil, fmt.Errorf("session load: %w", ErrNotFound)
 	}
-	if !now.Before(s.LastSeen.Add(m.updateAge)) {
-		m.extend(ctx, s, now)
+	if !now.Before(s.LastSeen.Add(m.updateAge)) && !m.extend(ctx, s, rec, now) {
+		return nil, fmt.Errorf("session load: ended while loading: %w", ErrNotFound)
 	}
 	return s, nil
 }
 
-// extend slides s's expiry and stores it. It re-reads the record so that a
-// concurrent Save (e.g. a token refresh) is not overwritten with stale Sealed
-// bytes, and it does not resurrect a record deleted meanwhile.
-func (m *Manager) extend(ctx context.Context, s *Session, now time.Time) {
-	cur, err := m.store.Get(ctx, s.ID)
-	if err != nil {
-		if !errors.Is(err, ErrNotFound) {
-			m.log.WarnContext(ctx, "session: extend expiry: re-read failed", "id_prefix", s.ID[:8], "err", err)
-		}
-		return
-	}
-	cur.LastSeen = now
-	cur.Expires = m.expiry(cur.Created, now)
-	if m.cache != nil {
-		m.cache.drop(s.ID)
-	}
-	if err := m.store.Save(ctx, cur); err != nil {
+// extend slides s's expiry and stores it: a conditional write from the
+// version s was read at (rec), so it neither overwrites a concurrent write
+// (e.g. a token refresh) nor resurrects a session ended meanwhile. It
+// reports false when the session is gone (ended since it was read).
+func (m *Manager) extend(ctx context.Context, s *Session, rec *Record, now time.Time) bool {
+	next := *rec
+	next.LastSeen = now
+	next.Expires = m.expiry(rec.Created, now)
+	next.Version = rec.Version + 1
+	m.dropCached(s.ID)
+	err := m.store.Update(ctx, &next, rec.Version)
+	m.dropCached(s.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false
+	case errors.Is(err, ErrConflict):
+		return true // another write came first; the next load extends
+	case err != nil:
 		m.log.WarnContext(ctx, "session: extend expiry: save failed", "id_prefix", s.ID[:8], "err", err)
-		return
+		return true
 	}
-	s.LastSeen, s.Expires, s.Extended = cur.LastSeen, cur.Expires, true
+	s.LastSeen, s.Expires, s.Version, s.Extended = next.LastSeen, next.Expires, next.Version, true
+	return true
+}
+
+// dropCached forgets id's cached session, if there is a cache. Writes and
+// ends call it before AND after the store call: a load that read the store
+// before the write can then never re-cache what it read.
+func (m *Manager) dropCached(id string) {
+	if m.cache != nil {
+		m.cache.drop(id)
+	}
 }
 
 // open decrypts sealed with every secret in turn and decodes it into d. The
@@ -359,23 +388,44 @@ func (m *Manager) open(d *Data, token string, id, sealed []byte) error {
 	return decodeData(pt, d)
 }
 
-// Save reseals s.Data with the current secret and stores it with s's metadata
-// and Version+1; on success s.Version is incremented. token must be the
-// session's cookie token (IDFromToken(token) == s.ID). Save does not change
-// the expiry; a session whose Expires has passed is deleted by the store.
+// Save reseals s.Data with the current secret and stores it with s's
+// metadata and Version+1, on the condition that the stored session is still
+// at s.Version (the version it was read at); on success s.Version is
+// incremented. token must be the session's cookie token (IDFromToken(token)
+// == s.ID). A session ended meanwhile is an error wrapping ErrNotFound: the
+// caller must treat it as signed out (and revoke any token it obtained for
+// it); one written by someone else since s was read wraps ErrConflict
+// (reload and decide again). Save does not change the expiry.
 func (m *Manager) Save(ctx context.Context, token string, s *Session) error {
 	if !validToken(token) || IDFromToken(token) != s.ID {
 		return errors.New("session save: token does not belong to the session")
 	}
-	return m.save(ctx, "session save", token, s)
+	rec, err := m.record(token, s)
+	if err != nil {
+		return fmt.Errorf("session save: %w", err)
+	}
+	m.dropCached(s.ID)
+	err = m.store.Update(ctx, rec, s.Version)
+	m.dropCached(s.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("session save: the session has ended: %w", ErrNotFound)
+	case errors.Is(err, ErrConflict):
+		return fmt.Errorf("session save: %w", ErrConflict)
+	case err != nil:
+		return storeErr("session save", err)
+	}
+	s.Version = rec.Version
+	return nil
 }
 
-func (m *Manager) save(ctx context.Context, op, token string, s *Session) error {
+// record seals s into the Record stored for it at s.Version+1.
+func (m *Manager) record(token string, s *Session) (*Record, error) {
 	pt := appendData(make([]byte, 0, 1024), &s.Data)
 	sealed, err := m.sealers[0].seal(token, []byte(s.ID), pt)
 	clear(pt)
 	if err != nil {
-		return fmt.Errorf("%s: seal: %w", op, err)
+		return nil, fmt.Errorf("seal: %w", err)
 	}
 	rec := &Record{
 		ID:        s.ID,
@@ -388,41 +438,45 @@ func (m *Manager) save(ctx context.Context, op, token string, s *Session) error 
 		Version:   s.Version + 1,
 		Sealed:    sealed,
 	}
-	if m.cache != nil {
-		m.cache.drop(s.ID)
+	if rec.Revoke, err = m.sealRevoke(s.ID, s.Data.Provider, s.Data.Tokens.RefreshToken); err != nil {
+		return nil, err
 	}
-	if err := m.store.Save(ctx, rec); err != nil {
-		return storeErr(op, err)
-	}
-	s.Version = rec.Version
-	return nil
+	return rec, nil
 }
 
-// Delete ends the session of a cookie token. A malformed token or a missing
-// session is not an error.
+// Delete ends the session of a cookie token (and revokes its refresh token,
+// see ManagerOptions.Revoke). A malformed token or a missing session is not
+// an error.
 func (m *Manager) Delete(ctx context.Context, token string) error {
 	if !validToken(token) {
 		return nil
 	}
-	if m.cache != nil {
-		m.cache.drop(IDFromToken(token))
-	}
-	if err := m.store.Delete(ctx, IDFromToken(token)); err != nil {
-		return storeErr("session delete", err)
-	}
-	return nil
+	_, err := m.end(ctx, "session delete", IDFromToken(token), m.now().Add(m.absolute))
+	return err
 }
 
 // DeleteID ends the session with record id (as listed by List). A missing
 // session is not an error. Callers must check the id belongs to the user.
 func (m *Manager) DeleteID(ctx context.Context, id string) error {
-	if m.cache != nil {
-		m.cache.drop(id)
+	_, err := m.end(ctx, "session delete id", id, m.now().Add(m.absolute))
+	return err
+}
+
+// end ends record id in the store, its tombstone lasting until `until`
+// (at least), forgets it in the cache, and has its refresh token revoked.
+// It reports whether a live session ended.
+func (m *Manager) end(ctx context.Context, op, id string, until time.Time) (bool, error) {
+	m.dropCached(id)
+	rec, err := m.store.Delete(ctx, id, until)
+	m.dropCached(id)
+	if err != nil {
+		return false, storeErr(op, err)
 	}
-	if err := m.store.Delete(ctx, id); err != nil {
-		return storeErr("session delete id", err)
+	if rec == nil {
+		return false, nil
 	}
-	return nil
+	m.revokeEnded(ctx, rec)
+	return true, nil
 }
 
 // List returns the live sessions of userKey, most recently seen first,
@@ -463,18 +517,18 @@ func (m *Manager) DeleteUser(ctx context.Context, userKey string) (int, error) {
 	return m.deleteRecords(ctx, "session delete user", recs)
 }
 
-// deleteRecords deletes recs and returns how many it deleted before any
-// store fault.
+// deleteRecords ends recs and returns how many live sessions it ended
+// before any store fault.
 func (m *Manager) deleteRecords(ctx context.Context, op string, recs []*Record) (int, error) {
 	n := 0
 	for _, r := range recs {
-		if m.cache != nil {
-			m.cache.drop(r.ID)
+		ended, err := m.end(ctx, op, r.ID, r.Created.Add(m.absolute))
+		if err != nil {
+			return n, err
 		}
-		if err := m.store.Delete(ctx, r.ID); err != nil {
-			return n, storeErr(op, err)
+		if ended {
+			n++
 		}
-		n++
 	}
 	return n, nil
 }

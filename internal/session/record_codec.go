@@ -11,7 +11,12 @@ import (
 // Expires (each a varint Unix second and a uvarint nanosecond, so nanosecond
 // precision is kept), Version (varint), UserKey, SID, UserAgent and Sealed
 // (each a uvarint length then the bytes).
-const recordCodecV1 = 1
+// Version 2 appends Revoke (a uvarint length then the bytes); it is written
+// only when Revoke is set, so records without it keep the version 1 form.
+const (
+	recordCodecV1 = 1
+	recordCodecV2 = 2
+)
 
 // ErrCorruptRecord is returned by UnmarshalRecord for bytes that are not a
 // stored record. Stores report it wrapped in ErrUnavailable.
@@ -19,12 +24,16 @@ var ErrCorruptRecord = errors.New("corrupt session record")
 
 // MarshalRecord returns the stored form of r (without r.ID).
 func MarshalRecord(r *Record) []byte {
-	return AppendRecord(make([]byte, 0, 64+len(r.UserKey)+len(r.SID)+len(r.UserAgent)+len(r.Sealed)), r)
+	return AppendRecord(make([]byte, 0, 64+len(r.UserKey)+len(r.SID)+len(r.UserAgent)+len(r.Sealed)+len(r.Revoke)), r)
 }
 
 // AppendRecord appends the stored form of r (without r.ID) to b.
 func AppendRecord(b []byte, r *Record) []byte {
-	b = append(b, recordCodecV1)
+	v := byte(recordCodecV1)
+	if len(r.Revoke) > 0 {
+		v = recordCodecV2
+	}
+	b = append(b, v)
 	b = recAppendTime(b, r.Created)
 	b = recAppendTime(b, r.LastSeen)
 	b = recAppendTime(b, r.Expires)
@@ -33,7 +42,16 @@ func AppendRecord(b []byte, r *Record) []byte {
 	b = recAppendBytes(b, r.SID)
 	b = recAppendBytes(b, r.UserAgent)
 	b = recAppendBytes(b, r.Sealed)
+	if v == recordCodecV2 {
+		b = recAppendBytes(b, r.Revoke)
+	}
 	return b
+}
+
+// knownCodec reports whether v starts with a record codec version this
+// package reads.
+func knownCodec(v []byte) bool {
+	return len(v) > 0 && (v[0] == recordCodecV1 || v[0] == recordCodecV2)
 }
 
 func recAppendTime(b []byte, t time.Time) []byte {
@@ -55,7 +73,7 @@ type recDecoder struct {
 
 // UnmarshalRecord decodes the stored form of the record with id.
 func UnmarshalRecord(id string, v []byte) (*Record, error) {
-	if len(v) == 0 || v[0] != recordCodecV1 {
+	if !knownCodec(v) {
 		return nil, ErrCorruptRecord
 	}
 	d := recDecoder{b: v[1:]}
@@ -70,6 +88,11 @@ func UnmarshalRecord(id string, v []byte) (*Record, error) {
 	if s := d.bytes(); len(s) > 0 {
 		r.Sealed = append([]byte(nil), s...)
 	}
+	if v[0] == recordCodecV2 {
+		if s := d.bytes(); len(s) > 0 {
+			r.Revoke = append([]byte(nil), s...)
+		}
+	}
 	if d.err != nil || len(d.b) != 0 {
 		return nil, ErrCorruptRecord
 	}
@@ -78,7 +101,7 @@ func UnmarshalRecord(id string, v []byte) (*Record, error) {
 
 // UnmarshalRecordMeta decodes only what indexes need: UserKey and Expires.
 func UnmarshalRecordMeta(v []byte) (userKey string, expires time.Time, err error) {
-	if len(v) == 0 || v[0] != recordCodecV1 {
+	if !knownCodec(v) {
 		return "", time.Time{}, ErrCorruptRecord
 	}
 	d := recDecoder{b: v[1:]}
@@ -96,7 +119,7 @@ func UnmarshalRecordMeta(v []byte) (userKey string, expires time.Time, err error
 // UnmarshalRecordIndex decodes what every index needs: UserKey, the
 // record's SIDKey ("" without a SID) and Expires.
 func UnmarshalRecordIndex(v []byte) (userKey, sidKey string, expires time.Time, err error) {
-	if len(v) == 0 || v[0] != recordCodecV1 {
+	if !knownCodec(v) {
 		return "", "", time.Time{}, ErrCorruptRecord
 	}
 	d := recDecoder{b: v[1:]}

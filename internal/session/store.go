@@ -14,6 +14,11 @@ import (
 // A missing or expired record is NOT a system fault.
 var ErrNotFound = errors.New("session: not found")
 
+// ErrConflict is returned by Store.Create for an id already taken (by a live
+// record or a tombstone) and by Store.Update when the record is no longer at
+// the version the update was based on. Nothing was written.
+var ErrConflict = errors.New("session: conflicting write")
+
 // ErrUnavailable wraps store failures (network, disk, closed store). Callers
 // must treat it as "unknown", never as "signed out".
 var ErrUnavailable = errors.New("session: store unavailable")
@@ -37,13 +42,20 @@ type Record struct {
 	Expires time.Time `json:"e"`
 	// UserAgent is the browser's User-Agent at sign-in (truncated).
 	UserAgent string `json:"ua,omitempty"`
-	// Version increases by one on every Save that changes Sealed (a fencing
-	// number for token refresh).
+	// Version increases by one on every write of the session: Store.Update
+	// takes the version it read and fails if another write came first.
 	Version int64 `json:"v"`
 	// Sealed is the AES-256-GCM sealed Data: a 12-byte nonce then the ciphertext
 	// and tag, under HKDF-SHA256(secret, info "authbff/session/v1|"+token) with
 	// ID as additional data (see Manager).
 	Sealed []byte `json:"s"`
+	// Revoke is the refresh token and its provider id sealed a second time,
+	// under a key derived from the server secret alone (not from the cookie),
+	// with ID as additional data: every server-side end of the session (an
+	// administrator, the per-user cap, another session's "End", back-channel
+	// logout) can then revoke the token at the IdP. Empty without a refresh
+	// token.
+	Revoke []byte `json:"r,omitempty"`
 }
 
 // SIDKey identifies one IdP session across the sessions it made: the
@@ -65,12 +77,30 @@ func (r *Record) SIDKey() string {
 
 // Store persists Records. Implementations must be safe for concurrent use.
 //
+// Ending a session is final: every write of an existing record is a
+// compare-and-swap on its Version, and Delete leaves a tombstone that no later
+// write can pass, so a write that raced an end (a token refresh finishing
+// after a sign-out) can never bring the session back.
+//
 // Contract (checked by package sessiontest):
-//   - Get returns ErrNotFound (possibly wrapped) for a missing or expired id, with no
-//     other error; any other error is a system fault and should wrap ErrUnavailable.
-//   - Save creates or replaces the record with rec.ID; it expires at rec.Expires.
-//     A record whose Expires is not after now is deleted instead.
-//   - Delete of a missing id is not an error.
+//   - Get returns ErrNotFound (possibly wrapped) for a missing, expired or
+//     ended id, with no other error; any other error is a system fault and
+//     should wrap ErrUnavailable.
+//   - Create stores a new record, which expires at rec.Expires. An id that
+//     holds a live record or a tombstone is ErrConflict and nothing is
+//     written. A record whose Expires is not after now is not stored (nil).
+//   - Update replaces the live record rec.ID only while it is at Version
+//     version (rec.Version is normally version+1); the check and the write
+//     are one atomic step for every process sharing the store. A record
+//     that is gone (never created, expired, ended) is ErrNotFound, one at
+//     another version ErrConflict; nothing is written in either case, nor
+//     when rec.Expires is not after now (ErrNotFound). Indexes follow the
+//     new UserKey and SID.
+//   - Delete ends the record id and returns it as it was when it ended (so
+//     that its tokens can be revoked), or nil, nil when there was no live
+//     record (nothing is written then). An ended id is seen by no Get, list
+//     or Update, and its tombstone refuses every Create and Update of id
+//     until `until` or the record's Expires, whichever is later.
 //   - ListByUser returns the live records with that UserKey (any order).
 //   - ListBySID returns the live records whose SIDKey() equals sidKey (any
 //     order); records without a SID are in no such list.
@@ -78,11 +108,12 @@ func (r *Record) SIDKey() string {
 //   - Markers (MarkUsed) live in their own key space: they are never
 //     records, never returned by Get, ListByUser or ListBySID, and a record
 //     id never collides with a marker key. Expired markers are purged like
-//     expired records.
+//     expired records, tombstones likewise once past their end.
 type Store interface {
 	Get(ctx context.Context, id string) (*Record, error)
-	Save(ctx context.Context, rec *Record) error
-	Delete(ctx context.Context, id string) error
+	Create(ctx context.Context, rec *Record) error
+	Update(ctx context.Context, rec *Record, version int64) error
+	Delete(ctx context.Context, id string, until time.Time) (*Record, error)
 	ListByUser(ctx context.Context, userKey string) ([]*Record, error)
 	ListBySID(ctx context.Context, sidKey string) ([]*Record, error)
 	// MarkUsed records the one-time value key until expires and reports

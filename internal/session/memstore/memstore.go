@@ -95,6 +95,7 @@ type slot struct {
 	ci, off uint32 // the record's entry in the arena
 	expSec  int64  // Expires, without a *time.Location (pointer-free)
 	expNsec int32
+	version int64 // the record's Version, for Update's compare-and-swap
 	used    bool
 	indexed [nIndexes]bool
 	hash    [nIndexes]uint64
@@ -120,6 +121,7 @@ type Store struct {
 	heads     [nIndexes]map[uint64]uint32 // index key hash -> first slot
 	arena     *arena
 	marks     map[string]time.Time // MarkUsed key -> expiry
+	tombs     map[key]int64        // ended record id -> tombstone end (Unix ns)
 	closed    bool
 
 	stop      chan struct{}
@@ -136,6 +138,7 @@ func New(o Options) *Store {
 		seed:  maphash.MakeSeed(),
 		ids:   make(map[key]uint32),
 		marks: make(map[string]time.Time),
+		tombs: make(map[key]int64),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -242,37 +245,77 @@ func (s *Store) decode(si uint32) (*session.Record, error) {
 	return session.UnmarshalRecord(string(id), rest)
 }
 
-// Save stores a copy of rec, replacing any record with the same ID; a record
-// whose Expires is not after now is deleted instead.
-func (s *Store) Save(_ context.Context, rec *session.Record) error {
+// Create stores a copy of rec unless its id holds a live record or a
+// tombstone (session.ErrConflict); a record whose Expires is not after now
+// is not stored.
+func (s *Store) Create(_ context.Context, rec *session.Record) error {
 	k := keyOf(rec.ID)
 	p := payload(rec)
-	live := rec.Expires.After(s.now())
-	userKey, sidKey := rec.UserKey, rec.SIDKey()
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errClosed("save")
+		return errClosed("create")
 	}
-	if !live {
-		s.deleteLocked(k)
+	if s.tombstoned(k, now) {
+		return fmt.Errorf("memstore create: ended: %w", session.ErrConflict)
+	}
+	if si, ok := s.ids[k]; ok && s.slots[si].liveAt(now) {
+		return fmt.Errorf("memstore create: exists: %w", session.ErrConflict)
+	}
+	if !rec.Expires.After(now) {
 		return nil
 	}
+	return s.writeLocked(k, rec, p)
+}
+
+// Update replaces the live record rec.ID if it is at version: the check and
+// the write happen under one lock.
+func (s *Store) Update(_ context.Context, rec *session.Record, version int64) error {
+	k := keyOf(rec.ID)
+	p := payload(rec)
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed("update")
+	}
+	si, ok := s.ids[k]
+	switch {
+	case s.tombstoned(k, now) || !ok || !s.slots[si].liveAt(now):
+		return fmt.Errorf("memstore update: %w", session.ErrNotFound)
+	case s.slots[si].version != version:
+		return fmt.Errorf("memstore update: at v%d, not v%d: %w", s.slots[si].version, version, session.ErrConflict)
+	case !rec.Expires.After(now):
+		return fmt.Errorf("memstore update: expiry in the past: %w", session.ErrNotFound)
+	}
+	return s.writeLocked(k, rec, p)
+}
+
+// tombstoned reports whether k holds a live tombstone. s.mu is held.
+func (s *Store) tombstoned(k key, now time.Time) bool {
+	end, ok := s.tombs[k]
+	return ok && end > now.UnixNano()
+}
+
+// writeLocked stores p, the payload of rec, as record k, replacing any
+// other. s.mu is held for writing.
+func (s *Store) writeLocked(k key, rec *session.Record, p []byte) error {
 	// The new entry first: if there is no memory for it, the old version
 	// is still there.
 	si := s.newSlot()
 	ci, off, dst, err := s.arena.alloc(si, len(p))
 	if err != nil {
 		s.freeSlots = append(s.freeSlots, si)
-		return fmt.Errorf("memstore save: %w: %w", session.ErrUnavailable, err)
+		return fmt.Errorf("memstore write: %w: %w", session.ErrUnavailable, err)
 	}
 	copy(dst, p)
 	s.deleteLocked(k)
 	sl := &s.slots[si]
-	*sl = slot{k: k, ci: ci, off: off, expSec: rec.Expires.Unix(), expNsec: int32(rec.Expires.Nanosecond()), used: true}
+	*sl = slot{k: k, ci: ci, off: off, expSec: rec.Expires.Unix(), expNsec: int32(rec.Expires.Nanosecond()), version: rec.Version, used: true}
 	s.ids[k] = si
-	s.link(byUser, si, userKey)
-	if sidKey != "" {
+	s.link(byUser, si, rec.UserKey)
+	if sidKey := rec.SIDKey(); sidKey != "" {
 		s.link(bySID, si, sidKey)
 	}
 	return nil
@@ -322,16 +365,36 @@ func (s *Store) unlink(x int, si uint32) {
 	sl.indexed[x] = false
 }
 
-// Delete removes id; a missing id is not an error.
-func (s *Store) Delete(_ context.Context, id string) error {
+// Delete ends id: it removes the live record, leaves a tombstone until
+// until (or the record's expiry, if later) and returns the record; with no
+// live record it does nothing and returns nil, nil.
+func (s *Store) Delete(_ context.Context, id string, until time.Time) (*session.Record, error) {
 	k := keyOf(id)
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errClosed("delete")
+		return nil, errClosed("delete")
+	}
+	si, ok := s.ids[k]
+	if !ok {
+		return nil, nil
+	}
+	if !s.slots[si].liveAt(now) {
+		s.deleteLocked(k)
+		return nil, nil
+	}
+	rec, err := s.decode(si)
+	if err != nil {
+		return nil, fmt.Errorf("memstore delete: %w: %w", session.ErrUnavailable, err)
 	}
 	s.deleteLocked(k)
-	return nil
+	end := until.UnixNano()
+	if e := rec.Expires.UnixNano(); e > end {
+		end = e
+	}
+	s.tombs[k] = end
+	return rec, nil
 }
 
 // deleteLocked removes the record k and its index entries. s.mu must be held
@@ -448,6 +511,11 @@ func (s *Store) DeleteExpired(now time.Time) int {
 			delete(s.marks, k)
 		}
 	}
+	for k, end := range s.tombs {
+		if end <= now.UnixNano() {
+			delete(s.tombs, k)
+		}
+	}
 	return n
 }
 
@@ -482,7 +550,7 @@ func (s *Store) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		s.arena.releaseAll()
-		s.ids, s.slots, s.freeSlots = nil, nil, nil
+		s.ids, s.slots, s.freeSlots, s.tombs = nil, nil, nil, nil
 		s.mu.Unlock()
 		select {
 		case <-s.done: // purge disabled

@@ -38,7 +38,7 @@ func TestDeleteExpired(t *testing.T) {
 		rec("b", "u|1", start.Add(time.Hour)),
 		rec("c", "u|2", start.Add(2*time.Minute)),
 	} {
-		if err := s.Save(ctx, r); err != nil {
+		if err := s.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,7 +95,7 @@ func TestExpiredHiddenBeforePurge(t *testing.T) {
 	s := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
 	t.Cleanup(func() { _ = s.Close() })
 	ctx := context.Background()
-	if err := s.Save(ctx, rec("a", "u|1", clk.Now().Add(time.Minute))); err != nil {
+	if err := s.Create(ctx, rec("a", "u|1", clk.Now().Add(time.Minute))); err != nil {
 		t.Fatal(err)
 	}
 	clk.Add(time.Minute)
@@ -113,7 +113,7 @@ func TestExpiredHiddenBeforePurge(t *testing.T) {
 func TestBackgroundPurge(t *testing.T) {
 	s := memstore.New(memstore.Options{CleanupInterval: 10 * time.Millisecond})
 	t.Cleanup(func() { _ = s.Close() })
-	if err := s.Save(context.Background(), rec("a", "u|1", time.Now().Add(20*time.Millisecond))); err != nil {
+	if err := s.Create(context.Background(), rec("a", "u|1", time.Now().Add(20*time.Millisecond))); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(2 * time.Second)
@@ -138,7 +138,7 @@ func TestClose(t *testing.T) {
 		if _, err := s.Get(ctx, "a"); !errors.Is(err, session.ErrUnavailable) {
 			t.Errorf("Get after Close = %v, want ErrUnavailable", err)
 		}
-		if err := s.Save(ctx, rec("a", "u", time.Now().Add(time.Hour))); !errors.Is(err, session.ErrUnavailable) {
+		if err := s.Create(ctx, rec("a", "u", time.Now().Add(time.Hour))); !errors.Is(err, session.ErrUnavailable) {
 			t.Errorf("Save after Close = %v, want ErrUnavailable", err)
 		}
 		if err := s.Ping(ctx); !errors.Is(err, session.ErrUnavailable) {
@@ -151,7 +151,7 @@ func BenchmarkGet(b *testing.B) {
 	s := memstore.New(memstore.Options{})
 	b.Cleanup(func() { _ = s.Close() })
 	ctx := context.Background()
-	if err := s.Save(ctx, &session.Record{ID: "a", UserKey: "u", Expires: time.Now().Add(time.Hour), Sealed: make([]byte, 600)}); err != nil {
+	if err := s.Create(ctx, &session.Record{ID: "a", UserKey: "u", Expires: time.Now().Add(time.Hour), Sealed: make([]byte, 600)}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -159,5 +159,33 @@ func BenchmarkGet(b *testing.B) {
 		if _, err := s.Get(ctx, "a"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestDeleteExpiredPurgesTombstones: a tombstone refuses its id until its
+// end, and the purge then forgets it.
+func TestDeleteExpiredPurgesTombstones(t *testing.T) {
+	clk := testclock.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	s := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	r := rec("a", "u|1", clk.Now().Add(time.Minute))
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Delete(ctx, "a", clk.Now().Add(time.Hour)); got == nil || err != nil {
+		t.Fatalf("Delete = %v, %v", got, err)
+	}
+	clk.Add(30 * time.Minute)
+	s.DeleteExpired(clk.Now())
+	again := rec("a", "u|1", clk.Now().Add(time.Hour))
+	if err := s.Create(ctx, again); !errors.Is(err, session.ErrConflict) {
+		t.Fatalf("Create within the tombstone = %v, want ErrConflict", err)
+	}
+	clk.Add(time.Hour)
+	s.DeleteExpired(clk.Now())
+	again.Expires = clk.Now().Add(time.Hour)
+	if err := s.Create(ctx, again); err != nil {
+		t.Fatalf("Create after the tombstone was purged = %v", err)
 	}
 }

@@ -18,7 +18,7 @@ func testRoundTrip(t *testing.T, s session.Store) {
 	rec := newRecord(t, "cognito|alice")
 	want := *rec
 	want.Sealed = append([]byte(nil), rec.Sealed...)
-	mustSave(t, s, rec)
+	mustCreate(t, s, rec)
 	AssertEqual(t, mustGet(t, s, rec.ID), &want)
 
 	// Optional fields empty and a large payload.
@@ -31,20 +31,20 @@ func testRoundTrip(t *testing.T, s session.Store) {
 	for i := range bare.Sealed {
 		bare.Sealed[i] = byte(i * 7)
 	}
-	mustSave(t, s, bare)
+	mustCreate(t, s, bare)
 	AssertEqual(t, mustGet(t, s, bare.ID), bare)
 }
 
 func testReplace(t *testing.T, s session.Store) {
 	rec := newRecord(t, "cognito|alice")
-	mustSave(t, s, rec)
+	mustCreate(t, s, rec)
 	next := *rec
 	next.UserKey = "cognito|bob"
 	next.Version = rec.Version + 1
 	next.Sealed = []byte("replaced")
 	next.LastSeen = rec.LastSeen.Add(time.Second)
 	next.Expires = rec.Expires.Add(time.Hour)
-	mustSave(t, s, &next)
+	mustUpdate(t, s, &next, rec.Version)
 	AssertEqual(t, mustGet(t, s, rec.ID), &next)
 	// The user index follows the replacement.
 	wantList(t, s, "cognito|alice")
@@ -53,10 +53,12 @@ func testReplace(t *testing.T, s session.Store) {
 
 func testDelete(t *testing.T, s session.Store) {
 	a, b := newRecord(t, "u|a"), newRecord(t, "u|a")
-	mustSave(t, s, a)
-	mustSave(t, s, b)
-	if err := s.Delete(ctx(t), a.ID); err != nil {
-		t.Fatalf("Delete: %v", err)
+	mustCreate(t, s, a)
+	mustCreate(t, s, b)
+	if got := mustDelete(t, s, a.ID); got == nil {
+		t.Fatal("Delete returned no record for a live one")
+	} else {
+		AssertEqual(t, got, a)
 	}
 	wantNotFound(t, s, a.ID)
 	AssertEqual(t, mustGet(t, s, b.ID), b)
@@ -64,8 +66,8 @@ func testDelete(t *testing.T, s session.Store) {
 }
 
 func testDeleteMissing(t *testing.T, s session.Store) {
-	if err := s.Delete(ctx(t), uniqueID(t)); err != nil {
-		t.Fatalf("Delete(missing) = %v, want nil", err)
+	if got, err := s.Delete(ctx(t), uniqueID(t), time.Now().Add(time.Hour)); got != nil || err != nil {
+		t.Fatalf("Delete(missing) = %v, %v; want nil, nil", got, err)
 	}
 }
 
@@ -75,7 +77,7 @@ func testListByUser(t *testing.T, s session.Store) {
 	for i, u := range users {
 		for range i + 2 {
 			r := newRecord(t, u)
-			mustSave(t, s, r)
+			mustCreate(t, s, r)
 			byUser[u] = append(byUser[u], r)
 		}
 	}
@@ -87,37 +89,38 @@ func testListByUser(t *testing.T, s session.Store) {
 
 	bob := byUser["cognito|bob"]
 	for _, r := range bob[:2] {
-		if err := s.Delete(ctx(t), r.ID); err != nil {
-			t.Fatalf("Delete: %v", err)
-		}
+		mustDelete(t, s, r.ID)
 	}
 	wantList(t, s, "cognito|bob", bob[2:]...)
 	wantList(t, s, "cognito|alice", byUser["cognito|alice"]...)
 }
 
-func testSaveExpired(t *testing.T, s session.Store) {
+func testWriteExpired(t *testing.T, s session.Store) {
 	past := newRecord(t, "u|past")
 	past.Expires = time.Now().Add(-time.Second)
-	mustSave(t, s, past)
+	mustCreate(t, s, past)
 	wantNotFound(t, s, past.ID)
 	wantList(t, s, "u|past")
 
-	// Saving an expired version of a live record removes it.
+	// An update to an expiry in the past writes nothing and reports the
+	// record gone.
 	live := newRecord(t, "u|past")
-	mustSave(t, s, live)
+	mustCreate(t, s, live)
 	gone := *live
+	gone.Version = live.Version + 1
 	gone.Expires = time.Now().Add(-time.Millisecond)
-	mustSave(t, s, &gone)
-	wantNotFound(t, s, live.ID)
-	wantList(t, s, "u|past")
+	if err := s.Update(ctx(t), &gone, live.Version); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Update to a past expiry = %v, want ErrNotFound", err)
+	}
+	AssertEqual(t, mustGet(t, s, live.ID), live)
 }
 
 func testExpiresInRealTime(t *testing.T, s session.Store) {
 	short := newRecord(t, "u|exp")
 	short.Expires = time.Now().Add(1200 * time.Millisecond)
 	long := newRecord(t, "u|exp")
-	mustSave(t, s, short)
-	mustSave(t, s, long)
+	mustCreate(t, s, short)
+	mustCreate(t, s, long)
 	AssertEqual(t, mustGet(t, s, short.ID), short)
 	wantList(t, s, "u|exp", short, long)
 	sidKey := short.SIDKey()
@@ -150,7 +153,7 @@ func testReturnsCopies(t *testing.T, s session.Store) {
 	rec := newRecord(t, "u|copy")
 	want := *rec
 	want.Sealed = append([]byte(nil), rec.Sealed...)
-	mustSave(t, s, rec)
+	mustCreate(t, s, rec)
 	// Mutating the saved value does not reach the store.
 	rec.Sealed[0] ^= 0xff
 	rec.UserKey = "u|mutated"
@@ -176,18 +179,18 @@ func testReturnsCopies(t *testing.T, s session.Store) {
 func testConcurrent(t *testing.T, s session.Store) {
 	const workers, rounds = 50, 20
 	shared := newRecord(t, "u|shared")
-	mustSave(t, s, shared)
+	mustCreate(t, s, shared)
 	c := ctx(t)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			own := newRecord(t, fmt.Sprintf("u|w%d", w%5))
 			for i := range rounds {
+				own := newRecord(t, fmt.Sprintf("u|w%d", w%5))
 				own.Version = int64(i)
-				if err := s.Save(c, own); err != nil {
-					t.Errorf("worker %d: Save: %v", w, err)
+				if err := s.Create(c, own); err != nil {
+					t.Errorf("worker %d: Create: %v", w, err)
 					return
 				}
 				got, err := s.Get(c, own.ID)
@@ -208,12 +211,12 @@ func testConcurrent(t *testing.T, s session.Store) {
 					return
 				}
 				if w%10 == 0 && i == rounds/2 {
-					if err := s.Delete(c, shared.ID); err != nil {
+					if _, err := s.Delete(c, shared.ID, time.Now().Add(time.Hour)); err != nil {
 						t.Errorf("worker %d: Delete shared: %v", w, err)
 						return
 					}
 				}
-				if err := s.Delete(c, own.ID); err != nil {
+				if _, err := s.Delete(c, own.ID, time.Now().Add(time.Hour)); err != nil {
 					t.Errorf("worker %d: Delete: %v", w, err)
 					return
 				}

@@ -28,7 +28,7 @@ func testListBySID(t *testing.T, s session.Store) {
 	nul := withSID(t, "cognito|dave", "idp-1\x00x") // SIDKey("cognito","idp-1") is a prefix of its key
 	none := withSID(t, "cognito|alice", "")
 	for _, r := range []*session.Record{a1, a2, a3, b1, g1, pipe, nul, none} {
-		mustSave(t, s, r)
+		mustCreate(t, s, r)
 	}
 	wantSIDList(t, s, session.SIDKey("cognito", "idp-1"), a1, a2)
 	wantSIDList(t, s, session.SIDKey("cognito", "idp-2"), a3)
@@ -42,22 +42,20 @@ func testListBySID(t *testing.T, s session.Store) {
 	wantList(t, s, "cognito|alice", a1, a2, a3, none)
 
 	// Delete, replacement with another sid and expiry all update the index.
-	if err := s.Delete(ctx(t), a1.ID); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
+	mustDelete(t, s, a1.ID)
 	wantSIDList(t, s, session.SIDKey("cognito", "idp-1"), a2)
 	moved := *a2
 	moved.SID = "idp-2"
-	mustSave(t, s, &moved)
+	moved.Version = a2.Version + 1
+	mustUpdate(t, s, &moved, a2.Version)
 	wantSIDList(t, s, session.SIDKey("cognito", "idp-1"))
 	wantSIDList(t, s, session.SIDKey("cognito", "idp-2"), a3, &moved)
-	gone := *a3
-	gone.Expires = time.Now().Add(-time.Millisecond)
-	mustSave(t, s, &gone)
+	mustDelete(t, s, a3.ID)
 	wantSIDList(t, s, session.SIDKey("cognito", "idp-2"), &moved)
 	dropped := moved
 	dropped.SID = ""
-	mustSave(t, s, &dropped)
+	dropped.Version = moved.Version + 1
+	mustUpdate(t, s, &dropped, moved.Version)
 	wantSIDList(t, s, session.SIDKey("cognito", "idp-2"))
 
 	// Listed records are copies.
@@ -109,7 +107,7 @@ func testMarkUsed(t *testing.T, s session.Store) {
 
 	// Markers and records are apart: neither sees the other.
 	rec := newRecord(t, "u|mark")
-	mustSave(t, s, rec)
+	mustCreate(t, s, rec)
 	if mark(rec.ID, later) {
 		t.Fatal("MarkUsed(a record id) = seen: markers share the records' key space")
 	}
@@ -117,9 +115,7 @@ func testMarkUsed(t *testing.T, s session.Store) {
 	wantNotFound(t, s, "flow:a")
 	wantList(t, s, "u|mark", rec)
 	wantList(t, s, "")
-	if err := s.Delete(c, rec.ID); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
+	mustDelete(t, s, rec.ID)
 	if !mark(rec.ID, later) {
 		t.Fatal("deleting a record removed the marker with the same key")
 	}

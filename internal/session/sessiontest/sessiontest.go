@@ -40,11 +40,18 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"ListBySID", testListBySID},
 		{"MarkUsed", testMarkUsed},
 		{"MarkUsedConcurrent", testMarkUsedConcurrent},
-		{"SaveExpired", testSaveExpired},
+		{"WriteExpired", testWriteExpired},
 		{"ExpiresInRealTime", testExpiresInRealTime},
 		{"ReturnsCopies", testReturnsCopies},
 		{"Concurrent", testConcurrent},
 		{"Ping", testPing},
+		{"CreateTaken", testCreateTaken},
+		{"UpdateVersion", testUpdateVersion},
+		{"UpdateMissing", testUpdateMissing},
+		{"EndedIsFinal", testEndedIsFinal},
+		{"TombstoneOutlivesRecord", testTombstoneOutlivesRecord},
+		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"UpdateRacesDelete", testUpdateRacesDelete},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,6 +82,7 @@ func newRecord(t *testing.T, userKey string) *session.Record {
 		UserAgent: "Mozilla/5.0 (sessiontest)",
 		Version:   3,
 		Sealed:    []byte{0, 1, 2, 0xff, 'x', 0},
+		Revoke:    []byte{9, 8, 7, 0, 0xfe},
 	}
 }
 
@@ -85,12 +93,31 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-// mustSave saves rec or fails the test.
-func mustSave(t *testing.T, s session.Store, rec *session.Record) {
+// mustCreate creates rec or fails the test.
+func mustCreate(t *testing.T, s session.Store, rec *session.Record) {
 	t.Helper()
-	if err := s.Save(ctx(t), rec); err != nil {
-		t.Fatalf("Save(%s): %v", rec.ID[:8], err)
+	if err := s.Create(ctx(t), rec); err != nil {
+		t.Fatalf("Create(%s): %v", rec.ID[:8], err)
 	}
+}
+
+// mustUpdate updates rec from version or fails the test.
+func mustUpdate(t *testing.T, s session.Store, rec *session.Record, version int64) {
+	t.Helper()
+	if err := s.Update(ctx(t), rec, version); err != nil {
+		t.Fatalf("Update(%s, v%d): %v", rec.ID[:8], version, err)
+	}
+}
+
+// mustDelete ends id (a tombstone for an hour) and returns what Delete
+// returned, or fails the test.
+func mustDelete(t *testing.T, s session.Store, id string) *session.Record {
+	t.Helper()
+	got, err := s.Delete(ctx(t), id, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatalf("Delete(%s): %v", id[:8], err)
+	}
+	return got
 }
 
 // mustGet gets id or fails the test.
@@ -134,6 +161,7 @@ func AssertEqual(t *testing.T, got, want *session.Record) {
 		{"UserAgent", got.UserAgent == want.UserAgent, got.UserAgent, want.UserAgent},
 		{"Version", got.Version == want.Version, got.Version, want.Version},
 		{"Sealed", bytes.Equal(got.Sealed, want.Sealed), got.Sealed, want.Sealed},
+		{"Revoke", bytes.Equal(got.Revoke, want.Revoke), got.Revoke, want.Revoke},
 		{"Created", ms(got.Created).Equal(ms(want.Created)), got.Created, want.Created},
 		{"LastSeen", ms(got.LastSeen).Equal(ms(want.LastSeen)), got.LastSeen, want.LastSeen},
 		{"Expires", ms(got.Expires).Equal(ms(want.Expires)), got.Expires, want.Expires},
