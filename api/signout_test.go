@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authbff/authbff/bff"
 )
@@ -41,6 +42,11 @@ func TestSignoutFederatedThroughDevIdP(t *testing.T) {
 	q := mustQuery(t, to)
 	if !strings.HasPrefix(to, want) || q.Get("client_id") != bff.DevClientID || q.Get("logout_uri") != app.URL {
 		t.Fatalf("sign-out url = %q, want the dev IdP's /logout back to the origin", to)
+	}
+	// The refresh token is revoked in the background (the sign-out does
+	// not wait for the IdP): at most 5 s.
+	for end := time.Now().Add(5 * time.Second); idp.Stats().Revocations == 0 && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
 	}
 	if got := idp.RevokedRefreshTokens(); idp.Stats().Revocations != 1 || !slices.Equal(got, []string{rt}) {
 		t.Fatalf("revoked %d token(s); the session's refresh token revoked: %v", idp.Stats().Revocations, slices.Contains(got, rt))

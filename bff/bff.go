@@ -105,9 +105,18 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 	// Timed and counted before anything else sees it (the Manager still
 	// finds the change feed, the refresher the lock).
 	b.store = metrics.InstrumentStore(b.store, kind, b.metrics)
+	// Every session the Manager ends has its refresh token revoked by the
+	// core, made below (ends happen only once requests are served).
+	var core *nextauth.Core
+	revoke := func(ctx context.Context, provider, refreshToken string) {
+		if core != nil {
+			core.RevokeRefreshToken(ctx, provider, refreshToken)
+		}
+	}
 	mgr, err := session.NewManager(session.ManagerOptions{
 		Store: b.store, Secrets: secrets, MaxAge: cfg.MaxAge, UpdateAge: cfg.UpdateAge, Logger: b.log,
 		CacheTTL: cfg.SessionCacheTTL, AbsoluteLifetime: cfg.AbsoluteMaxAge, MaxPerUser: cfg.MaxSessionsPerUser,
+		Revoke: revoke,
 	})
 	if err != nil {
 		return fmt.Errorf("bff: session manager: %w", err)
@@ -139,6 +148,7 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	core = b.core
 	if err := b.trusted.parse(cfg.TrustedProxies); err != nil {
 		return fmt.Errorf("bff: TRUSTED_PROXIES: %w", err)
 	}

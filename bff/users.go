@@ -17,10 +17,13 @@ func EndUserSessions(ctx context.Context, s Store, provider, sub string) (int, e
 	}
 	n := 0
 	for _, r := range recs {
-		if err := s.Delete(ctx, r.ID); err != nil {
+		ended, err := s.Delete(ctx, r.ID, r.Expires)
+		if err != nil {
 			return n, fmt.Errorf("bff: delete session: %w", err)
 		}
-		n++
+		if ended != nil {
+			n++
+		}
 	}
 	return n, nil
 }

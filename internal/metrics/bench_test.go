@@ -42,7 +42,7 @@ func BenchmarkStoreGet(b *testing.B) {
 	ms := memstore.New(memstore.Options{CleanupInterval: -1})
 	b.Cleanup(func() { ms.Close() })
 	rec := &session.Record{ID: "id", UserKey: "p|u", Expires: time.Now().Add(time.Hour), Sealed: make([]byte, 512)}
-	if err := ms.Save(b.Context(), rec); err != nil {
+	if err := ms.Create(b.Context(), rec); err != nil {
 		b.Fatal(err)
 	}
 	for _, c := range []struct {

@@ -145,7 +145,7 @@ func TestLabelCardinality(t *testing.T) {
 	results := set("ok", "other", "none", "unavailable", "fatal", "transient", "invalid", "replayed",
 		"Configuration", "AccessDenied", "Verification", "OAuthSignin", "OAuthCallback", "Callback",
 		"SessionRequired", "Default", "MissingCSRF")
-	ops := set("get", "save", "delete", "list_by_user", "list_by_sid", "mark_used", "unmark_used", "ping", "lock", "wait_unlocked", "count")
+	ops := set("get", "create", "update", "delete", "list_by_user", "list_by_sid", "mark_used", "unmark_used", "ping", "lock", "wait_unlocked", "count")
 	stores := set("memory", "other")
 	providersSeen := map[string]bool{}
 	for name, fam := range gather(t, m) {

@@ -31,7 +31,8 @@ type locker interface {
 // Store operation label values (authbff_store_*{op}).
 const (
 	OpGet          = "get"
-	OpSave         = "save"
+	OpCreate       = "create"
+	OpUpdate       = "update"
 	OpDelete       = "delete"
 	OpListByUser   = "list_by_user"
 	OpListBySID    = "list_by_sid"
@@ -68,7 +69,7 @@ func InstrumentStore(s session.Store, storeName string, m *Metrics) session.Stor
 	}
 	b := &instrumented{s: s}
 	for op, o := range map[string]*opSeries{
-		OpGet: &b.get, OpSave: &b.save, OpDelete: &b.del, OpListByUser: &b.list, OpPing: &b.ping,
+		OpGet: &b.get, OpCreate: &b.create, OpUpdate: &b.update, OpDelete: &b.del, OpListByUser: &b.list, OpPing: &b.ping,
 		OpListBySID: &b.listSID, OpMarkUsed: &b.mark, OpUnmarkUsed: &b.unmark,
 	} {
 		*o = m.opSeries(storeName, op)
@@ -128,7 +129,7 @@ func (o *opSeries) done(start time.Time, err error) {
 
 func fault(err error) bool {
 	switch {
-	case err == nil, errors.Is(err, session.ErrNotFound), errors.Is(err, context.Canceled):
+	case err == nil, errors.Is(err, session.ErrNotFound), errors.Is(err, session.ErrConflict), errors.Is(err, context.Canceled):
 		return false
 	case errors.Is(err, session.ErrUnavailable):
 		return true
@@ -138,8 +139,8 @@ func fault(err error) bool {
 
 // instrumented is the decorator for the session.Store methods.
 type instrumented struct {
-	s                                                 session.Store
-	get, save, del, list, listSID, mark, unmark, ping opSeries
+	s                                                           session.Store
+	get, create, update, del, list, listSID, mark, unmark, ping opSeries
 }
 
 // Get implements session.Store.
@@ -150,20 +151,28 @@ func (i *instrumented) Get(ctx context.Context, id string) (*session.Record, err
 	return rec, err
 }
 
-// Save implements session.Store.
-func (i *instrumented) Save(ctx context.Context, rec *session.Record) error {
+// Create implements session.Store.
+func (i *instrumented) Create(ctx context.Context, rec *session.Record) error {
 	start := time.Now()
-	err := i.s.Save(ctx, rec)
-	i.save.done(start, err)
+	err := i.s.Create(ctx, rec)
+	i.create.done(start, err)
+	return err
+}
+
+// Update implements session.Store.
+func (i *instrumented) Update(ctx context.Context, rec *session.Record, version int64) error {
+	start := time.Now()
+	err := i.s.Update(ctx, rec, version)
+	i.update.done(start, err)
 	return err
 }
 
 // Delete implements session.Store.
-func (i *instrumented) Delete(ctx context.Context, id string) error {
+func (i *instrumented) Delete(ctx context.Context, id string, until time.Time) (*session.Record, error) {
 	start := time.Now()
-	err := i.s.Delete(ctx, id)
+	rec, err := i.s.Delete(ctx, id, until)
 	i.del.done(start, err)
-	return err
+	return rec, err
 }
 
 // ListByUser implements session.Store.

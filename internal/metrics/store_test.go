@@ -25,7 +25,7 @@ func TestInstrumentedStoreConformance(t *testing.T) {
 		return metrics.InstrumentStore(s, "memory", m)
 	})
 	f := gather(t, m)
-	for _, op := range []string{"get", "save", "delete", "list_by_user"} {
+	for _, op := range []string{"get", "create", "update", "delete", "list_by_user"} {
 		if n, _ := f.value("authbff_store_operation_duration_seconds", "store", "memory", "op", op); n == 0 {
 			t.Errorf("op %s was not timed", op)
 		}
@@ -111,12 +111,12 @@ func TestSessionsActiveFromMemstore(t *testing.T) {
 	ctx := t.Context()
 	for _, id := range []string{"a", "b", "c"} {
 		rec := &session.Record{ID: id, UserKey: "p|u", Expires: time.Now().Add(time.Hour)}
-		if err := s.Save(ctx, rec); err != nil {
+		if err := s.Create(ctx, rec); err != nil {
 			t.Fatal(err)
 		}
 	}
 	scrape(t, base).want(t, 3, "authbff_sessions_active")
-	if err := s.Delete(ctx, "b"); err != nil {
+	if _, err := s.Delete(ctx, "b", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	f := scrape(t, base)
@@ -132,8 +132,11 @@ type fakeStore struct {
 }
 
 func (f *fakeStore) Get(context.Context, string) (*session.Record, error) { return nil, f.err }
-func (f *fakeStore) Save(context.Context, *session.Record) error          { return f.err }
-func (f *fakeStore) Delete(context.Context, string) error                 { return f.err }
+func (f *fakeStore) Create(context.Context, *session.Record) error        { return f.err }
+func (f *fakeStore) Update(context.Context, *session.Record, int64) error { return f.err }
+func (f *fakeStore) Delete(context.Context, string, time.Time) (*session.Record, error) {
+	return nil, f.err
+}
 func (f *fakeStore) ListByUser(context.Context, string) ([]*session.Record, error) {
 	return nil, f.err
 }
@@ -278,8 +281,9 @@ func TestStoreErrorsCounted(t *testing.T) {
 			s := metrics.InstrumentStore(&fakeStore{err: tt.err}, "fake", m)
 			ctx := t.Context()
 			_, _ = s.Get(ctx, "id")
-			_ = s.Save(ctx, &session.Record{ID: "id"})
-			_ = s.Delete(ctx, "id")
+			_ = s.Create(ctx, &session.Record{ID: "id"})
+			_ = s.Update(ctx, &session.Record{ID: "id"}, 1)
+			_, _ = s.Delete(ctx, "id", time.Now())
 			_, _ = s.ListByUser(ctx, "u")
 			_ = s.Ping(ctx)
 			want := 0.0
@@ -287,7 +291,7 @@ func TestStoreErrorsCounted(t *testing.T) {
 				want = 1
 			}
 			f := gather(t, m)
-			for _, op := range []string{"get", "save", "delete", "list_by_user", "ping"} {
+			for _, op := range []string{"get", "create", "update", "delete", "list_by_user", "ping"} {
 				f.want(t, want, "authbff_store_errors_total", "store", "fake", "op", op)
 				f.want(t, 1, "authbff_store_operation_duration_seconds", "store", "fake", "op", op)
 			}

@@ -160,6 +160,10 @@ func TestCoreJourney(t *testing.T) {
 	if _, ok := j[f.core.Names().Session]; ok {
 		t.Fatal("session cookie kept after sign-out")
 	}
+	// The Manager revokes in the background: wait for it (at most 5 s).
+	for end := time.Now().Add(5 * time.Second); len(f.idp.RevokedRefreshTokens()) == 0 && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if got := f.idp.RevokedRefreshTokens(); len(got) != 1 {
 		t.Fatalf("revoked refresh tokens: %d, want 1", len(got))
 	}

@@ -15,9 +15,10 @@ import (
 const revokeTimeout = 3 * time.Second
 
 // SignOut is POST /signout after CheckForm: it ends the session (loaded
-// first, so its tokens are known), revokes the refresh token at the IdP
-// (best-effort, 3 s) and returns the validated callbackUrl, or with
-// federated sign-out the IdP's logout URL. A store fault ends nothing.
+// first, so its ID token is known; the Manager revokes the refresh token at
+// the IdP in the background, see RevokeRefreshToken) and returns the
+// validated callbackUrl, or with federated sign-out the IdP's logout URL. A
+// store fault ends nothing.
 func (c *Core) SignOut(ctx context.Context, r *Request, body url.Values) (string, error) {
 	log := c.logger(r)
 	callback := c.CallbackURL(r, body) // also kept in the callback-url cookie
@@ -50,7 +51,6 @@ func (c *Core) SignOut(ctx context.Context, r *Request, body url.Values) (string
 	to := callback
 	if s != nil {
 		c.metrics.SignOut(s.Data.Provider)
-		c.revokeTokens(ctx, log, s)
 		to = c.signoutTarget(ctx, log, s, callback)
 		log.Info("signed out", "provider", s.Data.Provider, "sub", s.Data.Subject, "federated", to != callback)
 		if to != callback && callback != c.origin && callback != c.origin+"/" {
@@ -62,25 +62,26 @@ func (c *Core) SignOut(ctx context.Context, r *Request, body url.Values) (string
 	return to, nil
 }
 
-// revokeTokens revokes an ended session's refresh token at its IdP (which,
-// at Cognito, also kills the access tokens minted from it). It is
-// best-effort: the session is already deleted, a failure is only logged.
-func (c *Core) revokeTokens(ctx context.Context, log *slog.Logger, s *session.Session) {
-	p := c.providers[s.Data.Provider]
-	rt := s.Data.Tokens.RefreshToken
-	if p == nil || rt == "" {
+// RevokeRefreshToken revokes refreshToken at provider's IdP (RFC 7009;
+// at Cognito this also kills the access tokens minted from it). The session
+// Manager calls it for every session it ends, and the refresher for a token
+// it obtained after its session had ended. It is best-effort and bounded
+// (3 s): the session is already ended, a failure is only logged.
+func (c *Core) RevokeRefreshToken(ctx context.Context, provider, refreshToken string) {
+	p := c.providers[provider]
+	if p == nil || refreshToken == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
 	defer cancel()
-	err := p.client.Revoke(ctx, rt)
+	err := p.client.Revoke(ctx, refreshToken)
 	switch {
 	case err == nil:
-		log.Info("sign-out: refresh token revoked at the IdP", "provider", p.cfg.ID)
+		c.log.InfoContext(ctx, "session ended: refresh token revoked at the IdP", "provider", p.cfg.ID)
 	case errors.Is(err, oidc.ErrNotSupported):
-		log.Debug("sign-out: the IdP has no revocation endpoint", "provider", p.cfg.ID)
+		c.log.DebugContext(ctx, "session ended: the IdP has no revocation endpoint", "provider", p.cfg.ID)
 	default:
-		log.Warn("sign-out: revoking the refresh token failed (the session is ended anyway)", "provider", p.cfg.ID, "err", err)
+		c.log.WarnContext(ctx, "session ended: revoking the refresh token failed (the session is ended anyway)", "provider", p.cfg.ID, "err", err)
 	}
 }
 

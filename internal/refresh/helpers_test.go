@@ -178,7 +178,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	f := &fixture{idp: o.idp, clientID: o.client, clock: testclock.New(time.Now())}
 	f.prov = f.idp.provider(t, o.client)
 	res := f.idp.tokens(t, f.prov, o.client, "ada")
-	f.mgr = newManager(t, o.store)
+	f.mgr = newManager(t, o.store, func(ctx context.Context, _, rt string) { _ = f.prov.Revoke(ctx, rt) })
 	d := session.Data{
 		Provider: "cognito", Issuer: res.Claims.Issuer, Subject: res.Claims.Subject,
 		User: session.User{ID: res.Claims.Subject, Name: res.Claims.DisplayName(), Email: res.Claims.Email},
@@ -196,9 +196,15 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	return f
 }
 
-func newManager(t *testing.T, st session.Store) *session.Manager {
+// newManager is a session manager over st; revoke (optional) is its
+// ManagerOptions.Revoke.
+func newManager(t *testing.T, st session.Store, revoke ...func(ctx context.Context, provider, rt string)) *session.Manager {
 	t.Helper()
-	m, err := session.NewManager(session.ManagerOptions{Store: st, Secrets: [][]byte{[]byte(tSecret)}})
+	o := session.ManagerOptions{Store: st, Secrets: [][]byte{[]byte(tSecret)}}
+	if len(revoke) > 0 {
+		o.Revoke = revoke[0]
+	}
+	m, err := session.NewManager(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,10 +71,15 @@ type Provider struct {
 }
 
 // Sessions loads, saves and deletes sessions; *session.Manager implements it.
+// Save is conditional on the version the session was loaded at: a session
+// ended meanwhile is ErrNotFound, one written meanwhile ErrConflict.
+// RevokeToken revokes, in the background, a refresh token that no live
+// session holds.
 type Sessions interface {
 	LoadFresh(ctx context.Context, token string) (*session.Session, error)
 	Save(ctx context.Context, token string, s *session.Session) error
 	Delete(ctx context.Context, token string) error
+	RevokeToken(ctx context.Context, provider, refreshToken string)
 }
 
 // Locker is a lock shared by every instance; *redisstore.Store implements

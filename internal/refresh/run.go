@@ -132,14 +132,68 @@ func (c *Coordinator) refresh(ctx context.Context, token string, cur *session.Se
 	}
 }
 
+// maxSaveAttempts bounds how often a refresh's outcome is re-applied to a
+// session that another write changed meanwhile (an expiry extension, another
+// tab's update).
+const maxSaveAttempts = 3
+
 // succeeded stores the new tokens (a new refresh token only when the IdP
 // rotated it; oidc.Refresh keeps the old one otherwise) and the profile
 // oidc.Refresh worked out (the new claims completed from userinfo and the
-// session's previous profile), and clears any error.
+// session's previous profile), and clears any error. The write is
+// conditional: if the session ended while the IdP answered, nothing is
+// written, the new refresh token is revoked and the answer is "signed out"
+// (nil, nil); if another write came first, the outcome is applied again to
+// the session as it now is, unless that write already replaced the refresh
+// token (another refresh won: its tokens stay, ours are revoked).
 func (c *Coordinator) succeeded(ctx context.Context, token string, cur *session.Session, res *oidc.Result) (*session.Session, error) {
-	t := &cur.Data.Tokens
+	used := cur.Data.Tokens.RefreshToken
+	newRT := res.Tokens.RefreshToken
+	if newRT == "" {
+		newRT = used
+	}
+	rotated := newRT != used
+	for attempt := 1; ; attempt++ {
+		c.apply(cur, res)
+		err := c.o.Sessions.Save(ctx, token, cur)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, session.ErrNotFound) {
+			c.orphaned(ctx, cur, newRT, "the session ended while the IdP answered")
+			return nil, nil
+		}
+		if !errors.Is(err, session.ErrConflict) || attempt == maxSaveAttempts {
+			c.log.ErrorContext(ctx, "refresh: new tokens could not be stored", "session", shortID(cur.ID),
+				"rotated", rotated, "err", err)
+			return nil, fmt.Errorf("refresh: store new tokens: %w", err)
+		}
+		again, err := c.reload(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		if again == nil {
+			c.orphaned(ctx, cur, newRT, "the session ended while the IdP answered")
+			return nil, nil
+		}
+		if again.Data.Tokens.RefreshToken != used {
+			if rotated && again.Data.Tokens.RefreshToken != newRT {
+				c.orphaned(ctx, cur, newRT, "another refresh of the session won")
+			}
+			return again, nil
+		}
+		cur = again
+	}
+	c.backoff.clear(cur.ID)
+	c.log.InfoContext(ctx, "refresh: tokens refreshed", "session", shortID(cur.ID),
+		"rotated", rotated, "expires_in", cur.Data.Tokens.AccessExpiry.Sub(c.o.Now()).Round(1e9))
+	return cur, nil
+}
+
+// apply puts a refresh's outcome into s.
+func (c *Coordinator) apply(s *session.Session, res *oidc.Result) {
+	t := &s.Data.Tokens
 	t.AccessToken, t.AccessExpiry = res.Tokens.AccessToken, res.Tokens.Expiry
-	rotated := res.Tokens.RefreshToken != "" && res.Tokens.RefreshToken != t.RefreshToken
 	if res.Tokens.RefreshToken != "" {
 		t.RefreshToken = res.Tokens.RefreshToken
 	}
@@ -150,23 +204,24 @@ func (c *Coordinator) succeeded(ctx context.Context, token string, cur *session.
 		t.IDToken = res.Tokens.IDToken
 	}
 	if cl := res.Claims; cl != nil {
-		u := &cur.Data.User
+		u := &s.Data.User
 		u.Name, u.Email, u.Image, u.Groups = cl.DisplayName(), cl.Email, cl.Picture, cl.Groups
 	}
-	cur.Data.RefreshError = ""
-	cur.Data.RefreshedAt = c.o.Now()
-	if err := c.o.Sessions.Save(ctx, token, cur); err != nil {
-		c.log.ErrorContext(ctx, "refresh: new tokens could not be stored", "session", shortID(cur.ID),
-			"rotated", rotated, "err", err)
-		return nil, fmt.Errorf("refresh: store new tokens: %w", err)
-	}
-	c.backoff.clear(cur.ID)
-	c.log.InfoContext(ctx, "refresh: tokens refreshed", "session", shortID(cur.ID),
-		"rotated", rotated, "expires_in", t.AccessExpiry.Sub(c.o.Now()).Round(1e9))
-	return cur, nil
+	s.Data.RefreshError = ""
+	s.Data.RefreshedAt = c.o.Now()
 }
 
-// failedTransient keeps the session, marks it and backs off.
+// orphaned revokes a refresh token that no live session holds any more.
+func (c *Coordinator) orphaned(ctx context.Context, s *session.Session, refreshToken, why string) {
+	c.backoff.clear(s.ID)
+	c.log.WarnContext(ctx, "refresh: "+why+"; the new tokens are dropped and the refresh token revoked",
+		"session", shortID(s.ID), "provider", s.Data.Provider)
+	c.o.Sessions.RevokeToken(ctx, s.Data.Provider, refreshToken)
+}
+
+// failedTransient keeps the session, marks it and backs off. A session
+// ended meanwhile stays ended (nil, nil); one written meanwhile is returned
+// as it now is, unmarked.
 func (c *Coordinator) failedTransient(ctx context.Context, token string, cur *session.Session, cause error) (*session.Session, error) {
 	delay := c.backoff.fail(cur.ID, c.o.Now())
 	c.log.WarnContext(ctx, "refresh: IdP unavailable; keeping the session and retrying later",
@@ -175,7 +230,14 @@ func (c *Coordinator) failedTransient(ctx context.Context, token string, cur *se
 		return cur, nil
 	}
 	cur.Data.RefreshError = ErrorCode
-	if err := c.o.Sessions.Save(ctx, token, cur); err != nil {
+	err := c.o.Sessions.Save(ctx, token, cur)
+	switch {
+	case errors.Is(err, session.ErrNotFound):
+		c.backoff.clear(cur.ID)
+		return nil, nil
+	case errors.Is(err, session.ErrConflict):
+		return c.reload(ctx, token)
+	case err != nil:
 		return nil, fmt.Errorf("refresh: mark refresh error: %w", err)
 	}
 	return cur, nil

@@ -86,7 +86,7 @@ func TestCacheSeesOtherWritersAfterTTL(t *testing.T) {
 	tok, s := mustCreate(t, m, sampleData())
 	m.Load(ctx, tok)
 	// Another instance deletes it in the shared store.
-	if err := cs.Store.Delete(ctx, s.ID); err != nil {
+	if _, err := cs.Store.Delete(ctx, s.ID, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	clk.Add(499 * time.Millisecond)

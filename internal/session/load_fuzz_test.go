@@ -62,9 +62,7 @@ func FuzzLoadTamperedRecord(f *testing.F) {
 		tampered.Sealed = sealed
 		tampered.UserKey = userKey
 		tampered.LastSeen = orig.LastSeen.Add(time.Duration(lastSeenShift%(40*24*3600)) * time.Second)
-		if err := st.Save(ctx, &tampered); err != nil {
-			t.Fatalf("save: %v", err)
-		}
+		overwrite(t, st, &tampered)
 		got, err := m.Load(ctx, token)
 		if err != nil {
 			if !errors.Is(err, session.ErrNotFound) {

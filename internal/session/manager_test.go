@@ -198,9 +198,7 @@ func TestTamperedRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			loadTok := tc.mutate(t, f, tok, rec)
-			if err := f.store.Save(ctx, rec); err != nil {
-				t.Fatal(err)
-			}
+			overwrite(t, f.store, rec)
 			got, err := f.m.Load(ctx, loadTok)
 			if !errors.Is(err, session.ErrNotFound) || errors.Is(err, session.ErrUnavailable) {
 				t.Fatalf("Load = %+v, %v; want ErrNotFound only", got, err)
@@ -226,11 +224,25 @@ func (c *countingStore) Get(ctx context.Context, id string) (*session.Record, er
 	return c.Store.Get(ctx, id)
 }
 
-func (c *countingStore) Save(ctx context.Context, r *session.Record) error {
+func (c *countingStore) Update(ctx context.Context, r *session.Record, version int64) error {
 	if c.saveErr != nil && c.saveOK.Add(-1) < 0 {
 		return c.saveErr
 	}
-	return c.Store.Save(ctx, r)
+	return c.Store.Update(ctx, r, version)
+}
+
+// overwrite replaces what st holds for rec.ID with rec, whatever its
+// version (tests that tamper with stored records).
+func overwrite(t testing.TB, st session.Store, rec *session.Record) {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := st.Get(ctx, rec.ID)
+	if err != nil {
+		t.Fatalf("overwrite: %v", err)
+	}
+	if err := st.Update(ctx, rec, cur.Version); err != nil {
+		t.Fatalf("overwrite: %v", err)
+	}
 }
 
 func TestMalformedTokenSkipsStore(t *testing.T) {
@@ -352,6 +364,9 @@ func TestSlidingExpiry(t *testing.T) {
 	}
 }
 
+// TestExtensionKeepsConcurrentSave: a Load whose read was overtaken by a
+// refresh does not extend over it (the conditional write refuses): the
+// refreshed record stays as it was written.
 func TestExtensionKeepsConcurrentSave(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -372,16 +387,20 @@ func TestExtensionKeepsConcurrentSave(t *testing.T) {
 	f.clk.Add(25 * time.Hour)
 	m := newManager(t, &replayStore{Store: f.store, first: stale}, f.clk, secret(1))
 	got, err := m.Load(ctx, tok)
-	if err != nil || !got.Extended {
-		t.Fatalf("Load = %+v, %v; want extended", got, err)
+	if err != nil || got.Extended {
+		t.Fatalf("Load = %+v, %v; want the session as read, not extended over the newer write", got, err)
 	}
-	now, err := f.m.Load(ctx, tok)
+	now, err := f.store.Get(ctx, session.IDFromToken(tok))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if now.Data.Tokens.AccessToken != "refreshed" || now.Version != 2 || !now.Expires.Equal(f.clk.Now().Add(30*24*time.Hour)) {
-		t.Fatalf("after extension: token %q, version %d, expires %v; want the refreshed record, extended",
-			now.Data.Tokens.AccessToken, now.Version, now.Expires)
+	if now.Version != 2 || !now.Expires.Equal(t0.Add(30*24*time.Hour)) {
+		t.Fatalf("after the refused extension: version %d, expires %v; want the refreshed record as written", now.Version, now.Expires)
+	}
+	// The next load extends the refreshed record.
+	again, err := f.m.Load(ctx, tok)
+	if err != nil || !again.Extended || again.Data.Tokens.AccessToken != "refreshed" || again.Version != 3 {
+		t.Fatalf("next Load = %+v, %v; want the refreshed session, extended at version 3", again, err)
 	}
 }
 

@@ -62,12 +62,23 @@ func (m *Manager) revokeEnded(ctx context.Context, rec *Record) {
 		}
 		return
 	}
+	m.RevokeToken(ctx, provider, rt)
+}
+
+// RevokeToken hands a refresh token that belongs to no live session (e.g.
+// one a refresh obtained after its session had ended) to
+// ManagerOptions.Revoke, in the background; Close waits for it. Without a
+// Revoke option it does nothing.
+func (m *Manager) RevokeToken(ctx context.Context, provider, refreshToken string) {
+	if m.revoke == nil || refreshToken == "" {
+		return
+	}
 	ctx = context.WithoutCancel(ctx)
 	m.revoking.Add(1)
 	go func() {
 		defer m.revoking.Done()
 		m.revokeSem <- struct{}{}
 		defer func() { <-m.revokeSem }()
-		m.revoke(ctx, provider, rt)
+		m.revoke(ctx, provider, refreshToken)
 	}()
 }
