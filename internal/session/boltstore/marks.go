@@ -29,7 +29,7 @@ func (s *Store) MarkUsed(_ context.Context, key string, expires time.Time) (bool
 				seen = true
 				return nil
 			}
-			if err := deleteMarkTx(tx, key, old); err != nil {
+			if err := dropDueTx(tx, bucketUsed, bucketUsedExp, []byte(key), old); err != nil {
 				return err
 			}
 		}
@@ -58,7 +58,7 @@ func (s *Store) UnmarkUsed(_ context.Context, key string) error {
 		if old == nil {
 			return nil
 		}
-		return deleteMarkTx(tx, key, old)
+		return dropDueTx(tx, bucketUsed, bucketUsedExp, []byte(key), old)
 	})
 	if err != nil {
 		return fault("unmark used", err)
@@ -66,23 +66,30 @@ func (s *Store) UnmarkUsed(_ context.Context, key string) error {
 	return nil
 }
 
-// deleteMarkTx removes the marker key whose stored expiry is old.
-func deleteMarkTx(tx *bolt.Tx, key string, old []byte) error {
+// The markers and the tombstones are kept alike: bucket keys maps a key to
+// its 8-byte big-endian Unix-nanosecond end, and bucket dues holds end + key
+// (empty values), so the purge reads only what is due.
+
+// dropDueTx removes key, whose stored end is old, from keys and dues.
+func dropDueTx(tx *bolt.Tx, keys, dues, key, old []byte) error {
 	ek := append(bytes.Clone(old), key...)
-	if err := tx.Bucket(bucketUsedExp).Delete(ek); err != nil {
+	if err := tx.Bucket(dues).Delete(ek); err != nil {
 		return err
 	}
-	return tx.Bucket(bucketUsed).Delete([]byte(key))
+	return tx.Bucket(keys).Delete(key)
 }
 
-// deleteExpiredMarks removes the markers due by limit (Unix ns), purgeBatch
-// per write transaction.
-func (s *Store) deleteExpiredMarks(limit uint64) error {
+// deleteDue removes the keys of bucket keys due by limit (Unix ns), as
+// listed in bucket dues, purgeBatch per write transaction, and returns how
+// many it removed.
+func (s *Store) deleteDue(keys, dues []byte, limit uint64) (int, error) {
+	total := 0
 	for {
-		n := 0
+		n, removed := 0, 0
 		err := s.db.Update(func(tx *bolt.Tx) error {
+			n, removed = 0, 0
 			var due [][]byte
-			c := tx.Bucket(bucketUsedExp).Cursor()
+			c := tx.Bucket(dues).Cursor()
 			for k, _ := c.First(); k != nil && len(due) < purgeBatch; k, _ = c.Next() {
 				if len(k) < 8 || binary.BigEndian.Uint64(k[:8]) > limit {
 					break
@@ -90,22 +97,27 @@ func (s *Store) deleteExpiredMarks(limit uint64) error {
 				due = append(due, bytes.Clone(k))
 			}
 			n = len(due)
-			used := tx.Bucket(bucketUsed)
+			kb := tx.Bucket(keys)
 			for _, k := range due {
-				// Delete the marker only if this entry is its current expiry.
-				if cur := used.Get(k[8:]); bytes.Equal(cur, k[:8]) {
-					if err := used.Delete(k[8:]); err != nil {
+				// Delete the key only if this entry is its current end.
+				if cur := kb.Get(k[8:]); bytes.Equal(cur, k[:8]) {
+					if err := kb.Delete(k[8:]); err != nil {
 						return err
 					}
+					removed++
 				}
-				if err := tx.Bucket(bucketUsedExp).Delete(k); err != nil {
+				if err := tx.Bucket(dues).Delete(k); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
-		if err != nil || n < purgeBatch {
-			return err
+		if err != nil {
+			return total, err
+		}
+		total += removed
+		if n < purgeBatch {
+			return total, nil
 		}
 	}
 }

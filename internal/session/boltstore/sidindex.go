@@ -14,7 +14,7 @@ var metaSIDIndexed = []byte("sid-index")
 // backfillSIDs indexes by SIDKey the records of a file written before the
 // "sids" bucket existed, purgeBatch records per write transaction, then
 // notes in "meta" that it is done. On a fresh file it only writes the note.
-// Open calls it before any other use, so no Save runs meanwhile; a crash
+// Open calls it before any other use, so no write runs meanwhile; a crash
 // part way through redoes it (Put is idempotent).
 func backfillSIDs(db *bolt.DB) error {
 	var done bool

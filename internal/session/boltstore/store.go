@@ -2,15 +2,25 @@
 // the pure-Go embedded database go.etcd.io/bbolt. Sessions survive restarts;
 // the file is locked, so only one process may use it at a time.
 //
-// Layout: bucket "sessions" maps id -> encoded record (session.MarshalRecord, internal/session/record_codec.go); bucket
-// "users" holds keys userKey + "\x00" + id (empty values) to list a user's
-// sessions; bucket "sids" holds keys Record.SIDKey() + "\x00" + id (empty
-// values) to list the sessions of one IdP session; bucket "expiry" holds keys
-// of the 8-byte big-endian Unix-nanosecond expiry + id (empty values), so
-// purging reads only what is due. One-time markers (MarkUsed) are apart from
-// records: bucket "used" maps key -> its 8-byte expiry and bucket
-// "used-expiry" holds expiry + key. Bucket "meta" records that the "sids"
-// index covers every record (files from before it are indexed once on Open).
+// Layout: bucket "sessions" maps id -> encoded record (session.MarshalRecord,
+// internal/session/record_codec.go); bucket "users" holds keys userKey +
+// "\x00" + id (empty values) to list a user's sessions; bucket "sids" holds
+// keys Record.SIDKey() + "\x00" + id (empty values) to list the sessions of
+// one IdP session; bucket "expiry" holds keys of the 8-byte big-endian
+// Unix-nanosecond expiry + id (empty values), so purging reads only what is
+// due. Ended sessions leave tombstones (see session.Store.Delete): bucket
+// "ended" maps id -> the 8-byte end of its tombstone and bucket
+// "ended-expiry" holds end + id, for the purge. One-time markers (MarkUsed)
+// are apart from records: bucket "used" maps key -> its 8-byte expiry and
+// bucket "used-expiry" holds expiry + key. Bucket "meta" records that the
+// "sids" index covers every record (files from before it are indexed once on
+// Open). Open creates any bucket a file from an older version lacks; nothing
+// else changes in it.
+//
+// Every write is one bolt write transaction (bolt runs them one at a time):
+// Create checks that the id holds neither a live record nor a tombstone,
+// Update compares the stored Version, Delete removes the record and writes
+// its tombstone, each in the same transaction as its write.
 package boltstore
 
 import (
@@ -46,6 +56,8 @@ var (
 	bucketUsed     = []byte("used")
 	bucketUsedExp  = []byte("used-expiry")
 	bucketMeta     = []byte("meta")
+	bucketEnded    = []byte("ended")
+	bucketEndedExp = []byte("ended-expiry")
 )
 
 // Options configure a Store. The zero value is usable.
@@ -91,7 +103,7 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("boltstore open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketSessions, bucketUsers, bucketExpiry, bucketSIDs, bucketUsed, bucketUsedExp, bucketMeta} {
+		for _, b := range [][]byte{bucketSessions, bucketUsers, bucketExpiry, bucketSIDs, bucketUsed, bucketUsedExp, bucketMeta, bucketEnded, bucketEndedExp} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -174,10 +186,12 @@ func expiryKey(expires time.Time, id string) []byte {
 // Get returns the live record id in one read transaction, or
 // session.ErrNotFound.
 func (s *Store) Get(_ context.Context, id string) (*session.Record, error) {
+	now := s.now()
 	var rec *session.Record
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSessions).Get([]byte(id))
-		if v == nil {
+		k := []byte(id)
+		v := tx.Bucket(bucketSessions).Get(k)
+		if v == nil || tombLive(tx, k, now) {
 			return nil
 		}
 		r, err := session.UnmarshalRecord(id, v)
@@ -190,78 +204,10 @@ func (s *Store) Get(_ context.Context, id string) (*session.Record, error) {
 	if err != nil {
 		return nil, fault("get", err)
 	}
-	if rec == nil || !rec.Expires.After(s.now()) {
+	if rec == nil || !rec.Expires.After(now) {
 		return nil, session.ErrNotFound
 	}
 	return rec, nil
-}
-
-// Save creates or replaces rec (and its index entries); a record whose
-// Expires is not after now is deleted instead.
-func (s *Store) Save(_ context.Context, rec *session.Record) error {
-	live := rec.Expires.After(s.now())
-	var v []byte
-	if live {
-		v = session.MarshalRecord(rec)
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := deleteTx(tx, rec.ID); err != nil {
-			return err
-		}
-		if !live {
-			return nil
-		}
-		if err := tx.Bucket(bucketSessions).Put([]byte(rec.ID), v); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketUsers).Put(userIndexKey(rec.UserKey, rec.ID), nil); err != nil {
-			return err
-		}
-		if k := rec.SIDKey(); k != "" {
-			if err := tx.Bucket(bucketSIDs).Put(userIndexKey(k, rec.ID), nil); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bucketExpiry).Put(expiryKey(rec.Expires, rec.ID), nil)
-	})
-	if err != nil {
-		return fault("save", err)
-	}
-	return nil
-}
-
-// deleteTx removes id and its index entries, if present.
-func deleteTx(tx *bolt.Tx, id string) error {
-	sessions := tx.Bucket(bucketSessions)
-	old := sessions.Get([]byte(id))
-	if old == nil {
-		return nil
-	}
-	userKey, sidKey, expires, err := session.UnmarshalRecordIndex(old)
-	if err == nil {
-		if err := tx.Bucket(bucketUsers).Delete(userIndexKey(userKey, id)); err != nil {
-			return err
-		}
-		if sidKey != "" {
-			if err := tx.Bucket(bucketSIDs).Delete(userIndexKey(sidKey, id)); err != nil {
-				return err
-			}
-		}
-		if err := tx.Bucket(bucketExpiry).Delete(expiryKey(expires, id)); err != nil {
-			return err
-		}
-	}
-	// A corrupt record is still removed; its stale index entries are skipped
-	// by ListByUser and ListBySID.
-	return sessions.Delete([]byte(id))
-}
-
-// Delete removes id; a missing id is not an error.
-func (s *Store) Delete(_ context.Context, id string) error {
-	if err := s.db.Update(func(tx *bolt.Tx) error { return deleteTx(tx, id) }); err != nil {
-		return fault("delete", err)
-	}
-	return nil
 }
 
 // ListByUser returns the live records of userKey, in id order.
@@ -289,7 +235,7 @@ func (s *Store) list(op string, bucket []byte, key string, match func(*session.R
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			id := k[len(prefix):]
 			v := sessions.Get(id)
-			if v == nil {
+			if v == nil || tombLive(tx, id, now) {
 				continue
 			}
 			r, err := session.UnmarshalRecord(string(id), v)
@@ -311,13 +257,16 @@ func (s *Store) list(op string, bucket []byte, key string, match func(*session.R
 // purgeBatch bounds the records deleted per write transaction.
 const purgeBatch = 1000
 
-// DeleteExpired removes every record and marker whose expiry is not after
-// now, reading only the due part of the expiry indexes, and returns how many
-// records it removed. The background purge calls it.
+// DeleteExpired removes every record, marker and tombstone whose expiry (or
+// end) is not after now, reading only the due part of the expiry indexes,
+// and returns how many records it removed. The background purge calls it.
 func (s *Store) DeleteExpired(now time.Time) (int, error) {
 	limit := uint64(now.UnixNano())
-	if err := s.deleteExpiredMarks(limit); err != nil {
+	if _, err := s.deleteDue(bucketUsed, bucketUsedExp, limit); err != nil {
 		return 0, fault("delete expired markers", err)
+	}
+	if _, err := s.deleteDue(bucketEnded, bucketEndedExp, limit); err != nil {
+		return 0, fault("delete past tombstones", err)
 	}
 	total := 0
 	for {
@@ -350,7 +299,7 @@ func (s *Store) deleteExpiredBatch(limit uint64) (entries, deleted int, err erro
 			id := string(k[8:])
 			if v := sessions.Get([]byte(id)); v != nil {
 				if _, exp, err := session.UnmarshalRecordMeta(v); err != nil || uint64(exp.UnixNano()) <= limit {
-					if err := deleteTx(tx, id); err != nil {
+					if err := deleteTx(tx, []byte(id)); err != nil {
 						return err
 					}
 					deleted++

@@ -62,7 +62,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	}
 	want := rec("abc", "cognito|alice", time.Now().Add(time.Hour))
 	want.Created = time.Date(2030, 1, 2, 3, 4, 5, 123456789, time.UTC)
-	if err := s.Save(ctx, want); err != nil {
+	if err := s.Create(ctx, want); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -148,13 +148,15 @@ func TestDeleteExpired(t *testing.T) {
 		rec("c", "u|2", start.Add(2*time.Minute)),
 		rec("d", "u|2", start.Add(time.Minute)),
 	} {
-		if err := s.Save(ctx, r); err != nil {
+		if err := s.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Replacing "d" with a later expiry leaves a stale index entry behind: the
-	// purge must not delete the record for it.
-	if err := s.Save(ctx, rec("d", "u|2", start.Add(3*time.Hour))); err != nil {
+	// Updating "d" to a later expiry must move its expiry index entry: the
+	// purge must not delete the record for the old one.
+	d := rec("d", "u|2", start.Add(3*time.Hour))
+	d.Version++
+	if err := s.Update(ctx, d, d.Version-1); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -220,7 +222,7 @@ func TestDeleteExpiredManyBatches(t *testing.T) {
 
 func TestBackgroundPurge(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "s.db"), Options{CleanupInterval: 10 * time.Millisecond})
-	if err := s.Save(context.Background(), rec("a", "u|1", time.Now().Add(20*time.Millisecond))); err != nil {
+	if err := s.Create(context.Background(), rec("a", "u|1", time.Now().Add(20*time.Millisecond))); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(3 * time.Second)
@@ -249,11 +251,18 @@ func TestCorruptRecordIsAFault(t *testing.T) {
 	if _, err := s.Get(ctx, "bad"); !errors.Is(err, session.ErrUnavailable) {
 		t.Fatalf("Get(corrupt) = %v, want ErrUnavailable", err)
 	}
-	if err := s.Delete(ctx, "bad"); err != nil {
-		t.Fatalf("Delete(corrupt) = %v", err)
+	if err := s.Update(ctx, rec("bad", "u|1", time.Now().Add(time.Hour)), 2); !errors.Is(err, session.ErrUnavailable) {
+		t.Fatalf("Update(corrupt) = %v, want ErrUnavailable", err)
+	}
+	// Delete ends a corrupt record too (there is nothing to return).
+	if got, err := s.Delete(ctx, "bad", time.Now().Add(time.Hour)); got != nil || err != nil {
+		t.Fatalf("Delete(corrupt) = %v, %v; want nil, nil", got, err)
 	}
 	if _, err := s.Get(ctx, "bad"); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("Get after Delete = %v, want ErrNotFound", err)
+	}
+	if err := s.Create(ctx, rec("bad", "u|1", time.Now().Add(time.Hour))); !errors.Is(err, session.ErrConflict) {
+		t.Fatalf("Create after Delete of a corrupt record = %v, want ErrConflict", err)
 	}
 }
 
@@ -287,7 +296,7 @@ func BenchmarkGet(b *testing.B) {
 	ctx := context.Background()
 	r := rec("4f1c0ad0a5cbc6bb4d6a0d1b8e2d2b4c7ad2d6f5b1f93e0f9c1c5b4e8a9d0f11", "cognito|alice", time.Now().Add(time.Hour))
 	r.Sealed = make([]byte, 600)
-	if err := s.Save(ctx, r); err != nil {
+	if err := s.Create(ctx, r); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
