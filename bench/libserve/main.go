@@ -9,8 +9,9 @@
 //     outside the process can write into it);
 //   - -nocache-port <port>: a second BFF on the same store, with the
 //     session cache off, on its own port;
-//   - -stats-addr <addr>: GET /stats answers the store's Get/Save counts as
-//     JSON (the cache's hit ratio is 1 - Gets / session reads), and
+//   - -stats-addr <addr>: GET /stats answers the store's Get and write
+//     (Create, Update: "store_saves") counts as JSON (the cache's hit
+//     ratio is 1 - Gets / session reads), and
 //     /debug/pprof/ serves net/http/pprof (for the sign-in CPU profile).
 //
 // Keep the wiring in sync with api/serve.go (NewMain).
@@ -187,7 +188,7 @@ func fill(ctx context.Context, st session.Store, path string) (int, error) {
 				return fmt.Errorf("record %.8s: %w", k, err)
 			}
 			n++
-			return st.Save(ctx, rec)
+			return st.Create(ctx, rec)
 		})
 	})
 	if err != nil {
@@ -209,13 +210,18 @@ func (s countingStore) Get(ctx context.Context, id string) (*session.Record, err
 	return s.Store.Get(ctx, id)
 }
 
-func (s countingStore) Save(ctx context.Context, rec *session.Record) error {
+func (s countingStore) Create(ctx context.Context, rec *session.Record) error {
 	s.c.saves.Add(1)
-	return s.Store.Save(ctx, rec)
+	return s.Store.Create(ctx, rec)
 }
 
-// wrap counts st's Gets and Saves, keeping the optional interfaces the
-// library looks for (a shared store's change feed and refresh lock).
+func (s countingStore) Update(ctx context.Context, rec *session.Record, version int64) error {
+	s.c.saves.Add(1)
+	return s.Store.Update(ctx, rec, version)
+}
+
+// wrap counts st's Gets and writes (Creates and Updates), keeping the
+// optional interfaces the library looks for (a shared store's change feed and refresh lock).
 func wrap(st session.Store) (session.Store, *counts) {
 	c := &counts{}
 	cs := countingStore{Store: st, c: c}

@@ -39,16 +39,21 @@ func TestWrapCountsAndKeepsOptionalInterfaces(t *testing.T) {
 				t.Errorf("Locker: %v, want %v", ok, tc.locker)
 			}
 			ctx := context.Background()
-			rec := &session.Record{ID: "x", Expires: time.Now().Add(time.Hour)}
-			if err := w.Save(ctx, rec); err != nil {
+			rec := &session.Record{ID: "x-" + tc.name, Expires: time.Now().Add(time.Hour)}
+			if err := w.Create(ctx, rec); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := w.Get(ctx, "x"); err != nil {
+			next := *rec
+			next.Version++
+			if err := w.Update(ctx, &next, rec.Version); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Get(ctx, rec.ID); err != nil {
 				t.Fatal(err)
 			}
 			_, _ = w.Get(ctx, "missing")
-			if c.gets.Load() != 2 || c.saves.Load() != 1 {
-				t.Errorf("gets %d saves %d, want 2 and 1", c.gets.Load(), c.saves.Load())
+			if c.gets.Load() != 2 || c.saves.Load() != 2 {
+				t.Errorf("gets %d saves %d, want 2 and 2 (a Create and an Update)", c.gets.Load(), c.saves.Load())
 			}
 		})
 	}
