@@ -68,12 +68,14 @@ func newFixture(t *testing.T, store session.Store) *fixture {
 		store = memstore.New(memstore.Options{})
 	}
 	secrets := [][]byte{[]byte(strings.Repeat("k", 32))}
-	mgr, err := session.NewManager(session.ManagerOptions{Store: store, Secrets: secrets, MaxAge: time.Hour, UpdateAge: time.Minute})
+	var core *Core // every end revokes through the core, as bff wires it
+	mgr, err := session.NewManager(session.ManagerOptions{Store: store, Secrets: secrets, MaxAge: time.Hour, UpdateAge: time.Minute,
+		Revoke: func(ctx context.Context, provider, rt string) { core.RevokeRefreshToken(ctx, provider, rt) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(mgr.Close)
-	core, err := New(Options{Config: cfg, Secrets: secrets, Manager: mgr, Store: store, Providers: []config.Provider{{
+	core, err = New(Options{Config: cfg, Secrets: secrets, Manager: mgr, Store: store, Providers: []config.Provider{{
 		ID: "cognito", Name: "Cognito", Issuer: idp.Issuer(), ClientID: "app", ClientSecret: "s3cret", Cognito: true,
 		Scopes: []string{"openid", "profile", "email"}, AuthStyle: config.AuthStylePost,
 	}}})

@@ -10,7 +10,8 @@ import (
 )
 
 // TestEndDuringRefreshIsFinal is issue 19's resurrection: the session ends
-// while its refresh waits at a slow IdP; when the IdP answers, the new
+// while the IdP's answer to its refresh is on its way (the IdP has already
+// issued the new tokens); when the answer arrives, the new
 // tokens are dropped, the session stays ended, and every refresh token it
 // held is revoked (the stored one by the end, a rotated one by the refresh).
 func TestEndDuringRefreshIsFinal(t *testing.T) {
@@ -18,7 +19,7 @@ func TestEndDuringRefreshIsFinal(t *testing.T) {
 		t.Run(client, func(t *testing.T) {
 			f := newFixture(t, fixtureOpts{client: client})
 			orig := f.sess.Data.Tokens.RefreshToken
-			f.idp.slow.Store(int64(400 * time.Millisecond))
+			f.idp.late.Store(int64(400 * time.Millisecond))
 			type result struct {
 				s   *session.Session
 				err error
@@ -28,7 +29,7 @@ func TestEndDuringRefreshIsFinal(t *testing.T) {
 				s, err := f.co.IfDue(ctx(t), f.token, f.sess)
 				done <- result{s, err}
 			}()
-			for f.idp.refreshN.Load() == 0 {
+			for f.idp.held.Load() == 0 {
 				time.Sleep(time.Millisecond)
 			}
 			if err := f.mgr.DeleteID(ctx(t), f.sess.ID); err != nil { // "End" in the session list

@@ -38,6 +38,8 @@ type idp struct {
 	refreshN atomic.Int32 // refresh_token grants received
 	down     atomic.Bool  // answer 503 to the token endpoint
 	slow     atomic.Int64 // delay (ns) before a refresh grant is served
+	late     atomic.Int64 // delay (ns) after a refresh grant was served, before it is answered
+	held     atomic.Int32 // refresh answers being held back by late
 }
 
 func newIdP(t *testing.T) *idp {
@@ -52,6 +54,18 @@ func newIdP(t *testing.T) *idp {
 				time.Sleep(time.Duration(f.slow.Load()))
 				if f.down.Load() {
 					http.Error(w, "maintenance", http.StatusServiceUnavailable)
+					return
+				}
+				if d := f.late.Load(); d > 0 {
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, r)
+					f.held.Add(1)
+					time.Sleep(time.Duration(d))
+					for k, v := range rec.Header() {
+						w.Header()[k] = v
+					}
+					w.WriteHeader(rec.Code)
+					_, _ = w.Write(rec.Body.Bytes())
 					return
 				}
 			}

@@ -154,13 +154,28 @@ func TestEveryEndRevokes(t *testing.T) {
 		}
 	})
 	t.Run("absolute lifetime", func(t *testing.T) {
-		m, rv, clk := finalFixture(t, session.ManagerOptions{AbsoluteLifetime: time.Hour, MaxAge: 2 * time.Hour})
-		tok, _ := mustCreate(t, m, dataFor("frank", "RT-f"))
-		clk.Add(time.Hour)
-		if _, err := m.Load(ctx, tok); !errors.Is(err, session.ErrNotFound) {
+		// A session made under a longer absolute lifetime is ended by a
+		// Manager with a shorter one (a configuration change).
+		clk := testclock.New(t0)
+		st := memstore.New(memstore.Options{Now: clk.Now, CleanupInterval: -1})
+		t.Cleanup(func() { _ = st.Close() })
+		longer, err := session.NewManager(session.ManagerOptions{Store: st, Secrets: [][]byte{secret(1)}, Now: clk.Now,
+			AbsoluteLifetime: 3 * time.Hour, MaxAge: 3 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := mustCreate(t, longer, dataFor("frank", "RT-f"))
+		rv := &revocations{}
+		shorter, err := session.NewManager(session.ManagerOptions{Store: st, Secrets: [][]byte{secret(1)}, Now: clk.Now,
+			AbsoluteLifetime: time.Hour, MaxAge: 3 * time.Hour, Revoke: rv.revoke})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(time.Hour + time.Second)
+		if _, err := shorter.Load(ctx, tok); !errors.Is(err, session.ErrNotFound) {
 			t.Fatalf("Load past the absolute lifetime = %v", err)
 		}
-		m.Close()
+		shorter.Close()
 		if got := rv.list(); !slices.Equal(got, []string{"cognito RT-f"}) {
 			t.Fatalf("revoked %v", got)
 		}
