@@ -347,3 +347,21 @@ func (p *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rt.h(w, r)
 }
+
+// LogoutToken returns an OpenID Connect back-channel logout token for
+// client clientID naming user sub (and sid when not empty), signed with the
+// ID token key, as an IdP posts it to the client's back-channel logout URI.
+// The development IdP does not post it itself: tests and local tooling do.
+func (p *IdP) LogoutToken(clientID, sub, sid string) (string, error) {
+	claims := map[string]any{
+		"iss": p.issuer, "aud": clientID, "iat": p.now().Unix(), "jti": randomToken(),
+		"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}},
+	}
+	if sub != "" {
+		claims["sub"] = sub
+	}
+	if sid != "" {
+		claims["sid"] = sid
+	}
+	return sign(p.keys.id, claims)
+}
