@@ -14,6 +14,7 @@ import (
 	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/devidp/devidptest"
+	"github.com/authbff/authbff/internal/redistest"
 )
 
 const (
@@ -240,5 +241,23 @@ func TestRevokeAdminEndpointNeedsTheCredential(t *testing.T) {
 	}
 	if sessionUserAt(t, ada, app.URL) != "" {
 		t.Fatal("the session lives after the accepted revocation")
+	}
+}
+
+// TestRevokeRedisDirectly: a Redis store is shared, so with no admin
+// endpoint (METRICS_ADDR off) the command acts on it directly, and the
+// running server stops serving the session (its cache is told).
+func TestRevokeRedisDirectly(t *testing.T) {
+	url := redistest.Start(t).URL
+	env := map[string]string{"SESSION_STORE": url, "NEXTAUTH_SECRET": revokeSecret, "AUTHBFF_DATA_DIR": t.TempDir()}
+	app := startApp(t, env)
+	ada := signInAs(t, app.URL, "ada")
+	code, out, _ := revokeCmd(t, cliEnv(env, ""), demoSub(t, "ada"))
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	wantContains(t, "stdout", out, "ended 1 session(s)", "SESSION_STORE="+bff.RedactStoreSpec(url)+" directly", "METRICS_ADDR is off")
+	if u := sessionUserAt(t, ada, app.URL); u != "" {
+		t.Fatalf("after the revocation the running server still serves ada's session (%q)", u)
 	}
 }

@@ -95,3 +95,16 @@ func TestAdminCredential(t *testing.T) {
 		t.Fatalf("no secret anywhere: %v", err)
 	}
 }
+
+// TestRedactStoreSpec: no password in a store's name.
+func TestRedactStoreSpec(t *testing.T) {
+	for spec, want := range map[string]string{
+		"memory":                           "memory",
+		"bolt:./data/sessions.db":          "bolt:./data/sessions.db",
+		"redis://:hunter2@10.0.0.5:6379/0": "redis://:xxxxx@10.0.0.5:6379/0",
+	} {
+		if got := bff.RedactStoreSpec(spec); got != want {
+			t.Errorf("RedactStoreSpec(%q) = %q, want %q", spec, got, want)
+		}
+	}
+}
