@@ -221,6 +221,16 @@ func TestRevokeAdminEndpointNeedsTheCredential(t *testing.T) {
 		t.Fatal("the log holds a sent credential")
 	}
 
+	// The public listener never serves the endpoint, even with the credential.
+	goodCred, _ := bff.Options{Secrets: []string{revokeOtherSecret}}.AdminCredential()
+	req, _ := http.NewRequest("POST", app.URL+bff.AdminRevokePath, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+goodCred)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode == http.StatusOK || sessionUserAt(t, ada, app.URL) == "" {
+		t.Fatalf("the public listener answered the admin endpoint: %d", resp.StatusCode)
+	}
+
 	// The command run with a secret the server does not know: refused.
 	stranger := cliEnv(env, addr)
 	stranger["NEXTAUTH_SECRET"], stranger["NEXTAUTH_SECRET_PREVIOUS"] = "stranger-secret-0123456789abcdef0123456789", ""
