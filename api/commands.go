@@ -16,9 +16,11 @@ import (
 	"github.com/authbff/authbff/internal/devidp"
 )
 
-// sessionsCmd is `authbff sessions revoke --sub <sub>`: it ends every session
-// of a user in the configured store (embedded or Redis).
-func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// sessionsCmd is `authbff sessions revoke --sub <sub> [--provider <id>]`:
+// it ends every session of a user, through the running server's admin
+// endpoint when one answers, else in the store directly when that is safe
+// (see revokeUser). src is the configuration, the server's own.
+func sessionsCmd(ctx context.Context, src config.Source, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "revoke" {
 		fmt.Fprintln(stderr, "usage: authbff sessions revoke --sub <sub> [--provider cognito]")
 		return 2
@@ -30,28 +32,16 @@ func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	if *sub == "" {
-		fmt.Fprintln(stderr, "authbff sessions revoke: --sub is required")
+	if *sub == "" || *prov == "" {
+		fmt.Fprintln(stderr, "authbff sessions revoke: --sub and --provider must not be empty")
 		return 2
 	}
-	o, err := bff.OptionsFromEnv()
+	o, err := bff.OptionsFromLookup(src.Getenv, src.Environ, src.Dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "authbff: configuration:\n%v\n", err)
 		return 1
 	}
-	store, err := bff.OpenStore(o.StoreSpec)
-	if err != nil {
-		fmt.Fprintf(stderr, "authbff: %v\n", err)
-		return 1
-	}
-	defer store.Close()
-	n, err := bff.EndUserSessions(ctx, store, *prov, *sub)
-	if err != nil {
-		fmt.Fprintf(stderr, "authbff: %v\n", err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "ended %d session(s) of %s|%s\n", n, *prov, *sub)
-	return 0
+	return revokeUser(ctx, o, *prov, *sub, stdout, stderr)
 }
 
 // devidpCmd runs the development IdP alone (DEVIDP_PORT, default 9229, on

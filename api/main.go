@@ -9,7 +9,8 @@
 //	authbff devidp             run only the development IdP (for benchmarks)
 //	authbff version            print the version (also --version)
 //	authbff sessions revoke --sub <sub> [--provider cognito]
-//	                            end every session of a user
+//	                            end every session of a user (through the running
+//	                            server's admin endpoint on METRICS_ADDR)
 package main
 
 import (
@@ -39,7 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		return serve(ctx, stderr)
 	case "sessions":
-		return sessionsCmd(ctx, args, stdout, stderr)
+		return sessionsCmd(ctx, config.FromOS(), args, stdout, stderr)
 	case "doctor":
 		return doctorCmd(ctx, stdout, stderr)
 	case "devidp":

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/authbff/authbff/internal/devidp"
 )
 
 type sessionsList struct {
@@ -89,29 +85,5 @@ func TestSessionsListAndEnd(t *testing.T) {
 	r = laptop.bffCall("DELETE", api+"/"+current, "")
 	if r.StatusCode != 204 || laptop.session(app.URL) != nil {
 		t.Fatalf("DELETE current session: %d, still signed in: %v", r.StatusCode, laptop.session(app.URL) != nil)
-	}
-}
-
-// TestSessionsRevokeCommand runs `authbff sessions revoke --sub` against the
-// embedded store a stopped server used.
-func TestSessionsRevokeCommand(t *testing.T) {
-	dir := t.TempDir()
-	store := "bolt:" + filepath.Join(dir, "sessions.db")
-	env := map[string]string{"AUTHBFF_DATA_DIR": dir, "SESSION_STORE": store}
-	app := startApp(t, env)
-	b := newBrowser(t)
-	b.bffSignIn(app, "ada")
-	app.Close()
-
-	t.Setenv("AUTHBFF_DATA_DIR", dir)
-	t.Setenv("SESSION_STORE", store)
-	var out, errOut bytes.Buffer
-	sub := devidp.DemoUsers()[0].Sub
-	if code := run([]string{"sessions", "revoke", "--sub", sub}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "ended 1 session") {
-		t.Fatalf("sessions revoke: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
-	}
-	app2 := startApp(t, env)
-	if s := b.sessionAt(app2.URL, app.URL); len(s) != 0 {
-		t.Fatalf("after revoke the session is still there: %v", s)
 	}
 }

@@ -55,6 +55,7 @@ type BFF struct {
 	inner          http.Handler // the routes, without CORS
 	handler        http.Handler // inner with CORS when configured
 	closeOnce      func() error
+	adminKeys      [][]byte // the admin credentials the secrets give (admin.go)
 }
 
 // New checks o (every problem at once), opens the session store (unless
@@ -93,6 +94,7 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 				"file", filepath.Join(cfg.DataDir, "dev-secret"))
 		}
 	}
+	b.adminKeys = adminKeys(secrets)
 	kind := "custom"
 	b.store = o.Store
 	if b.store == nil {
@@ -195,19 +197,6 @@ func (b *BFF) Logger() *slog.Logger { return b.log }
 // Internals returns the contract core behind b. It exists for authbff's own
 // command and tests; its API is not covered by compatibility promises.
 func (b *BFF) Internals() *nextauth.Core { return b.core }
-
-// AdminHandler serves GET /metrics (Prometheus text: sign-ins, session
-// reads, refreshes, proxy calls, store operations, Go and process
-// collectors), /healthz and /readyz, for a listener of its own - never the
-// public port.
-func (b *BFF) AdminHandler() http.Handler {
-	return metrics.AdminHandler(b.metrics, func(ctx context.Context) error {
-		if b.draining.Load() {
-			return errDraining
-		}
-		return b.Ready(ctx)
-	})
-}
 
 var errDraining = errors.New("bff: shutting down")
 

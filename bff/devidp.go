@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
@@ -61,8 +60,8 @@ func (b *BFF) startDevIdP() (config.Provider, error) {
 // first use, so sessions survive a restart without NEXTAUTH_SECRET.
 func devSecret(dataDir string) ([]byte, error) {
 	path := filepath.Join(dataDir, "dev-secret")
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 64 {
-		return []byte(strings.TrimSpace(string(b))), nil
+	if s, err := readDevSecret(dataDir); err == nil {
+		return s, nil
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("bff: dev secret: %w (set AUTHBFF_DATA_DIR to a writable directory)", err)

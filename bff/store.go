@@ -1,10 +1,13 @@
 package bff
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
+
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/boltstore"
@@ -16,6 +19,10 @@ import (
 // token. Open one with OpenStore; several BFFs (or instances) may share a
 // Redis store.
 type Store = session.Store
+
+// ErrStoreLocked is wrapped by OpenStore's error when another process (a
+// running authbff) holds a bolt:<path> store's file.
+var ErrStoreLocked = errors.New("bff: the session store file is held by another process")
 
 // OpenStore opens a session store from its SESSION_STORE spelling: memory,
 // bolt:<path>, redis://... or rediss://..., redis-sentinel://...,
@@ -30,6 +37,9 @@ func openStore(spec string, logger *slog.Logger) (Store, error) {
 		return memstore.New(memstore.Options{}), nil
 	case strings.HasPrefix(spec, "bolt:"):
 		s, err := boltstore.Open(strings.TrimPrefix(spec, "bolt:"), boltstore.Options{Logger: logger})
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("bff: SESSION_STORE=%s: %w: %w", spec, ErrStoreLocked, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("bff: SESSION_STORE=%s: %w", spec, err)
 		}
