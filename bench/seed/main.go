@@ -211,8 +211,14 @@ type captureStore struct{ last *session.Record }
 func (c *captureStore) Get(context.Context, string) (*session.Record, error) {
 	return nil, session.ErrNotFound
 }
-func (c *captureStore) Save(_ context.Context, rec *session.Record) error { c.last = rec; return nil }
-func (c *captureStore) Delete(context.Context, string) error              { return nil }
+func (c *captureStore) Create(_ context.Context, rec *session.Record) error { c.last = rec; return nil }
+func (c *captureStore) Update(_ context.Context, rec *session.Record, _ int64) error {
+	c.last = rec
+	return nil
+}
+func (c *captureStore) Delete(context.Context, string, time.Time) (*session.Record, error) {
+	return nil, nil
+}
 func (c *captureStore) ListByUser(context.Context, string) ([]*session.Record, error) {
 	return nil, nil
 }

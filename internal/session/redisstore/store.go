@@ -4,7 +4,9 @@
 //
 // Key layout, under Options.Prefix (default "authbff:"):
 //
-//	<prefix>s:<id>       string: the JSON-encoded session.Record, expiring (PXAT) at rec.Expires
+//	<prefix>s:<id>       string: the session.Record (codec.go), expiring (PXAT) at rec.Expires;
+//	                     once ended, the tombstone {"ended":true} until the later of
+//	                     Delete's `until` and the record's expiry
 //	<prefix>u:<userKey>  sorted set: member = record id, score = its expiry in unix ms;
 //	                     the key expires at the largest score
 //	<prefix>i:<sidKey>   sorted set like u:, for the records whose Record.SIDKey() is sidKey
@@ -12,8 +14,12 @@
 //	<prefix>l:<name>     string: a lock held by Store.Lock, expiring after its TTL
 //
 // No command touches two keys at once (pipelines, not MULTI or multi-key
-// scripts), so the layout works unchanged on Redis Cluster. The store never
-// uses KEYS.
+// scripts), so the layout works unchanged on Redis Cluster. Every write of
+// a record (Create, Update, Delete) is one Lua script on its s: key that
+// checks and writes atomically: Update is a compare-and-swap on the stored
+// Version, Delete leaves a tombstone no later write passes (scripts.go).
+// The indexes are maintained after the script and pruned on read. The
+// store never uses KEYS.
 //
 // Pub/Sub channels: <prefix>changes (the id of every record saved or
 // deleted), and the ended-session feed <prefix>{feed}ends with its
