@@ -117,8 +117,8 @@ type subscription struct {
 	feed      bool
 	pingEvery time.Duration
 	onMessage func(*redis.Message)
-	onUp      func(bool)               // true once every channel is subscribed; false on loss
-	live      bool                     // every channel is subscribed (this connection)
+	onUp      func(bool) // true once every channel is subscribed; false on loss
+	live      bool       // every channel is subscribed (this connection)
 }
 
 func (x *subscription) run(ctx context.Context) {
