@@ -102,6 +102,7 @@ type acks struct {
 // ackWait is one announced end waiting for its acknowledgements.
 type ackWait struct {
 	need    map[string]time.Time // present members yet to answer -> when their lease ends
+	early   []string             // members that answered before need was known
 	got     int                  // answers of any kind
 	counted int                  // subscribers PUBLISH counted; -1 until known
 	changed chan struct{}        // signalled on every answer
@@ -154,6 +155,8 @@ func (s *Store) acked(seq uint64, member string) {
 	w.got++
 	if w.need != nil {
 		delete(w.need, member)
+	} else if member != "" {
+		w.early = append(w.early, member)
 	}
 	select {
 	case w.changed <- struct{}{}:
@@ -252,6 +255,9 @@ func (s *Store) announceEnd(ctx context.Context, ids ...string) error {
 	}
 	s.acks.mu.Lock()
 	w.counted, w.need = counted, need
+	for _, m := range w.early {
+		delete(w.need, m)
+	}
 	s.acks.mu.Unlock()
 	for {
 		s.acks.mu.Lock()
