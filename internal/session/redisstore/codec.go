@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -49,3 +50,7 @@ func decode(b []byte) (*session.Record, error) {
 // EncodeRecord returns the value a Store writes for rec under key
 // <prefix>s:<rec.ID>, for tools that seed a store in bulk (bench/seed).
 func EncodeRecord(rec *session.Record) ([]byte, error) { return encode(rec) }
+
+// isTombstone reports whether a stored value is an ended record's
+// tombstone (see scripts.go).
+func isTombstone(b []byte) bool { return bytes.Equal(b, []byte(tombstone)) }

@@ -15,23 +15,47 @@ import (
 // session cache serves the session once Delete has returned.
 //
 // Every Store that watches (a Manager with a cache) subscribes to
-// <prefix>{feed}ends. Delete, after removing the record, publishes
-// "<origin> <seq> <id>..." there; PUBLISH answers how many subscribers got
-// it. Each subscriber drops the ids from its cache, then publishes <seq> on
-// <prefix>{feed}ack:<origin>, which the deleting Store listens to. Delete
-// returns when every subscriber has answered, normally within a round trip.
+// <prefix>{feed}ends. Delete, after ending the record, runs a script on
+// the {feed} slot that publishes "<origin> <seq> <id>..." there and, in
+// the same atomic step, reads the presence set (below): the instances that
+// are serving from a cache, each with how long its lease still runs. Each
+// subscriber drops the ids from its cache, then publishes "<seq> <member>"
+// on <prefix>{feed}ack:<origin>, which the deleting Store listens to.
+// Delete returns when every present instance has answered (normally within
+// a round trip), or, for one that does not, once its lease has run out: at
+// most FeedLease after the publication.
 //
-// A subscriber that does not answer (hung, partitioned, slow) is covered by
-// a lease: it pings Redis on the same subscription every FeedLease/5 and
-// serves from its cache only while the answer to a ping sent less than
-// FeedLease ago has arrived. Redis answers a ping only after delivering every
-// message published before it on that connection, so such an answer proves
-// the subscriber has seen every end published FeedLease ago or earlier.
-// Delete therefore waits, at most, FeedLease after its PUBLISH returned.
+// Presence, not PUBLISH's count, says whom to wait for: PUBLISH counts only
+// the subscribers of the node that ran it, so an instance subscribed
+// elsewhere (to a replica, to another Cluster node, to an isolated old
+// master after a fail-over) would be neither waited for nor cut off. Each
+// watch keeps a member in the sorted set <prefix>{feed}presence, scored by
+// its lease's end in Redis's clock: every FeedLease/3 it runs a script on
+// the {feed} slot that sets its score to Redis's now + FeedLease and
+// publishes a probe "<sent>" on its own channel <prefix>{feed}probe:<member>,
+// which it subscribes to on the same connection as the feed. When its own
+// probe comes back through that subscription, the watch may serve from its
+// cache until sent + FeedLease (sent: its own clock before the script ran,
+// so that is never later than its score). Redis delivers a node's
+// publications in order, also through replicas and the Cluster bus, so the
+// probe's arrival proves the subscription has delivered every end
+// published before the renewal, on the very node the deletes publish on.
+// An instance whose renewals fail (a hung or unreachable Redis, a lost
+// write) or whose subscription does not receive that node's publications
+// (it hears another node) gets no probe back: its lease lapses within
+// FeedLease and it serves nothing from its cache, while a Delete waits for
+// it only until the score it saw, which is no earlier than that lapse. A
+// renewal made after an end was published proves nothing until the end
+// itself has been delivered (it comes first), so a Delete never waits in
+// vain on an instance that renews meanwhile.
 //
-// On Cluster both channels are shard channels (SPUBLISH/SSUBSCRIBE, Redis
-// 7), kept in one slot by the {feed} tag, so that publisher and subscribers
-// meet on the same master and PUBLISH's count is the whole truth.
+// Instances of the previous release are not present but answer "<seq>"
+// acknowledgements: Delete also waits (again at most FeedLease) until it
+// has as many answers as PUBLISH counted subscribers, as that release did.
+//
+// On Cluster the channels are shard channels (SPUBLISH/SSUBSCRIBE, Redis
+// 7) and every feed key and channel is in one slot by the {feed} tag, so
+// one script may touch them all.
 
 // DefaultFeedLease is Options.FeedLease when it is 0.
 const DefaultFeedLease = 500 * time.Millisecond
@@ -39,6 +63,10 @@ const DefaultFeedLease = 500 * time.Millisecond
 func (s *Store) endsChannel() string { return s.prefix + "{feed}ends" }
 func (s *Store) ackChannel(origin string) string {
 	return s.prefix + "{feed}ack:" + origin
+}
+func (s *Store) presenceKey() string { return s.prefix + "{feed}presence" }
+func (s *Store) probeChannel(member string) string {
+	return s.prefix + "{feed}probe:" + member
 }
 
 // publishFeed publishes on a feed channel and returns how many subscribers
@@ -71,10 +99,13 @@ type acks struct {
 	live chan struct{} // closed while the ack subscription is up
 }
 
+// ackWait is one announced end waiting for its acknowledgements.
 type ackWait struct {
-	need int // -1 until PUBLISH has answered
-	got  int
-	done chan struct{}
+	need    map[string]time.Time // present members yet to answer -> when their lease ends
+	early   []string             // members that answered before need was known
+	got     int                  // answers of any kind
+	counted int                  // subscribers PUBLISH counted; -1 until known
+	changed chan struct{}        // signalled on every answer
 }
 
 // startAcks subscribes to this Store's ack channel, once, in the background
@@ -88,8 +119,9 @@ func (s *Store) startAcks() {
 		sub := &subscription{
 			s: s, channels: []string{s.ackChannel(s.origin)}, feed: true, pingEvery: time.Second,
 			onMessage: func(m *redis.Message) {
-				if seq, err := strconv.ParseUint(m.Payload, 10, 64); err == nil {
-					s.acked(seq)
+				seq, member, _ := strings.Cut(m.Payload, " ")
+				if n, err := strconv.ParseUint(seq, 10, 64); err == nil {
+					s.acked(n, member)
 				}
 			},
 			onUp: func(up bool) {
@@ -111,7 +143,9 @@ func (s *Store) startAcks() {
 	})
 }
 
-func (s *Store) acked(seq uint64) {
+// acked records an answer to the end seq, from member ("" for an instance
+// of the previous release).
+func (s *Store) acked(seq uint64, member string) {
 	s.acks.mu.Lock()
 	defer s.acks.mu.Unlock()
 	w := s.acks.wait[seq]
@@ -119,16 +153,53 @@ func (s *Store) acked(seq uint64) {
 		return
 	}
 	w.got++
-	if w.need >= 0 && w.got == w.need {
-		close(w.done)
+	if w.need != nil {
+		delete(w.need, member)
+	} else if member != "" {
+		w.early = append(w.early, member)
+	}
+	select {
+	case w.changed <- struct{}{}:
+	default:
 	}
 }
 
+// announceScript publishes an end on the feed and returns who must answer
+// it: PUBLISH's count, then each present member and the milliseconds its
+// lease still runs, by Redis's clock. KEYS[1] the presence set; ARGV[1]
+// the channel, ARGV[2] the message, ARGV[3] "S" to SPUBLISH (Cluster).
+var announceScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. string.format('%d', now), '+inf', 'WITHSCORES')
+local n
+if ARGV[3] == 'S' then
+  n = redis.call('SPUBLISH', ARGV[1], ARGV[2])
+else
+  n = redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
+local out = {n}
+for i = 1, #members, 2 do
+  out[#out + 1] = members[i]
+  out[#out + 1] = tonumber(members[i + 1]) - now
+end
+return out
+`)
+
+// pubMode is announceScript's and renewScript's ARGV telling whether to
+// SPUBLISH.
+func (s *Store) pubMode() string {
+	if s.cluster != nil {
+		return "S"
+	}
+	return "P"
+}
+
 // announceEnd tells every watching Store that ids ended, and returns once
-// each has dropped them from its cache or can no longer serve from it (at
-// most FeedLease after the publication, or when ctx ends: then an error).
-// The old plain-id change is published too, for instances of earlier
-// versions.
+// each present one has dropped them from its cache or can no longer serve
+// from it (at most FeedLease after the publication, or when ctx ends: then
+// an error). The old plain-id change is published too, for instances of
+// earlier versions.
 func (s *Store) announceEnd(ctx context.Context, ids ...string) error {
 	s.startAcks()
 	s.acks.mu.Lock()
@@ -149,7 +220,7 @@ func (s *Store) announceEnd(ctx context.Context, ids ...string) error {
 	s.acks.mu.Lock()
 	s.acks.seq++
 	seq := s.acks.seq
-	w := &ackWait{need: -1, done: make(chan struct{})}
+	w := &ackWait{counted: -1, changed: make(chan struct{}, 1)}
 	s.acks.wait[seq] = w
 	s.acks.mu.Unlock()
 	defer func() {
@@ -159,53 +230,106 @@ func (s *Store) announceEnd(ctx context.Context, ids ...string) error {
 	}()
 
 	octx, cancel := s.opCtx(ctx)
-	var n *redis.IntCmd
+	var res *redis.Cmd
 	_, err := s.client.Pipelined(octx, func(p redis.Pipeliner) error {
 		for _, id := range ids {
 			p.Publish(octx, s.changesChannel(), id)
 		}
-		n = s.publishFeed(octx, p, s.endsChannel(), s.origin+" "+strconv.FormatUint(seq, 10)+" "+strings.Join(ids, " "))
+		msg := s.origin + " " + strconv.FormatUint(seq, 10) + " " + strings.Join(ids, " ")
+		res = announceScript.Eval(octx, p, []string{s.presenceKey()}, s.endsChannel(), msg, s.pubMode())
 		return nil
 	})
 	cancel()
-	if err != nil && !(s.cluster != nil && unknownCommand(n.Err())) {
+	published := time.Now()
+	if err != nil {
+		if s.cluster != nil && unknownCommand(res.Err()) {
+			// A Cluster of Redis < 7: nobody can subscribe to the feed,
+			// no cache is served, nothing to wait for.
+			return nil
+		}
 		return err
 	}
-	// (On a Cluster of Redis < 7 nobody can subscribe to the feed: no
-	// cache is served, nothing to wait for.)
-	s.acks.mu.Lock()
-	w.need = int(n.Val())
-	done := w.got >= w.need
-	s.acks.mu.Unlock()
-	if done {
-		return nil
+	counted, need, err := parseAnnounce(res, published)
+	if err != nil {
+		return err
 	}
-	lease.Reset(s.feedLease)
-	select {
-	case <-w.done:
-		return nil
-	case <-lease.C:
+	s.acks.mu.Lock()
+	w.counted, w.need = counted, need
+	for _, m := range w.early {
+		delete(w.need, m)
+	}
+	s.acks.mu.Unlock()
+	for {
 		s.acks.mu.Lock()
-		missing := w.need - w.got
+		var until time.Time
+		for m, end := range w.need {
+			if !end.After(time.Now()) {
+				delete(w.need, m) // its lease ran out: it serves nothing now
+				continue
+			}
+			if end.After(until) {
+				until = end
+			}
+		}
+		if w.got < w.counted {
+			if end := published.Add(s.feedLease); end.After(until) {
+				until = end
+			}
+		}
+		missing := len(w.need) + max(0, w.counted-w.got)
 		s.acks.mu.Unlock()
-		s.log.WarnContext(ctx, "redisstore: instances did not confirm an ended session within the feed lease; their caches stop serving by now",
-			"missing", missing, "lease", s.feedLease)
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+		if until.IsZero() || !until.After(time.Now()) {
+			if missing > 0 {
+				s.log.WarnContext(ctx, "redisstore: instances did not confirm an ended session within their lease; their caches stop serving by now",
+					"missing", missing, "lease", s.feedLease)
+			}
+			return nil
+		}
+		lease.Reset(time.Until(until))
+		select {
+		case <-w.changed:
+		case <-lease.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
-// sendAck tells origin that this Store has dropped the ids of its end seq.
-func (s *Store) sendAck(origin, seq string) {
+// parseAnnounce reads announceScript's answer: PUBLISH's count, and when
+// each present member's lease ends (measured from published, after the
+// script ran, so never before the member's own lease ends).
+func parseAnnounce(res *redis.Cmd, published time.Time) (int, map[string]time.Time, error) {
+	vals, err := res.Slice()
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(vals) == 0 || len(vals)%2 != 1 {
+		return 0, nil, errors.New("unexpected answer to the announcement")
+	}
+	counted, _ := vals[0].(int64)
+	need := make(map[string]time.Time, len(vals)/2)
+	for i := 1; i < len(vals); i += 2 {
+		m, _ := vals[i].(string)
+		left, _ := vals[i+1].(int64)
+		need[m] = published.Add(time.Duration(left) * time.Millisecond)
+	}
+	return int(counted), need, nil
+}
+
+// sendAck tells origin that this Store's watch member has dropped the ids
+// of its end seq.
+func (s *Store) sendAck(origin, seq, member string) {
 	ctx, cancel := s.opCtx(s.bg)
 	defer cancel()
-	if err := s.publishFeed(ctx, s.client, s.ackChannel(origin), seq).Err(); err != nil && s.bg.Err() == nil {
+	if err := s.publishFeed(ctx, s.client, s.ackChannel(origin), seq+" "+member).Err(); err != nil && s.bg.Err() == nil {
 		s.log.Warn("redisstore: acknowledge an ended session", "err", err)
 	}
 }
 
+// unknownCommand reports whether err says Redis does not know a command
+// (SPUBLISH and SSUBSCRIBE before Redis 7), also from within a script.
 func unknownCommand(err error) bool {
 	var re redis.Error
-	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "ERR unknown command")
+	return errors.As(err, &re) && (strings.HasPrefix(re.Error(), "ERR unknown command") ||
+		strings.Contains(re.Error(), "Unknown Redis command"))
 }

@@ -88,7 +88,7 @@ func TestHungRedisAnswersFast(t *testing.T) {
 	srv := redistest.Start(t)
 	st := newStore(t, srv, nil)
 	rec := record("u|hung", time.Hour)
-	mustSave(t, st, rec)
+	mustCreate(t, st, rec)
 	srv.SigStop()
 	for _, tc := range []struct {
 		name string
@@ -96,8 +96,9 @@ func TestHungRedisAnswersFast(t *testing.T) {
 	}{
 		{"Get", func(c context.Context) error { _, err := st.Get(c, rec.ID); return err }},
 		{"Ping", st.Ping},
-		{"Save", func(c context.Context) error { return st.Save(c, record("u|hung", time.Hour)) }},
-		{"Delete", func(c context.Context) error { return st.Delete(c, rec.ID) }},
+		{"Create", func(c context.Context) error { return st.Create(c, record("u|hung", time.Hour)) }},
+		{"Update", func(c context.Context) error { return st.Update(c, rec, rec.Version) }},
+		{"Delete", func(c context.Context) error { _, err := st.Delete(c, rec.ID, time.Now()); return err }},
 		{"ListByUser", func(c context.Context) error { _, err := st.ListByUser(c, "u|hung"); return err }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,7 +148,7 @@ func seed(t *testing.T, st *redisstore.Store, n int) []*session.Record {
 	recs := make([]*session.Record, n)
 	for i := range recs {
 		recs[i] = record("u|seed"+string(rune('a'+i%26)), time.Hour)
-		mustSave(t, st, recs[i])
+		mustCreate(t, st, recs[i])
 	}
 	return recs
 }
@@ -186,7 +187,7 @@ func startLoad(st *redisstore.Store, pre, hot []*session.Record) *load {
 				op := opResult{start: time.Now(), write: (i+w)%3 == 0}
 				if op.write {
 					op.rec = record("u|load", time.Hour)
-					op.err = st.Save(context.Background(), op.rec)
+					op.err = st.Create(context.Background(), op.rec)
 				} else {
 					from := pre
 					if i%2 == 0 {
@@ -253,7 +254,7 @@ func (l *load) checkRecovery(t *testing.T, killed, promoted time.Time) {
 	}
 }
 
-// checkNothingLost: every seeded record and every record whose Save
+// checkNothingLost: every seeded record and every record whose Create
 // succeeded after the promotion is still there. (A write acknowledged by the
 // old master in its last milliseconds may not have reached the replica:
 // Redis replicates asynchronously. Those are counted, not failed.)

@@ -49,9 +49,28 @@ func record(userKey string, ttl time.Duration) *session.Record {
 	}
 }
 
-func mustSave(t testing.TB, s *redisstore.Store, rec *session.Record) {
+func mustCreate(t testing.TB, s *redisstore.Store, rec *session.Record) {
 	t.Helper()
-	if err := s.Save(ctx(t), rec); err != nil {
-		t.Fatalf("Save: %v", err)
+	if err := s.Create(ctx(t), rec); err != nil {
+		t.Fatalf("Create: %v", err)
 	}
+}
+
+// mustUpdate writes rec, its Version bumped, over its current version.
+func mustUpdate(t testing.TB, s *redisstore.Store, rec *session.Record) {
+	t.Helper()
+	rec.Version++
+	if err := s.Update(ctx(t), rec, rec.Version-1); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+// mustDelete ends the record id, its tombstone lasting until its expiry.
+func mustDelete(t testing.TB, s *redisstore.Store, id string) *session.Record {
+	t.Helper()
+	rec, err := s.Delete(ctx(t), id, time.Now())
+	if err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	return rec
 }

@@ -26,7 +26,7 @@ end
 return 1
 `)
 
-// Get returns the record with id, a fresh copy. A missing or expired id gives
+// Get returns the record with id, a fresh copy. A missing, expired or ended id gives
 // an error wrapping session.ErrNotFound; a Redis failure or an undecodable
 // value gives one wrapping session.ErrUnavailable. One GET.
 func (s *Store) Get(ctx context.Context, id string) (*session.Record, error) {
@@ -36,7 +36,7 @@ func (s *Store) Get(ctx context.Context, id string) (*session.Record, error) {
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
 	b, err := s.client.Get(ctx, s.sessionKey(id)).Bytes()
-	if errors.Is(err, redis.Nil) {
+	if errors.Is(err, redis.Nil) || isTombstone(b) {
 		return nil, fmt.Errorf("redisstore: get: %w", session.ErrNotFound)
 	}
 	if err != nil {
@@ -53,29 +53,86 @@ func (s *Store) Get(ctx context.Context, id string) (*session.Record, error) {
 	return rec, nil
 }
 
-// Save creates or replaces the record rec.ID, expiring at rec.Expires, and
-// indexes it under rec.UserKey (when set) and rec.SIDKey() (when rec has a
-// SID) in one pipelined round trip. A record
-// whose Expires is not after now is deleted instead. rec is not retained.
-func (s *Store) Save(ctx context.Context, rec *session.Record) error {
-	if err := s.checkOpen("save"); err != nil {
+// Create stores rec, a new record expiring at rec.Expires, unless its id
+// holds a live record or a tombstone (session.ErrConflict, nothing
+// written): one script on the record's key (see scripts.go), then one
+// pipeline that indexes it under rec.UserKey and rec.SIDKey() and
+// announces it on <prefix>changes. A record whose Expires is not after now
+// is not stored. rec is not retained.
+func (s *Store) Create(ctx context.Context, rec *session.Record) error {
+	if err := s.checkOpen("create"); err != nil {
 		return err
 	}
-	ctx, cancel := s.opCtx(ctx)
-	defer cancel()
 	if rec == nil || rec.ID == "" {
-		return errors.New("redisstore: save: record without an ID")
-	}
-	now := time.Now()
-	if !rec.Expires.After(now) {
-		return s.Delete(ctx, rec.ID)
+		return errors.New("redisstore: create: record without an ID")
 	}
 	b, err := encode(rec)
 	if err != nil {
 		return err
 	}
-	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Do(ctx, "SET", s.sessionKey(rec.ID), b, "PXAT", rec.Expires.UnixMilli())
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	now := time.Now()
+	n, err := createScript.Run(ctx, s.client, []string{s.sessionKey(rec.ID)}, b, pxat(rec, now), ms(now)).Int()
+	if err != nil {
+		return unavailable("create", err)
+	}
+	switch n {
+	case 0:
+		return fmt.Errorf("redisstore: create: id taken: %w", session.ErrConflict)
+	case 2:
+		return nil
+	}
+	return s.indexWritten(ctx, "create", rec, now)
+}
+
+// Update replaces the live record rec.ID, in one script on its key, only
+// while its stored Version is version: a record that is gone (missing,
+// expired, ended) or an rec.Expires not after now is session.ErrNotFound,
+// another version session.ErrConflict, and nothing is written. Then, like
+// Create, it indexes rec under its (possibly new) UserKey and SIDKey (list
+// drops the entries the record left) and announces the change, so that
+// every watching instance drops its cached copy.
+func (s *Store) Update(ctx context.Context, rec *session.Record, version int64) error {
+	if err := s.checkOpen("update"); err != nil {
+		return err
+	}
+	if rec == nil || rec.ID == "" {
+		return errors.New("redisstore: update: record without an ID")
+	}
+	b, err := encode(rec)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	now := time.Now()
+	vb, vj := versionArgs(version)
+	n, err := updateScript.Run(ctx, s.client, []string{s.sessionKey(rec.ID)}, b, pxat(rec, now), ms(now), vb, vj).Int()
+	if err != nil {
+		return unavailable("update", err)
+	}
+	switch n {
+	case 0:
+		return fmt.Errorf("redisstore: update: %w", session.ErrNotFound)
+	case -1:
+		return fmt.Errorf("redisstore: update: not at version %d: %w", version, session.ErrConflict)
+	}
+	return s.indexWritten(ctx, "update", rec, now)
+}
+
+// pxat is the PXAT argument of a write of rec: its expiry in unix ms, or
+// "0" (store nothing) when it is not after now.
+func pxat(rec *session.Record, now time.Time) string {
+	if !rec.Expires.After(now) {
+		return "0"
+	}
+	return ms(rec.Expires)
+}
+
+// indexWritten indexes rec, just written, and announces the write.
+func (s *Store) indexWritten(ctx context.Context, op string, rec *session.Record, now time.Time) error {
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if rec.UserKey != "" {
 			indexAdd.Eval(ctx, p, []string{s.indexKey(rec.UserKey)}, ms(rec.Expires), rec.ID, ms(now))
 		}
@@ -86,41 +143,48 @@ func (s *Store) Save(ctx context.Context, rec *session.Record) error {
 		return nil
 	})
 	if err != nil {
-		return unavailable("save", err)
+		return unavailable(op+": index", err)
 	}
 	return nil
 }
 
-// Delete removes the record id and its index entries. A missing id is not an
-// error. GETDEL learns the user and sid keys in the same command that
-// deletes. Before removing the index entries it announces the end to every
-// watching Store and waits until none of their caches can serve the session
-// any more (see feed.go): normally one round trip, at most FeedLease more
-// than the op timeout.
-func (s *Store) Delete(ctx context.Context, id string) error {
+// Delete ends the record id: one script on its key replaces a live record
+// by a tombstone that refuses every Create and Update of id until `until`
+// or the record's expiry, whichever is later, and returns the record as it
+// was. Before removing its index entries, Delete announces the end to
+// every watching Store and waits until none of their caches can serve the
+// session any more (see feed.go): normally one round trip, at most about
+// FeedLease more than the op timeout. Without a live record it returns
+// nil, nil and writes nothing (but still announces: a concurrent Delete of
+// the id may not have returned yet, and this one must not return first).
+func (s *Store) Delete(ctx context.Context, id string, until time.Time) (*session.Record, error) {
 	if err := s.checkOpen("delete"); err != nil {
-		return err
+		return nil, err
 	}
 	octx, cancel := s.opCtx(ctx)
 	defer cancel()
-	b, err := s.client.GetDel(octx, s.sessionKey(id)).Bytes()
+	now := time.Now()
+	v, err := deleteScript.Run(octx, s.client, []string{s.sessionKey(id)}, ms(until), ms(now)).Text()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return unavailable("delete", err)
+		return nil, unavailable("delete", err)
 	}
-	// Announced even when the record was already gone: a concurrent Delete
-	// of it may not have returned yet, and this one must not return first.
+	var b []byte
+	if err == nil {
+		b = []byte(v)
+	}
 	if err := s.announceEnd(ctx, id); err != nil {
-		return unavailable("delete: announce", err)
+		return nil, unavailable("delete: announce", err)
 	}
 	if b == nil {
-		return nil
+		return nil, nil
 	}
 	rec, err := decode(b)
 	if err != nil {
-		// The record is gone; ListByUser drops its dangling index entry later.
-		s.log.WarnContext(ctx, "redisstore: deleted an undecodable record", "id", shortID(id), "err", err)
-		return nil
+		// The record is ended; list drops its dangling index entries later.
+		s.log.WarnContext(ctx, "redisstore: ended an undecodable record", "id", shortID(id), "err", err)
+		return nil, nil
 	}
+	rec.ID = id
 	var idx []string
 	if rec.UserKey != "" {
 		idx = append(idx, s.indexKey(rec.UserKey))
@@ -129,7 +193,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		idx = append(idx, s.sidIndexKey(k))
 	}
 	if len(idx) == 0 {
-		return nil
+		return rec, nil
 	}
 	_, err = s.client.Pipelined(octx, func(p redis.Pipeliner) error {
 		for _, k := range idx {
@@ -138,9 +202,10 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		return nil
 	})
 	if err != nil {
-		return unavailable("delete index entry", err)
+		// Ended all the same; list drops the entries later.
+		s.log.WarnContext(ctx, "redisstore: remove an ended record's index entries", "id", shortID(id), "err", err)
 	}
-	return nil
+	return rec, nil
 }
 
 // ListByUser returns fresh copies of the live records indexed under userKey,
@@ -186,7 +251,7 @@ func (s *Store) list(ctx context.Context, idx string, match func(*session.Record
 	var stale []any
 	for i, id := range ids.Val() {
 		b, err := gets[i].Bytes()
-		if errors.Is(err, redis.Nil) {
+		if errors.Is(err, redis.Nil) || isTombstone(b) {
 			stale = append(stale, id)
 			continue
 		}

@@ -15,8 +15,8 @@ func (s *Store) markKey(key string) string        { return s.prefix + "m:" + key
 
 // ListBySID returns fresh copies of the live records whose SIDKey is
 // sidKey, in no particular order, read like ListByUser from the index
-// <prefix>i:<sidKey>. Records saved by a version without that index are in
-// it from their next Save (the daily expiry slide at the latest for a
+// <prefix>i:<sidKey>. Records written by a version without that index are
+// in it from their next Update (the daily expiry slide at the latest for a
 // session in use).
 func (s *Store) ListBySID(ctx context.Context, sidKey string) ([]*session.Record, error) {
 	if sidKey == "" {

@@ -21,8 +21,8 @@ func TestSIDIndexAndMarkerKeys(t *testing.T) {
 
 	short, long := record("cognito|alice", time.Hour), record("cognito|alice", 3*time.Hour)
 	short.SID, long.SID = "idp-1", "idp-1"
-	mustSave(t, s, short)
-	mustSave(t, s, long)
+	mustCreate(t, s, short)
+	mustCreate(t, s, long)
 	markExp := time.Now().Add(10 * time.Minute)
 	if seen, err := s.MarkUsed(c, "flow:x", markExp); seen || err != nil {
 		t.Fatalf("MarkUsed = %v, %v", seen, err)
@@ -54,9 +54,7 @@ func TestSIDIndexAndMarkerKeys(t *testing.T) {
 		}
 	}
 	for _, r := range []*session.Record{short, long} {
-		if err := s.Delete(c, r.ID); err != nil {
-			t.Fatal(err)
-		}
+		mustDelete(t, s, r.ID)
 	}
 	if n := rdb.Exists(c, iKey).Val(); n != 0 {
 		t.Error("sid index left after deleting its sessions")

@@ -4,21 +4,36 @@
 //
 // Key layout, under Options.Prefix (default "authbff:"):
 //
-//	<prefix>s:<id>       string: the JSON-encoded session.Record, expiring (PXAT) at rec.Expires
+//	<prefix>s:<id>       string: the session.Record (codec.go), expiring (PXAT) at rec.Expires;
+//	                     once ended, the tombstone {"ended":true} until the later of
+//	                     Delete's `until` and the record's expiry
 //	<prefix>u:<userKey>  sorted set: member = record id, score = its expiry in unix ms;
 //	                     the key expires at the largest score
 //	<prefix>i:<sidKey>   sorted set like u:, for the records whose Record.SIDKey() is sidKey
 //	<prefix>m:<key>      string: a one-time marker of Store.MarkUsed, expiring (PXAT) with it
 //	<prefix>l:<name>     string: a lock held by Store.Lock, expiring after its TTL
+//	<prefix>{feed}presence  sorted set: member = a watching instance (one per WatchLeased),
+//	                     score = the end of its presence lease in unix ms by Redis's clock;
+//	                     expires with the longest lease
 //
 // No command touches two keys at once (pipelines, not MULTI or multi-key
-// scripts), so the layout works unchanged on Redis Cluster. The store never
-// uses KEYS.
+// scripts), so the layout works unchanged on Redis Cluster. Every write of
+// a record (Create, Update, Delete) is one Lua script on its s: key that
+// checks and writes atomically: Update is a compare-and-swap on the stored
+// Version, Delete leaves a tombstone no later write passes (scripts.go).
+// The indexes are maintained after the script and pruned on read. The
+// store never uses KEYS.
 //
-// Pub/Sub channels: <prefix>changes (the id of every record saved or
-// deleted), and the ended-session feed <prefix>{feed}ends with its
-// acknowledgements <prefix>{feed}ack:<store id> (shard channels on Cluster;
-// see WatchLeased and Delete).
+// Pub/Sub channels: <prefix>changes (the id of every record written or
+// ended), and the ended-session feed <prefix>{feed}ends with its
+// acknowledgements <prefix>{feed}ack:<store id> and each watching
+// instance's presence probes <prefix>{feed}probe:<member> (shard channels
+// on Cluster; see feed.go, WatchLeased and Delete). A Delete waits for the
+// instances in the presence set, not for PUBLISH's count, and an instance
+// serves from its cache only while its presence lease holds, proved by its
+// own probe coming back through its feed subscription: at most FeedLease
+// after a Delete's announcement, every instance has dropped the session or
+// serves nothing from its cache.
 package redisstore
 
 import (
@@ -87,10 +102,11 @@ type Options struct {
 	// caller's context bounds calls.
 	OpTimeout time.Duration
 	// FeedLease is how long a watching Store (a Manager's cache) trusts its
-	// change feed without fresh proof from Redis, and so the longest a
-	// Delete waits for an instance that does not confirm having dropped the
-	// session (see WatchLeased). 0 means DefaultFeedLease (or the URL's
-	// feed_lease).
+	// change feed without fresh proof from Redis (a presence renewal,
+	// every FeedLease/3, whose probe came back through the feed), and so
+	// the longest a Delete waits for an instance that does not confirm
+	// having dropped the session (see WatchLeased and feed.go). 0 means
+	// DefaultFeedLease (or the URL's feed_lease).
 	FeedLease time.Duration
 	// Logger receives failures of best-effort cleanup; nil discards.
 	Logger *slog.Logger

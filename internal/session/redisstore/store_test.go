@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +19,23 @@ import (
 func TestConformance(t *testing.T) {
 	sessiontest.Run(t, func(t *testing.T) session.Store {
 		return newStore(t, redistest.Start(t), nil)
+	})
+}
+
+// TestConformanceCluster runs the suite on a Redis Cluster (one for every
+// subtest, each under its own prefix): every record write is one script
+// on one key, so nothing crosses slots.
+func TestConformanceCluster(t *testing.T) {
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{})
+	n := 0
+	sessiontest.Run(t, func(t *testing.T) session.Store {
+		n++
+		s, err := redisstore.New(redisstore.Options{URL: cl.URL, Prefix: fmt.Sprintf("%s%d:", cl.Prefix, n)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
 	})
 }
 
@@ -61,8 +79,8 @@ func TestKeyLayout(t *testing.T) {
 	c, rdb := ctx(t), s.Client()
 
 	short, long := record("cognito|alice", time.Hour), record("cognito|alice", 3*time.Hour)
-	mustSave(t, s, short)
-	mustSave(t, s, long)
+	mustCreate(t, s, short)
+	mustCreate(t, s, long)
 
 	sKey := func(r *session.Record) string { return srv.Prefix + "s:" + r.ID }
 	uKey := srv.Prefix + "u:cognito|alice"
@@ -102,18 +120,27 @@ func TestKeyLayout(t *testing.T) {
 
 	// Shortening the longest session shortens the index.
 	long.Expires = time.Now().Add(30 * time.Minute)
-	mustSave(t, s, long)
+	mustUpdate(t, s, long)
 	wantPTTL(uKey, short.Expires)
 
-	// Deleting every session removes the index too.
+	// Deleting every session removes the index too, and leaves a
+	// tombstone expiring at the later of `until` and the record's expiry.
+	until := time.Now().Add(2 * time.Hour)
 	for _, r := range []*session.Record{short, long} {
-		if err := s.Delete(c, r.ID); err != nil {
+		if _, err := s.Delete(c, r.ID, until); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := rdb.Exists(c, sKey(short), sKey(long), uKey).Val(); n != 0 {
-		t.Errorf("%d keys left after deleting every session", n)
+	if n := rdb.Exists(c, uKey).Val(); n != 0 {
+		t.Errorf("the index is left after deleting every session")
 	}
+	for _, r := range []*session.Record{short, long} {
+		if v := rdb.Get(c, sKey(r)).Val(); v != `{"ended":true}` {
+			t.Errorf("%s after Delete = %q, want the tombstone", sKey(r), v)
+		}
+	}
+	wantPTTL(sKey(short), until)
+	wantPTTL(sKey(long), until)
 }
 
 // TestNoKeysCommand runs every operation and checks Redis never saw KEYS.
@@ -136,10 +163,10 @@ func TestNoKeysCommand(t *testing.T) {
 	}
 	before := keysCalls()
 	r := record("u|k", time.Hour)
-	mustSave(t, s, r)
+	mustCreate(t, s, r)
 	_, _ = s.Get(c, r.ID)
 	_, _ = s.ListByUser(c, "u|k")
-	_ = s.Delete(c, r.ID)
+	_, _ = s.Delete(c, r.ID, time.Now())
 	unlock, _, _ := s.Lock(c, "n", time.Second)
 	unlock()
 	_ = s.WaitUnlocked(c, "n", 0)
@@ -159,8 +186,8 @@ func TestUndecodableRecord(t *testing.T) {
 	if !errors.Is(err, session.ErrUnavailable) || errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("Get(corrupt) = %v, want ErrUnavailable", err)
 	}
-	if err := s.Delete(c, "bad"); err != nil {
-		t.Fatalf("Delete(corrupt) = %v, want nil", err)
+	if rec, err := s.Delete(c, "bad", time.Now().Add(time.Hour)); rec != nil || err != nil {
+		t.Fatalf("Delete(corrupt) = %v, %v, want nil, nil", rec, err)
 	}
 	if _, err := s.Get(c, "bad"); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("Get after Delete = %v, want ErrNotFound", err)
@@ -178,7 +205,7 @@ func TestOutage(t *testing.T) {
 	})
 	c := ctx(t)
 	rec := record("u|outage", time.Hour)
-	mustSave(t, s, rec)
+	mustCreate(t, s, rec)
 
 	srv.Stop()
 	ops := []struct {
@@ -186,8 +213,9 @@ func TestOutage(t *testing.T) {
 		call func() error
 	}{
 		{"Get", func() error { _, err := s.Get(c, rec.ID); return err }},
-		{"Save", func() error { return s.Save(c, rec) }},
-		{"Delete", func() error { return s.Delete(c, rec.ID) }},
+		{"Create", func() error { return s.Create(c, record("u|outage", time.Hour)) }},
+		{"Update", func() error { return s.Update(c, rec, rec.Version) }},
+		{"Delete", func() error { _, err := s.Delete(c, rec.ID, time.Now()); return err }},
 		{"ListByUser", func() error { _, err := s.ListByUser(c, rec.UserKey); return err }},
 		{"Ping", func() error { return s.Ping(c) }},
 		{"Lock", func() error { _, _, err := s.Lock(c, "x", time.Second); return err }},
@@ -209,7 +237,7 @@ func TestOutage(t *testing.T) {
 	if _, err := s.Get(c, rec.ID); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("Get after restart = %v, want ErrNotFound", err)
 	}
-	mustSave(t, s, rec)
+	mustCreate(t, s, rec)
 	if got, err := s.Get(c, rec.ID); err != nil || got.ID != rec.ID {
 		t.Fatalf("Get after re-save = %v, %v", got, err)
 	}
@@ -237,8 +265,8 @@ func TestClose(t *testing.T) {
 	if _, err := s.Get(c, "x"); !errors.Is(err, session.ErrUnavailable) {
 		t.Errorf("Get after Close = %v, want ErrUnavailable", err)
 	}
-	if err := s.Save(c, record("u|c", time.Hour)); !errors.Is(err, session.ErrUnavailable) {
-		t.Errorf("Save after Close = %v, want ErrUnavailable", err)
+	if err := s.Create(c, record("u|c", time.Hour)); !errors.Is(err, session.ErrUnavailable) {
+		t.Errorf("Create after Close = %v, want ErrUnavailable", err)
 	}
 	if err := shared.Ping(c).Err(); err != nil {
 		t.Errorf("shared client closed by Store.Close: %v", err)

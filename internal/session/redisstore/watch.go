@@ -2,11 +2,11 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,37 +26,45 @@ func (s *Store) Watch(ctx context.Context, changed func(id string), healthy func
 }
 
 // WatchLeased reports, until ctx ends or the store is closed, every record
-// saved or deleted through any Store sharing this Redis and prefix (this one
-// included): Save publishes the id on <prefix>changes, Delete also on the
-// ended-session feed (see feed.go), whose every message it waits to see
-// acknowledged. A process caching sessions (session.Manager with a CacheTTL)
-// drops its copy at once when another instance signs a user out or
-// refreshes their tokens.
+// written or ended through any Store sharing this Redis and prefix (this
+// one included): Create and Update publish the id on <prefix>changes,
+// Delete also on the ended-session feed (see feed.go), whose every message
+// it waits to see acknowledged by the instances present. A process caching
+// sessions (session.Manager with a CacheTTL) drops its copy at once when
+// another instance signs a user out or refreshes their tokens.
 //
 // healthy(true) is called once both subscriptions are live, and again after
 // every reconnection; healthy(false) as soon as one is lost (Redis stopped,
 // network error, no answer to pings for 3 s). Between the two, changes may
 // be missed, so a cache must not serve anything it holds.
 //
-// current reports whether the feed's lease holds: an answer to a ping sent
-// on the feed subscription less than FeedLease ago has arrived, so every
-// session whose Delete returned has been passed to changed. It may turn
-// false without healthy(false), e.g. while Redis hangs. WatchLeased returns
-// at once; the subscriptions are made and kept in the background.
+// current reports whether the watch's presence lease holds: it registered
+// itself in <prefix>{feed}presence (renewed every FeedLease/3) and the
+// probe of a renewal made less than FeedLease ago came back through the
+// feed subscription, so every session whose Delete has returned has been
+// passed to changed. It turns false within FeedLease when the renewals
+// fail or the subscription stops hearing the node the feed is published
+// on (e.g. it is on a replica, or a master that has been replaced), with
+// or without healthy(false). WatchLeased returns at once; the
+// subscriptions and the renewals run in the background, and the presence
+// is withdrawn when ctx ends.
 func (s *Store) WatchLeased(ctx context.Context, changed func(id string), healthy func(ok bool)) (current func() bool) {
 	s.startAcks() // a watching instance deletes too: be ready
-	var (
-		h     = &health{report: healthy}
-		lease atomic.Int64 // nanoseconds since s.base until which the feed is current; 0: not
-	)
+	h := &health{report: healthy}
+	p := &presence{s: s, member: rand.Text()}
+	probe := s.probeChannel(p.member)
 	compat := &subscription{
 		s: s, channels: []string{s.changesChannel()}, pingEvery: 300 * time.Millisecond,
 		onMessage: func(m *redis.Message) { changed(m.Payload) },
 		onUp:      func(up bool) { h.set(0, up) },
 	}
 	feed := &subscription{
-		s: s, channels: []string{s.endsChannel()}, feed: true, pingEvery: s.feedLease / 5,
+		s: s, channels: []string{s.endsChannel(), probe}, feed: true, pingEvery: s.feedLease / 5,
 		onMessage: func(m *redis.Message) {
+			if m.Channel == probe {
+				p.probed(m.Payload)
+				return
+			}
 			origin, rest, _ := strings.Cut(m.Payload, " ")
 			seq, ids, _ := strings.Cut(rest, " ")
 			for id := range strings.SplitSeq(ids, " ") {
@@ -65,28 +73,20 @@ func (s *Store) WatchLeased(ctx context.Context, changed func(id string), health
 				}
 			}
 			if origin != "" && seq != "" {
-				go s.sendAck(origin, seq)
-			}
-		},
-		onPong: func(sent time.Duration) {
-			until := int64(sent + s.feedLease)
-			for {
-				cur := lease.Load()
-				if cur >= until || lease.CompareAndSwap(cur, until) {
-					return
-				}
+				go s.sendAck(origin, seq, p.member)
 			}
 		},
 		onUp: func(up bool) {
 			if !up {
-				lease.Store(0)
+				p.lost()
 			}
 			h.set(1, up)
 		},
 	}
 	go compat.run(ctx)
 	go feed.run(ctx)
-	return func() bool { return int64(time.Since(s.base)) < lease.Load() }
+	go p.run(ctx)
+	return p.current
 }
 
 // health combines the state of two subscriptions into one report, made on
@@ -117,9 +117,8 @@ type subscription struct {
 	feed      bool
 	pingEvery time.Duration
 	onMessage func(*redis.Message)
-	onPong    func(sent time.Duration) // sent: when the ping went out, since s.base
-	onUp      func(bool)               // true once every channel is subscribed; false on loss
-	live      bool                     // every channel is subscribed (this connection)
+	onUp      func(bool) // true once every channel is subscribed; false on loss
+	live      bool       // every channel is subscribed (this connection)
 }
 
 func (x *subscription) run(ctx context.Context) {
@@ -210,9 +209,7 @@ func (x *subscription) serve(ctx context.Context) error {
 		case *redis.Message:
 			x.onMessage(m)
 		case *redis.Pong:
-			if n, err := strconv.ParseInt(m.Payload, 10, 64); err == nil && x.onPong != nil && len(pending) == 0 {
-				x.onPong(time.Duration(n))
-			}
+			// Pings only keep the link provably alive (see quiet).
 		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/authbff/authbff/internal/session/redisstore"
 )
 
-// TestWatchSeesOtherInstancesWrites: a Save or Delete through one Store is
+// TestWatchSeesOtherInstancesWrites: a Create or Delete through one Store is
 // announced to a Watch on another Store sharing the server and prefix, and
 // the feed reports going down with Redis and coming back with it.
 func TestWatchSeesOtherInstancesWrites(t *testing.T) {
@@ -36,10 +36,8 @@ func TestWatchSeesOtherInstancesWrites(t *testing.T) {
 	}
 	wantHealth(true)
 	rec := record("u1", time.Hour)
-	mustSave(t, a, rec)
-	if err := a.Delete(ctx(t), rec.ID); err != nil {
-		t.Fatal(err)
-	}
+	mustCreate(t, a, rec)
+	mustDelete(t, a, rec.ID)
 	// A Delete is announced on both channels (the plain one for instances of
 	// earlier versions): duplicates are fine, a missing id is not.
 	wantID := func(what, want string) {
@@ -56,7 +54,7 @@ func TestWatchSeesOtherInstancesWrites(t *testing.T) {
 			}
 		}
 	}
-	wantID("save", rec.ID)
+	wantID("create", rec.ID)
 	wantID("delete", rec.ID)
 	srv.Stop()
 	wantHealth(false)
@@ -64,8 +62,8 @@ func TestWatchSeesOtherInstancesWrites(t *testing.T) {
 	wantHealth(true)
 	a2 := newStore(t, srv, nil)
 	rec2 := record("u2", time.Hour)
-	mustSave(t, a2, rec2)
-	wantID("save after the restart", rec2.ID)
+	mustCreate(t, a2, rec2)
+	wantID("create after the restart", rec2.ID)
 }
 
 // TestFeedLease: the lease of WatchLeased holds while Redis answers, lapses
