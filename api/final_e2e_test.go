@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -265,11 +266,14 @@ func endDuringRefresh(t *testing.T, store, how string) {
 	check("65 s later")
 }
 
-// endBySessionsRevoke ends the user's sessions as `authbff sessions revoke`
-// does.
-func endBySessionsRevoke(t *testing.T, app *testApp, _ map[string]string, provider, sub string) {
+// endBySessionsRevoke runs `authbff sessions revoke --provider <p> --sub
+// <sub>` beside the server, with its configuration.
+func endBySessionsRevoke(t *testing.T, app *testApp, env map[string]string, provider, sub string) {
 	t.Helper()
-	if _, err := app.Main.BFF.Internals().Sessions().DeleteUser(context.Background(), session.UserKey(provider, sub)); err != nil {
-		t.Fatal(err)
+	var out, errOut bytes.Buffer
+	code := sessionsCmd(context.Background(), envSource(cliEnv(env, app.Main.MetricsAddr()), t.TempDir()),
+		[]string{"revoke", "--provider", provider, "--sub", sub}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "ended 1 session(s)") {
+		t.Fatalf("sessions revoke: exit %d: %s%s", code, out.String(), errOut.String())
 	}
 }

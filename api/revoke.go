@@ -62,7 +62,16 @@ func revokeUser(ctx context.Context, o bff.Options, provider, sub string, stdout
 		return 1
 	}
 	defer s.Close()
-	n, err := bff.EndUserSessions(ctx, s, provider, sub)
+	// Through a BFF of the server's configuration, so that each ended
+	// session's refresh token is revoked at its IdP, as the server does.
+	o.Store = s
+	b, err := bff.New(ctx, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "authbff sessions revoke: nothing ended: %v\n", err)
+		return 1
+	}
+	n, err := b.EndUserSessions(ctx, provider, sub)
+	_ = b.Close() // waits for the revocations at the IdP
 	if err != nil {
 		fmt.Fprintf(stderr, "authbff sessions revoke: %s directly: ended %d session(s) of %s, then: %v (some sessions may still live: run it again)\n", store, n, user, err)
 		return 1
