@@ -131,7 +131,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	target, err := upstreamURL(base, rawRest, slash, r.URL.RawQuery)
 	if err != nil {
 		b.reqLog(w, r).Info("proxy: path refused", "upstream", name, "err", err)
-		writeJSONError(w, http.StatusBadRequest, "bad_path", "the API path is not allowed (no . or .. segments, no encoded slashes)")
+		writeJSONError(w, http.StatusBadRequest, "bad_path", "the API path is not allowed (no . or .. segments, no encoded slashes, ?, # or control characters)")
 		return
 	}
 	if r.ContentLength > MaxProxyBody {
