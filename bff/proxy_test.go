@@ -118,3 +118,90 @@ func TestProxyRefusesWhatAHopCouldReinterpret(t *testing.T) {
 		t.Fatalf("the upstream saw %q, want %q", seen, want)
 	}
 }
+
+// TestProxyResponseHeaderAllowList (issue 19 B): only allow-listed upstream
+// headers and trailers reach the browser.
+func TestProxyResponseHeaderAllowList(t *testing.T) {
+	pt := newProxyTest(t, func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		for k, v := range map[string]string{
+			// refused
+			"Clear-Site-Data": `"*"`, "Refresh": "0; url=https://evil.example/", "Strict-Transport-Security": "max-age=0",
+			"Set-Cookie": "a=1; Path=/", "Access-Control-Allow-Origin": "*", "Content-Security-Policy": "default-src *",
+			"Alt-Svc": `h3=":443"`, "X-Powered-By": "upstream", "X-Request-Id": "from-upstream",
+			// kept
+			"Content-Type": "application/json", "Cache-Control": "private, max-age=60", "Etag": `"v1"`,
+			"Last-Modified": "Mon, 02 Jan 2006 15:04:05 GMT", "Location": "/base/items/1", "Retry-After": "5",
+			"Vary": "Accept", "Www-Authenticate": `Bearer error="insufficient_scope"`, "Link": `</base/items?page=2>; rel="next"`,
+			"X-Ratelimit-Remaining": "9", "Ratelimit-Policy": "10;w=60", "Content-Disposition": "attachment", "Sunset": "Sat, 01 Jan 2028 00:00:00 GMT",
+		} {
+			h.Set(k, v)
+		}
+		h.Set("Trailer", "Server-Timing, Clear-Site-Data")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"ok":true}`)
+		h.Set("Server-Timing", "db;dur=5")
+		h.Set("Clear-Site-Data", `"cookies"`)
+		h.Set(http.TrailerPrefix+"Set-Cookie", "b=2") // announced by nobody
+	})
+	r := pt.get(t, "/api/proxy/up/items")
+	body, _ := io.ReadAll(r.Body)
+	if r.StatusCode != http.StatusCreated || string(body) != `{"ok":true}` {
+		t.Fatalf("%d %s", r.StatusCode, body)
+	}
+	for _, k := range []string{"Clear-Site-Data", "Refresh", "Strict-Transport-Security", "Set-Cookie", "Access-Control-Allow-Origin",
+		"Content-Security-Policy", "Alt-Svc", "X-Powered-By"} {
+		if v := r.Header.Values(k); len(v) > 0 {
+			t.Errorf("the upstream's %s reached the browser: %q", k, v)
+		}
+	}
+	if v := r.Header.Values("X-Request-Id"); len(v) != 1 || v[0] == "from-upstream" {
+		t.Errorf("X-Request-Id = %q, want authbff's only", v)
+	}
+	for k, want := range map[string]string{
+		"Content-Type": "application/json", "Cache-Control": "private, max-age=60", "Etag": `"v1"`, "Location": "/base/items/1",
+		"Retry-After": "5", "Vary": "Accept", "Www-Authenticate": `Bearer error="insufficient_scope"`,
+		"Link": `</base/items?page=2>; rel="next"`, "X-Ratelimit-Remaining": "9", "Ratelimit-Policy": "10;w=60",
+		"Content-Disposition": "attachment", "Sunset": "Sat, 01 Jan 2028 00:00:00 GMT",
+		"Last-Modified": "Mon, 02 Jan 2006 15:04:05 GMT", "X-Content-Type-Options": "nosniff",
+	} {
+		if got := r.Header.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if got := r.Trailer.Get("Server-Timing"); got != "db;dur=5" {
+		t.Errorf("trailer Server-Timing = %q (trailers %v)", got, r.Trailer)
+	}
+	for _, k := range []string{"Clear-Site-Data", "Set-Cookie"} {
+		if v := r.Trailer.Values(k); len(v) > 0 {
+			t.Errorf("the upstream's trailer %s reached the browser: %q", k, v)
+		}
+	}
+}
+
+// TestProxyDropsRequestTrailer (issue 19 B): a chunked request's Trailer
+// declaration and its trailers are not forwarded.
+func TestProxyDropsRequestTrailer(t *testing.T) {
+	var got http.Header
+	var gotBody string
+	pt := newProxyTest(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		gotBody, got = string(b), r.Trailer.Clone()
+		if v := r.Header.Values("Trailer"); len(v) > 0 {
+			got.Set("Trailer-Header", strings.Join(v, ","))
+		}
+	})
+	req, err := http.NewRequest(http.MethodPost, pt.url+"/api/proxy/up/items", io.MultiReader(strings.NewReader(`{"a":1}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = -1
+	req.Header.Set("Content-Type", "application/json")
+	req.Trailer = http.Header{"X-Checksum": {"abc"}, "Authorization": {"Bearer forged"}}
+	if r := pt.call(t, req); r.StatusCode != http.StatusOK {
+		t.Fatalf("%d", r.StatusCode)
+	}
+	if gotBody != `{"a":1}` || len(got) > 0 {
+		t.Fatalf("upstream got body %q and trailers %v", gotBody, got)
+	}
+}
