@@ -247,10 +247,12 @@ func modifyProxyResponse(resp *http.Response) error {
 	filterHeader(resp.Header)
 	filterHeader(resp.Trailer) // the announced ones
 	resp.Header.Set("X-Content-Type-Options", "nosniff")
-	if resp.StatusCode != http.StatusSwitchingProtocols && resp.Body != nil && resp.Body != http.NoBody {
+	if resp.StatusCode != http.StatusSwitchingProtocols && resp.Body != nil && resp.Body != http.NoBody &&
+		(resp.ContentLength < 0 || resp.ProtoMajor >= 2) {
 		// The transport fills resp.Trailer while the body is read (up to
 		// Close), adding trailers that were never announced; ReverseProxy
-		// sends them all after the body.
+		// sends them all after the body. (HTTP/1.1 trailers need a chunked
+		// body: a sized one has none.)
 		resp.Body = &trailerFilter{ReadCloser: resp.Body, resp: resp}
 	}
 	return nil
