@@ -155,7 +155,8 @@ func TestProxyForwardsSafely(t *testing.T) {
 
 	up.setHandler(func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "up", Value: "1", Path: "/"})
-		w.Header().Set("X-Upstream", "yes")
+		w.Header().Set("Location", "/base/items/1")
+		w.Header().Set("X-Upstream", "yes") // not on the response allow-list
 		w.Header().Set("Connection", "close")
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, "created")
@@ -165,7 +166,7 @@ func TestProxyForwardsSafely(t *testing.T) {
 		"Authorization", "Bearer from-the-browser", "Cookie", "extra=1", "Proxy-Authorization", "Basic eA==",
 		"Te", "trailers", "Keep-Alive", "timeout=5", "X-Forwarded-For", "10.0.0.1", "Forwarded", "for=10.0.0.1",
 		"X-Custom", "evil", "Upgrade", "websocket")
-	if r.StatusCode != http.StatusCreated || r.Body != "created" || r.Header.Get("X-Upstream") != "yes" {
+	if r.StatusCode != http.StatusCreated || r.Body != "created" || r.Header.Get("Location") != "/base/items/1" || r.Header.Get("X-Upstream") != "" {
 		t.Fatalf("proxied POST -> %d %q %v", r.StatusCode, r.Body, r.Header)
 	}
 	for _, c := range r.Cookies() {

@@ -41,6 +41,20 @@ func (t trustedProxies) trusts(a netip.Addr) bool {
 	return false
 }
 
+// peerTrusted reports whether the request's peer (RemoteAddr) is a trusted
+// proxy.
+func (t trustedProxies) peerTrusted(r *http.Request) bool {
+	if len(t) == 0 {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	return err == nil && t.trusts(peer)
+}
+
 // clientIP is the client's address: the peer, or when the peer is a trusted
 // proxy, the right-most X-Forwarded-For entry that is not itself trusted
 // (then X-Real-IP).

@@ -50,12 +50,20 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // middleware gives every request an id (X-Request-Id), recovers panics as
 // a 500 JSON and logs one line per request (the path only: query strings
 // can hold authorization codes).
+//
+// The id is the request's X-Request-Id only when the peer is a trusted proxy
+// (TRUSTED_PROXIES) and the id is printable ASCII of at most 64 bytes;
+// otherwise authbff makes its own, so a client cannot choose the id its
+// lines are logged and forwarded under, and logs the client's (valid) one
+// as client_request_id.
 func (b *BFF) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
+		id, clientID := r.Header.Get("X-Request-Id"), ""
 		if id == "" || len(id) > 64 || !printableASCII(id) {
 			id = b.reqIDs.next()
+		} else if !b.trusted.peerTrusted(r) {
+			id, clientID = b.reqIDs.next(), id
 		}
 		w.Header().Set("X-Request-Id", id)
 		if b.hsts {
@@ -86,8 +94,12 @@ func (b *BFF) middleware(next http.Handler) http.Handler {
 				level = slog.LevelWarn
 			}
 			if b.log.Enabled(r.Context(), level) {
-				b.log.Log(r.Context(), level, "request", "request_id", id, tracectx.LogKey, sw.trace.TraceID.String(),
-					"method", r.Method, "path", r.URL.Path, "status", status, "duration_ms", time.Since(start).Milliseconds())
+				attrs := []any{"request_id", id, tracectx.LogKey, sw.trace.TraceID.String(),
+					"method", r.Method, "path", r.URL.Path, "status", status, "duration_ms", time.Since(start).Milliseconds()}
+				if clientID != "" {
+					attrs = append(attrs, "client_request_id", clientID)
+				}
+				b.log.Log(r.Context(), level, "request", attrs...)
 			}
 		}()
 		next.ServeHTTP(sw, r)

@@ -77,7 +77,8 @@ type Options struct {
 	SPADir string
 	// CORSOrigins are other origins allowed to call with credentials.
 	CORSOrigins []string
-	// TrustedProxies are CIDRs/IPs whose X-Forwarded-For is believed.
+	// TrustedProxies are CIDRs/IPs whose X-Forwarded-For and X-Request-Id are
+	// believed.
 	TrustedProxies []string
 	// AllowedGroups and AllowedEmailDomains restrict who may sign in.
 	AllowedGroups, AllowedEmailDomains []string

@@ -3,6 +3,7 @@ package bff
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -131,7 +132,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	target, err := upstreamURL(base, rawRest, slash, r.URL.RawQuery)
 	if err != nil {
 		b.reqLog(w, r).Info("proxy: path refused", "upstream", name, "err", err)
-		writeJSONError(w, http.StatusBadRequest, "bad_path", "the API path is not allowed (no . or .. segments, no encoded slashes)")
+		writeJSONError(w, http.StatusBadRequest, "bad_path", "the API path is not allowed (no . or .. segments, no encoded slashes, ?, # or control characters)")
 		return
 	}
 	if r.ContentLength > MaxProxyBody {
@@ -182,24 +183,93 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 		h.Set("X-Request-Id", call.reqID)
 	}
 	pr.Out.Header = h
+	// A chunked request's Trailer declaration (and its trailers) is not
+	// forwarded: trailers are headers outside the allow-list.
+	pr.Out.Trailer = nil
 }
 
-// modifyProxyResponse drops what an upstream must not set on authbff's
-// origin: cookies and CORS grants (authbff's CORS_ORIGINS decide who may
-// read its answers); it adds nosniff so an upstream's answer is never
-// sniffed into HTML. (Hop-by-hop headers are removed by ReverseProxy.)
-func modifyProxyResponse(resp *http.Response) error {
-	h := resp.Header
-	h.Del("Set-Cookie")
-	h.Del("Set-Cookie2")
-	h.Del("X-Request-Id") // authbff's own is already set
+// proxyResponseHeaders are the only upstream response headers the browser
+// gets (besides Content-Length and the hop-by-hop handling of ReverseProxy).
+// An upstream speaks on authbff's origin, so anything that acts on the
+// origin rather than on the answer is dropped: Set-Cookie, Access-Control-*
+// (authbff's CORS_ORIGINS decide who may read its answers), Clear-Site-Data,
+// Refresh, Strict-Transport-Security, Content-Security-Policy, Alt-Svc,
+// Permissions-Policy, Origin-Agent-Cluster and the like. Kept: what
+// describes the body (Content-*), caching and validators, what a client
+// acts on (Location - an API's 201 or redirect, passed as sent and
+// followed by fetch, never by a page since every call needs X-CSRF -,
+// Retry-After, WWW-Authenticate, Allow, Link for pagination), API
+// lifecycle and rate-limit headers, and trace headers. The upstream's
+// X-Request-Id is dropped too: authbff's own is already set.
+var proxyResponseHeaders = map[string]bool{
+	"Content-Type": true, "Content-Length": true, "Content-Encoding": true, "Content-Language": true,
+	"Content-Range": true, "Content-Disposition": true, "Accept-Ranges": true,
+	"Cache-Control": true, "Expires": true, "Pragma": true, "Age": true, "Vary": true, "Date": true,
+	"Etag": true, "Last-Modified": true,
+	"Location": true, "Retry-After": true, "Www-Authenticate": true, "Allow": true, "Link": true,
+	"Deprecation": true, "Sunset": true,
+	"Traceparent": true, "Tracestate": true, "Traceresponse": true, "Server-Timing": true,
+}
+
+// proxyResponseHeaderPrefixes extend proxyResponseHeaders: the rate-limit
+// headers (the IETF draft's RateLimit, RateLimit-Policy, RateLimit-Limit,
+// ... and the common X-RateLimit-*), in canonical form.
+var proxyResponseHeaderPrefixes = []string{"Ratelimit", "X-Ratelimit-"}
+
+// allowedResponseHeader reports whether an upstream response header (in
+// canonical form) reaches the browser.
+func allowedResponseHeader(k string) bool {
+	if proxyResponseHeaders[k] {
+		return true
+	}
+	for _, p := range proxyResponseHeaderPrefixes {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// filterHeader deletes from h every header allowedResponseHeader refuses.
+func filterHeader(h http.Header) {
 	for k := range h {
-		if strings.HasPrefix(k, "Access-Control-") {
+		if !allowedResponseHeader(k) {
 			delete(h, k)
 		}
 	}
-	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+// modifyProxyResponse passes only the allow-listed headers
+// (proxyResponseHeaders) and trailers to the browser and adds nosniff, so
+// that an upstream's answer is never sniffed into HTML. (Hop-by-hop headers
+// are removed by ReverseProxy.)
+func modifyProxyResponse(resp *http.Response) error {
+	filterHeader(resp.Header)
+	filterHeader(resp.Trailer) // the announced ones
+	resp.Header.Set("X-Content-Type-Options", "nosniff")
+	if resp.StatusCode != http.StatusSwitchingProtocols && resp.Body != nil && resp.Body != http.NoBody &&
+		(resp.ContentLength < 0 || resp.ProtoMajor >= 2) {
+		// The transport fills resp.Trailer while the body is read (up to
+		// Close), adding trailers that were never announced; ReverseProxy
+		// sends them all after the body. (HTTP/1.1 trailers need a chunked
+		// body: a sized one has none.)
+		resp.Body = &trailerFilter{ReadCloser: resp.Body, resp: resp}
+	}
 	return nil
+}
+
+// trailerFilter applies the response header allow-list to the trailers once
+// the body is closed, before ReverseProxy copies them.
+type trailerFilter struct {
+	io.ReadCloser
+	resp *http.Response
+}
+
+// Close closes the body, which completes resp.Trailer, then filters it.
+func (t *trailerFilter) Close() error {
+	err := t.ReadCloser.Close()
+	filterHeader(t.resp.Trailer)
+	return err
 }
 
 // fail answers a proxy failure: 413 for an over-long streamed body, 504 on

@@ -14,10 +14,9 @@ var errBadProxyPath = errors.New("proxy: path refused")
 // /api/proxy/<name>/, under base's path (slash says whether that "/" was
 // there at all) and keeps rawQuery as sent.
 //
-// Nothing may step out of the base: a segment that is "." or "..", in any
-// encoding (%2e, %2E, double-encoded %252e, Tomcat's "..;"), or that
-// decodes to something holding "/", "\" or NUL (%2f, %5c, %00) is refused.
-// The remaining path is passed on escaped exactly as received.
+// Nothing may step out of the base, for the upstream or for a hop in front
+// of it that decodes the path once more: see checkSegment. The remaining
+// path is passed on escaped exactly as received.
 func upstreamURL(base *url.URL, rawRest string, slash bool, rawQuery string) (*url.URL, error) {
 	u := &url.URL{Scheme: base.Scheme, Host: base.Host, Path: base.Path, RawPath: base.EscapedPath(), RawQuery: rawQuery}
 	if !slash {
@@ -37,11 +36,22 @@ func upstreamURL(base *url.URL, rawRest string, slash bool, rawQuery string) (*u
 	return u, nil
 }
 
-// checkSegment refuses one escaped path segment that could traverse.
+// checkSegment refuses one escaped path segment that could traverse or
+// change the request's meaning. After each of two decodings (the upstream's,
+// and one more by a proxy or framework in front of it) the segment must not
+//
+//   - hold "/", "\" or NUL (%2f, %5c, %00): a separator;
+//   - hold "?" or "#" (%3f, %23): a hop that decodes once more ends the path
+//     there, so "..%3f" would become "..";
+//   - hold another control byte (below 0x20, or 0x7f: %0d%0a, %09);
+//   - be a dot segment: up to a ";" (Tomcat's "..;"), only dots, spaces and
+//     tabs starting with a dot (".", "..", "...", ".. ", which Windows and
+//     IIS trim to ".."), in any encoding (%2e, %252e).
+//
+// Dots inside a name ("v1..2", "...x", "a.") and encoded spaces ("a%20b")
+// pass.
 func checkSegment(seg string) error {
 	dec := seg
-	// Twice: an upstream (or a proxy in front of it) that decodes once more
-	// must not see a traversal either.
 	for range 2 {
 		d, err := url.PathUnescape(dec)
 		if err != nil {
@@ -51,13 +61,25 @@ func checkSegment(seg string) error {
 			return nil // not a valid second encoding: taken literally upstream
 		}
 		dec = d
-		if strings.ContainsAny(dec, "/\\\x00") {
-			return fmt.Errorf("%w: encoded separator in %q", errBadProxyPath, seg)
+		if strings.ContainsFunc(dec, refusedInSegment) {
+			return fmt.Errorf("%w: %q decodes to a separator, query, fragment or control character", errBadProxyPath, seg)
 		}
-		dot, _, _ := strings.Cut(dec, ";")
-		if dot == "." || dot == ".." {
+		if dotSegment(dec) {
 			return fmt.Errorf("%w: dot segment %q", errBadProxyPath, seg)
 		}
 	}
 	return nil
+}
+
+// refusedInSegment reports whether r may not appear in a decoded segment: a
+// separator, the start of a query or fragment, or a control character.
+func refusedInSegment(r rune) bool {
+	return r == '/' || r == '\\' || r == '?' || r == '#' || r < 0x20 || r == 0x7f
+}
+
+// dotSegment reports whether a decoded segment names "." or "..": up to a
+// ";", a dot followed only by dots, spaces and tabs.
+func dotSegment(dec string) bool {
+	name, _, _ := strings.Cut(dec, ";")
+	return strings.HasPrefix(name, ".") && strings.TrimRight(name, ". \t") == ""
 }

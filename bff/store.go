@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/boltstore"
 	"github.com/authbff/authbff/internal/session/memstore"
@@ -50,21 +50,17 @@ func openStore(spec string, logger *slog.Logger) (Store, error) {
 		// retries and feed_lease apply to Sentinel and Cluster too.
 		s, err := redisstore.New(redisstore.Options{URL: spec, Logger: logger})
 		if err != nil {
-			return nil, fmt.Errorf("bff: SESSION_STORE=%s: %w", RedactURL(spec), err)
+			return nil, fmt.Errorf("bff: SESSION_STORE=%s: %w", RedactURL(spec), config.RedactError(err, spec))
 		}
 		return s, nil
 	}
-	return nil, fmt.Errorf("bff: SESSION_STORE=%q: unknown store (use memory, bolt:<path>, redis://..., redis-sentinel://... or redis-cluster://...)", spec)
+	return nil, fmt.Errorf("bff: SESSION_STORE=%q: unknown store (use memory, bolt:<path>, redis://..., redis-sentinel://... or redis-cluster://...)", RedactURL(spec))
 }
 
-// RedactURL hides a password in a store URL for messages.
-func RedactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return u.Redacted()
-}
+// RedactURL hides the secrets of a store URL for messages: the password of
+// its user info and any *password* query parameter (sentinel_password),
+// also when the URL does not parse.
+func RedactURL(s string) string { return config.RedactURL(s) }
 
 // storeKind is the store label of the metrics: memory, bolt or redis.
 func storeKind(spec string) string {

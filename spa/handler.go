@@ -72,7 +72,11 @@ type Handler struct {
 //     guard matching r.URL.Path sees every served page under its route;
 //   - any other path (a missing "/x.js", anything under a hidden element
 //     such as "/.env" or "/.git/config") is a plain-text 404;
-//   - directories are never listed.
+//   - directories are never listed;
+//   - a Cache-Control the caller set before ServeHTTP that says "private"
+//     (a page served only with a session, as bff's PROTECTED_PATHS guard
+//     does) keeps it: "private, no-cache", "private, max-age=31536000,
+//     immutable".
 //
 // Every response, errors included, carries the Content-Security-Policy of o,
 // X-Content-Type-Options, Referrer-Policy and X-Frame-Options. New fails when
@@ -149,7 +153,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Content only ever goes out under its route, so whoever decides on
 		// r.URL.Path (the PROTECTED_PATHS guard) decides on what is served.
 		// no-cache: the route of a file can change with the next SPA_DIR build.
-		hdr.Set("Cache-Control", cacheRevalidate)
+		hdr.Set("Cache-Control", cacheControl(hdr, cacheRevalidate))
 		loc := (&url.URL{Path: route, RawQuery: r.URL.RawQuery}).String()
 		http.Redirect(w, r, loc, http.StatusMovedPermanently)
 		return
@@ -157,10 +161,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Content-Type", f.contentType)
 	hdr.Set("ETag", f.etag)
 	if f.immutable {
-		hdr.Set("Cache-Control", cacheImmutable)
+		hdr.Set("Cache-Control", cacheControl(hdr, cacheImmutable))
 	} else {
-		hdr.Set("Cache-Control", cacheRevalidate)
+		hdr.Set("Cache-Control", cacheControl(hdr, cacheRevalidate))
 	}
 	// ServeContent answers If-None-Match (304), HEAD and Range requests.
 	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
+}
+
+// cacheControl is the Cache-Control for value, kept private when the
+// caller marked the answer private (shared caches must not keep a page
+// served only to a signed-in user).
+func cacheControl(hdr http.Header, value string) string {
+	for _, d := range strings.Split(hdr.Get("Cache-Control"), ",") {
+		if strings.EqualFold(strings.TrimSpace(d), "private") {
+			return "private, " + strings.TrimPrefix(value, "public, ")
+		}
+	}
+	return value
 }

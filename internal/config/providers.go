@@ -110,7 +110,7 @@ func (l *loader) cognitoDomain(raw string) string {
 	_, err := parseIssuer(raw)
 	u, _ := parseHTTPURL(raw)
 	if err == nil && u.Path != "" {
-		err = fmt.Errorf("%q has a path", raw)
+		err = fmt.Errorf("%q has a path", RedactURL(raw))
 	}
 	if err != nil {
 		l.probs.add("COGNITO_DOMAIN", err.Error(),

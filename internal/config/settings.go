@@ -142,7 +142,7 @@ func (l *loader) server(c *Config) {
 		}
 		u, err := parseHTTPURL(o)
 		if err == nil && u.Path != "" && u.Path != "/" {
-			err = fmt.Errorf("%q has a path", o)
+			err = fmt.Errorf("%q has a path", RedactURL(o))
 		}
 		if err != nil {
 			l.probs.add("CORS_ORIGINS", err.Error(), "list origins as scheme://host[:port] separated by commas")
@@ -228,7 +228,8 @@ func defaultCacheTTL(string) time.Duration {
 	return time.Minute
 }
 
-// checkStore validates a SESSION_STORE value.
+// checkStore validates a SESSION_STORE value; its errors show it through
+// RedactURL.
 func checkStore(s string) error {
 	if s == "memory" {
 		return nil
@@ -241,17 +242,17 @@ func checkStore(s string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%q is not a store: %w", s, err)
+		return RedactError(fmt.Errorf("%q is not a store: %w", s, err), s)
 	}
 	switch u.Scheme {
 	case "redis", "rediss":
 	case "redis-sentinel", "redis-cluster":
 		return nil // several hosts; redisstore.ParseUniversalURL checks them
 	default:
-		return fmt.Errorf("%q is not a known session store", s)
+		return fmt.Errorf("%q is not a known session store", RedactURL(s))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("%q has no host", s)
+		return fmt.Errorf("%q has no host", RedactURL(s))
 	}
 	return nil
 }
@@ -323,7 +324,7 @@ func (l *loader) secrets(c *Config) {
 			l.probs.add("NEXTAUTH_SECRET", "is not set, and NODE_ENV is production (a secret is generated only in development)",
 				secretFix+" (AUTH_SECRET is read too)")
 		case rawURL != "" && (!c.URLSet || !isLoopback(c.URL.Hostname())):
-			l.probs.add("NEXTAUTH_SECRET", fmt.Sprintf("is not set, and %s %s is not a loopback URL (a secret is generated only for http://localhost development)", l.urlVar(), rawURL),
+			l.probs.add("NEXTAUTH_SECRET", fmt.Sprintf("is not set, and %s %s is not a loopback URL (a secret is generated only for http://localhost development)", l.urlVar(), RedactURL(rawURL)),
 				secretFix+" (AUTH_SECRET is read too)")
 		default:
 			c.GenerateSecret = true

@@ -121,29 +121,31 @@ func parseDuration(s string) (time.Duration, error) {
 }
 
 // parseHTTPURL parses an absolute http(s) URL without userinfo, query or
-// fragment, lower-casing scheme and host and dropping the default port.
+// fragment, lower-casing scheme and host and dropping the default port. Its
+// errors show raw through RedactURL.
 func parseHTTPURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("is not a URL: %w", err)
+		return nil, RedactError(fmt.Errorf("is not a URL: %w", err), raw)
 	}
+	shown := RedactURL(raw)
 	u.Scheme = strings.ToLower(u.Scheme)
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("%q is not an absolute http:// or https:// URL", raw)
+		return nil, fmt.Errorf("%q is not an absolute http:// or https:// URL", shown)
 	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("%q has no host", raw)
+		return nil, fmt.Errorf("%q has no host", shown)
 	case u.User != nil:
-		return nil, fmt.Errorf("%q contains user info", raw)
+		return nil, fmt.Errorf("%q contains user info", u.Redacted())
 	case u.RawQuery != "" || u.ForceQuery:
-		return nil, fmt.Errorf("%q has a query string", raw)
+		return nil, fmt.Errorf("%q has a query string", shown)
 	case u.Fragment != "" || strings.Contains(raw, "#"):
-		return nil, fmt.Errorf("%q has a fragment", raw)
+		return nil, fmt.Errorf("%q has a fragment", shown)
 	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
 	if port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("%q has an invalid port", raw)
+			return nil, fmt.Errorf("%q has an invalid port", shown)
 		}
 	}
 	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
@@ -168,7 +170,7 @@ func parseIssuer(raw string) (string, error) {
 		return "", err
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return "", fmt.Errorf("%q uses http:// on a host that is not loopback", raw)
+		return "", fmt.Errorf("%q uses http:// on a host that is not loopback", RedactURL(raw))
 	}
 	return raw, nil
 }

@@ -49,7 +49,7 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 	}
 	p := c.providers[id]
 	if p == nil {
-		log.Info("callback for an unknown provider", "provider", id)
+		log.Info("callback for an unknown provider", "provider", oidc.LogText(id))
 		return "", fail(auth.ErrOAuthCallback, nil)
 	}
 	state := params.Get("state")

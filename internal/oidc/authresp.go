@@ -10,7 +10,9 @@ import (
 
 // AuthError is an error carried by the authorization response (the
 // callback's error=...&error_description=...). Show Code (and Diagnose's
-// fix); log Description. Never call the token endpoint after one.
+// fix); log Description. Never call the token endpoint after one. Both are
+// what the request carried, passed through LogText (at most about
+// MaxLogText bytes): anyone can send such a callback.
 type AuthError struct {
 	Code        string
 	Description string
@@ -45,14 +47,14 @@ func ValidateAuthResponse(q url.Values, issuer string) (code, state string, err 
 		return "", "", fmt.Errorf("%w: both code and error present", ErrInvalidAuthResponse)
 	}
 	if iss, ok := q["iss"]; ok && iss[0] != issuer {
-		return "", "", fmt.Errorf("%w: iss parameter %q is not the issuer %q", ErrInvalidAuthResponse, iss[0], issuer)
+		return "", "", fmt.Errorf("%w: iss parameter %q is not the issuer %q", ErrInvalidAuthResponse, LogText(iss[0]), issuer)
 	}
 	if hasErr {
-		e := q.Get("error")
+		e := LogText(q.Get("error"))
 		if e == "" {
 			e = "unknown_error"
 		}
-		return "", state, &AuthError{Code: e, Description: q.Get("error_description")}
+		return "", state, &AuthError{Code: e, Description: LogText(q.Get("error_description"))}
 	}
 	if code == "" {
 		return "", "", fmt.Errorf("%w: code missing", ErrInvalidAuthResponse)

@@ -127,7 +127,7 @@ func (p *Provider) Revoke(ctx context.Context, refreshToken string) error {
 		Description string `json:"error_description"`
 	}
 	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "application/json" && json.Unmarshal(body, &ej) == nil && ej.Error != "" {
-		te.Code, te.Description = ej.Error, ej.Description
+		te.Code, te.Description = LogText(ej.Error), LogText(ej.Description)
 	}
 	p.log.WarnContext(ctx, "oidc: revocation failed", "error", te.Code, "error_description", te.Description, "status", te.Status)
 	return fmt.Errorf("oidc: revoke: %w", te)

@@ -166,7 +166,7 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string, prev *Claim
 // checkTokenResponse validates an oauth2 token and its ID token.
 func (p *Provider) checkTokenResponse(ctx context.Context, tok *oauth2.Token, nonce string, needIDToken bool) (*Result, error) {
 	if !strings.EqualFold(tok.TokenType, "bearer") {
-		return nil, fmt.Errorf("%w: token_type %q, want bearer", ErrInvalidResponse, tok.TokenType)
+		return nil, fmt.Errorf("%w: token_type %q, want bearer", ErrInvalidResponse, LogText(tok.TokenType))
 	}
 	if tok.AccessToken == "" {
 		return nil, fmt.Errorf("%w: no access_token", ErrInvalidResponse)
@@ -212,7 +212,8 @@ func sameSet(a, b []string) bool {
 // revocation endpoint. Code is the OAuth error code, or "invalid_response"
 // when the body was not a usable OAuth answer (HTML, redirect, non-JSON).
 // Description is the provider's error_description: log it, do not show it
-// to end users (use Diagnose for that).
+// to end users (use Diagnose for that). Code and Description are passed
+// through LogText (at most about MaxLogText bytes).
 type TokenError struct {
 	Code        string
 	Description string
@@ -247,7 +248,7 @@ func (e *TokenError) Is(target error) bool {
 func (p *Provider) tokenErr(ctx context.Context, op string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		te := &TokenError{Code: re.ErrorCode, Description: re.ErrorDescription}
+		te := &TokenError{Code: LogText(re.ErrorCode), Description: LogText(re.ErrorDescription)}
 		if re.Response != nil {
 			te.Status = re.Response.StatusCode
 		}
@@ -264,6 +265,8 @@ func (p *Provider) tokenErr(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("oidc: %s: %w", op, err)
 	}
 	// x/oauth2 parse failures (HTML or garbage with a 2xx, no access_token).
-	p.log.WarnContext(ctx, "oidc: unusable token response", "op", op, "err", err)
-	return fmt.Errorf("oidc: %s: %w", op, &TokenError{Code: "invalid_response", Description: err.Error()})
+	// x/oauth2's error carries the response body.
+	desc := LogText(err.Error())
+	p.log.WarnContext(ctx, "oidc: unusable token response", "op", op, "err", desc)
+	return fmt.Errorf("oidc: %s: %w", op, &TokenError{Code: "invalid_response", Description: desc})
 }
