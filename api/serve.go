@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/net/netutil"
 
 	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/bff/bffgin"
@@ -70,9 +69,8 @@ func NewMain(opts Options) (*Main, error) {
 			return nil, fmt.Errorf("main: listen on %s: %w (set PORT to a free port)", addr, err)
 		}
 	}
-	if o.Listen.MaxConnections > 0 {
-		ln = netutil.LimitListener(ln, o.Listen.MaxConnections)
-	}
+	server := &http.Server{IdleTimeout: o.Listen.IdleTimeout}
+	ln = bff.HardenServer(server, o.Listen.MaxConnections).Listener(ln)
 	if o.URL == "" {
 		// The default URL names the port actually listened on.
 		if a, ok := ln.Addr().(*net.TCPAddr); ok {
@@ -99,13 +97,10 @@ func NewMain(opts Options) (*Main, error) {
 	engine.RedirectTrailingSlash = false
 	engine.RedirectFixedPath = false
 	bffgin.Mount(engine, b)
+	server.Handler = bff.LimitRequestRead(engine, o.Listen.ReadTimeout)
 	return &Main{
 		BFF: b, Logger: o.Logger, listener: ln, admin: admin, listen: o.Listen,
-		server: &http.Server{
-			Handler:           bff.LimitRequestRead(engine, o.Listen.ReadTimeout),
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       120 * time.Second,
-		},
+		server: server,
 	}, nil
 }
 

@@ -100,8 +100,9 @@ type Options struct {
 	HTTPClient *http.Client
 
 	// Listen is the authbff binary's HTTP server (HOST, HTTP_READ_TIMEOUT,
-	// HTTP_MAX_CONNECTIONS, SHUTDOWN_DRAIN_DELAY, SHUTDOWN_TIMEOUT). The
-	// library never listens and ignores it.
+	// HTTP_IDLE_TIMEOUT, HTTP_MAX_CONNECTIONS, SHUTDOWN_DRAIN_DELAY,
+	// SHUTDOWN_TIMEOUT). The library never listens and ignores it (see
+	// HardenServer for serving it yourself).
 	Listen ListenOptions
 
 	// Extra holds settings without a field of their own, as environment
@@ -117,8 +118,11 @@ type ListenOptions struct {
 	HostSet bool
 	// ReadTimeout bounds reading one request, body included (default 30 s).
 	ReadTimeout time.Duration
-	// MaxConnections bounds the connections served at once (default 4096).
+	// MaxConnections bounds the connections served at once (default 4096);
+	// idle keep-alive connections are closed first near it (HardenServer).
 	MaxConnections int
+	// IdleTimeout closes a keep-alive connection idle this long (default 30 s).
+	IdleTimeout time.Duration
 	// DrainDelay: after SIGTERM, /readyz answers 503 this long while new
 	// requests are still served (default 2 s).
 	DrainDelay time.Duration
@@ -192,7 +196,7 @@ func fromConfig(c *config.Config) Options {
 		SessionGroups: c.SessionGroups, LogLevel: c.LogLevel, LogFormat: c.LogFormat, MetricsAddr: c.MetricsAddr,
 		Upstreams: map[string]string{},
 		Listen: ListenOptions{Host: c.Server.Host, HostSet: c.Server.HostSet, ReadTimeout: c.Server.ReadTimeout,
-			MaxConnections: c.Server.MaxConnections, DrainDelay: c.Server.DrainDelay, ShutdownTimeout: c.Server.ShutdownTimeout},
+			IdleTimeout: c.Server.IdleTimeout, MaxConnections: c.Server.MaxConnections, DrainDelay: c.Server.DrainDelay, ShutdownTimeout: c.Server.ShutdownTimeout},
 	}
 	if c.SessionCacheTTL == 0 {
 		o.SessionCacheTTL = -1
@@ -279,6 +283,7 @@ func (o Options) environ() map[string]string {
 		env["HOST"] = o.Listen.Host
 	}
 	dur("HTTP_READ_TIMEOUT", o.Listen.ReadTimeout)
+	dur("HTTP_IDLE_TIMEOUT", o.Listen.IdleTimeout)
 	dur("SHUTDOWN_DRAIN_DELAY", o.Listen.DrainDelay)
 	dur("SHUTDOWN_TIMEOUT", o.Listen.ShutdownTimeout)
 	if o.Listen.MaxConnections > 0 {
