@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,8 +60,9 @@ func NewMain(opts Options) (*Main, error) {
 	devIdP := len(o.Providers) == 0
 	if devIdP && o.Listen.HostSet && !config.Loopback(o.Listen.Host) {
 		o.Logger = loggerFor(opts, o)
-		o.Logger.Warn("HOST makes the development IdP reachable from the network: anyone who can reach this port can sign in as any demo user without a password. Use it only on a network you trust, never in production",
-			"host", o.Listen.Host)
+		o.Logger.Warn("HOST listens beyond loopback while the development IdP runs: it still answers only loopback peers and DEVIDP_ALLOW_CIDRS "+
+			"(in a container, the bridge network the published port comes through, e.g. 172.17.0.0/16), and anyone connecting from those can sign in as any demo user without a password",
+			"host", o.Listen.Host, "devidp_allow_cidrs", strings.Join(o.DevIdPAllowCIDRs, ","))
 	}
 	ln := opts.Listener
 	if ln == nil {
