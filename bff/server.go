@@ -43,7 +43,9 @@ const waitEvictEvery = 250 * time.Millisecond
 // reuses such a connection sees it closed, as after any server's idle
 // timeout, and retries on a new one. At the cap itself, Accept waits (new
 // connections queue in the kernel) until a connection closes: that happens
-// only when that many connections are busy serving requests.
+// only when that many connections are busy serving requests or have been
+// silent for less than 5 s. Connections a handler hijacked (WebSockets)
+// hold their slot until closed, and are never closed to make room.
 type ConnLimiter struct {
 	high  int           // the high-water mark
 	slots chan struct{} // one per open connection or waiting Accept; cap is the limit
