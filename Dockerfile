@@ -2,9 +2,11 @@
 #   docker build -t authbff .
 #   docker run -p 3000:3000 -e NEXTAUTH_SECRET=... -e COGNITO_CLIENT_ID=... -e COGNITO_CLIENT_SECRET=... -e COGNITO_ISSUER=... authbff
 # With no provider configured authbff runs its development IdP and then listens
-# on the container's loopback only (unreachable from -p): to try it in Docker,
-#   docker run -p 127.0.0.1:3000:3000 -e HOST=0.0.0.0 authbff
+# on the container's loopback only (unreachable from -p), and the IdP answers
+# only loopback peers: to try it in Docker, let the bridge network in,
+#   docker run -p 127.0.0.1:3000:3000 -e HOST=0.0.0.0 -e DEVIDP_ALLOW_CIDRS=172.16.0.0/12 authbff
 # (authbff warns: anyone who reaches the port can sign in as a demo user).
+# With NODE_ENV=production it refuses the development IdP unless AUTHBFF_DEV_IDP=1.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./

@@ -123,7 +123,9 @@ func TestTricklingBodyIsCutOff(t *testing.T) {
 }
 
 // TestDevIdPIsLoopbackOnly (issue 10 #3): with the dev IdP and no HOST the
-// server listens on 127.0.0.1 only, and the dev IdP refuses other Hosts.
+// server listens on 127.0.0.1 only, and the dev IdP refuses foreign Hosts
+// even from loopback (DNS rebinding). A Host never lets a request in: the
+// peer decides (issue 19, TestDevIdPRefusesNetworkPeers).
 func TestDevIdPIsLoopbackOnly(t *testing.T) {
 	env := map[string]string{"SESSION_STORE": "memory", "PORT": "0", "AUTHBFF_DATA_DIR": t.TempDir(), "METRICS_ADDR": ""}
 	m, err := NewMain(Options{Source: envSource(env, t.TempDir()), Logger: slog.New(slog.DiscardHandler)})

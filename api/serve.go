@@ -8,11 +8,11 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/net/netutil"
 
 	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/bff/bffgin"
@@ -60,8 +60,9 @@ func NewMain(opts Options) (*Main, error) {
 	devIdP := len(o.Providers) == 0
 	if devIdP && o.Listen.HostSet && !config.Loopback(o.Listen.Host) {
 		o.Logger = loggerFor(opts, o)
-		o.Logger.Warn("HOST makes the development IdP reachable from the network: anyone who can reach this port can sign in as any demo user without a password. Use it only on a network you trust, never in production",
-			"host", o.Listen.Host)
+		o.Logger.Warn("HOST listens beyond loopback while the development IdP runs: it still answers only loopback peers and DEVIDP_ALLOW_CIDRS "+
+			"(in a container, the bridge network the published port comes through, e.g. 172.17.0.0/16), and anyone connecting from those can sign in as any demo user without a password",
+			"host", o.Listen.Host, "devidp_allow_cidrs", strings.Join(o.DevIdPAllowCIDRs, ","))
 	}
 	ln := opts.Listener
 	if ln == nil {
@@ -70,9 +71,8 @@ func NewMain(opts Options) (*Main, error) {
 			return nil, fmt.Errorf("main: listen on %s: %w (set PORT to a free port)", addr, err)
 		}
 	}
-	if o.Listen.MaxConnections > 0 {
-		ln = netutil.LimitListener(ln, o.Listen.MaxConnections)
-	}
+	server := &http.Server{IdleTimeout: o.Listen.IdleTimeout}
+	ln = bff.HardenServer(server, o.Listen.MaxConnections).Listener(ln)
 	if o.URL == "" {
 		// The default URL names the port actually listened on.
 		if a, ok := ln.Addr().(*net.TCPAddr); ok {
@@ -99,13 +99,10 @@ func NewMain(opts Options) (*Main, error) {
 	engine.RedirectTrailingSlash = false
 	engine.RedirectFixedPath = false
 	bffgin.Mount(engine, b)
+	server.Handler = bff.LimitRequestRead(engine, o.Listen.ReadTimeout)
 	return &Main{
 		BFF: b, Logger: o.Logger, listener: ln, admin: admin, listen: o.Listen,
-		server: &http.Server{
-			Handler:           bff.LimitRequestRead(engine, o.Listen.ReadTimeout),
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       120 * time.Second,
-		},
+		server: server,
 	}, nil
 }
 

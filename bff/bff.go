@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -42,7 +43,10 @@ type BFF struct {
 	ownStore bool
 	sessions *session.Manager
 	devidp   *devidp.IdP
-	spa      spaHandler
+	// devidpPeers are DEVIDP_ALLOW_CIDRS: networks that may use devidp
+	// besides loopback.
+	devidpPeers []netip.Prefix
+	spa         spaHandler
 	// protectedPaths are PROTECTED_PATHS as routes of the SPA.
 	protectedPaths []string
 	proxy          *proxy

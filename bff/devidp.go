@@ -4,9 +4,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
@@ -44,6 +48,17 @@ func (b *BFF) startDevIdP() (config.Provider, error) {
 		return config.Provider{}, fmt.Errorf("bff: development IdP: %w", err)
 	}
 	b.devidp = idp
+	for _, c := range cfg.DevIdPAllowCIDRs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return config.Provider{}, fmt.Errorf("bff: DEVIDP_ALLOW_CIDRS: %q is not a CIDR", c)
+		}
+		b.devidpPeers = append(b.devidpPeers, p)
+	}
+	if len(cfg.DevIdPAllowCIDRs) > 0 {
+		b.log.Warn("DEVIDP_ALLOW_CIDRS opens the development IdP to these networks: anyone connecting from them can sign in as any demo user without a password",
+			"networks", strings.Join(cfg.DevIdPAllowCIDRs, ","))
+	}
 	if cfg.Upstreams["demo"] == nil {
 		cfg.Upstreams["demo"] = &url.URL{Scheme: cfg.URL.Scheme, Host: cfg.URL.Host, Path: DevIdPPath + "/demo-api"}
 	}
@@ -54,6 +69,56 @@ func (b *BFF) startDevIdP() (config.Provider, error) {
 		ClientSecret: hex.EncodeToString(secret), Cognito: true,
 		Scopes: []string{"openid", "profile", "email"}, AuthStyle: config.AuthStylePost,
 	}, nil
+}
+
+// serveDevIdP serves the development IdP to loopback peers and the
+// DEVIDP_ALLOW_CIDRS networks only. Anyone who reaches it signs in as any
+// demo user, so it decides on the connection's peer address: the Host
+// header and forwarding headers are the client's to choose, and never let
+// a request in. authbff's own calls (discovery, token, JWKS, the demo API)
+// come from loopback while NEXTAUTH_URL names this machine.
+//
+// A Host that is neither NEXTAUTH_URL's host nor a loopback name is
+// refused too: a web page whose name an attacker re-points at 127.0.0.1
+// (DNS rebinding) must not drive the IdP from the developer's browser.
+func (b *BFF) serveDevIdP(w http.ResponseWriter, r *http.Request) {
+	if !b.devIdPPeer(r.RemoteAddr) {
+		b.log.Warn("development IdP: refused a request from a peer that is neither loopback nor in DEVIDP_ALLOW_CIDRS",
+			"peer", r.RemoteAddr, "path", r.URL.Path)
+		writeJSONError(w, http.StatusForbidden, "devidp_loopback_only",
+			"the development IdP only answers clients on this machine (or the networks in DEVIDP_ALLOW_CIDRS); "+
+				"configure a real identity provider to serve other clients")
+		return
+	}
+	if !strings.EqualFold(r.Host, b.cfg.URL.Host) && !loopbackHost(r.Host) {
+		writeJSONError(w, http.StatusForbidden, "devidp_wrong_host",
+			"the development IdP only answers on NEXTAUTH_URL's host or localhost")
+		return
+	}
+	b.devidp.ServeHTTP(w, r)
+}
+
+// devIdPPeer reports whether remoteAddr (ip:port, as http.Request.RemoteAddr)
+// may use the development IdP: loopback, or in DEVIDP_ALLOW_CIDRS.
+func (b *BFF) devIdPPeer(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap().WithZone("")
+	if a.IsLoopback() {
+		return true
+	}
+	for _, p := range b.devidpPeers {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // devSecret returns the development secret kept in dataDir, making it on

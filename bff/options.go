@@ -62,8 +62,23 @@ type Options struct {
 	// FederatedSignout ends the IdP session at sign-out; nil: on for Cognito.
 	FederatedSignout *bool
 	// Providers are the identity providers; empty runs the embedded
-	// development IdP (refused behind a public https URL).
+	// development IdP (refused behind a public https URL, and with NodeEnv
+	// "production" unless DevIdP is set).
 	Providers []Provider
+	// DevIdP (AUTHBFF_DEV_IDP=1) allows the embedded development IdP, where
+	// anyone who reaches it signs in as any demo user without a password,
+	// when NodeEnv is "production": without it, New refuses to start in
+	// production with no provider (a mistyped variable or an unmounted
+	// secret must not open the door). It has no effect when Providers is
+	// set, and outside production the development IdP runs without it.
+	DevIdP bool
+	// DevIdPAllowCIDRs (DEVIDP_ALLOW_CIDRS) are the networks, besides
+	// loopback, whose peers may use the development IdP under /_devidp/,
+	// e.g. "172.17.0.0/16" for a browser reaching a container through a
+	// Docker bridge. The decision is made on the connection's peer address
+	// (http.Request.RemoteAddr, never Host or forwarding headers): a host
+	// behind a reverse proxy must list the proxy's address.
+	DevIdPAllowCIDRs []string
 	// Upstreams maps a name to the base URL /api/proxy/<name>/ forwards to
 	// with the user's access token (UPSTREAM_<NAME>).
 	Upstreams map[string]string
@@ -101,8 +116,9 @@ type Options struct {
 	HTTPClient *http.Client
 
 	// Listen is the authbff binary's HTTP server (HOST, HTTP_READ_TIMEOUT,
-	// HTTP_MAX_CONNECTIONS, SHUTDOWN_DRAIN_DELAY, SHUTDOWN_TIMEOUT). The
-	// library never listens and ignores it.
+	// HTTP_IDLE_TIMEOUT, HTTP_MAX_CONNECTIONS, SHUTDOWN_DRAIN_DELAY,
+	// SHUTDOWN_TIMEOUT). The library never listens and ignores it (see
+	// HardenServer for serving it yourself).
 	Listen ListenOptions
 
 	// Extra holds settings without a field of their own, as environment
@@ -118,8 +134,11 @@ type ListenOptions struct {
 	HostSet bool
 	// ReadTimeout bounds reading one request, body included (default 30 s).
 	ReadTimeout time.Duration
-	// MaxConnections bounds the connections served at once (default 4096).
+	// MaxConnections bounds the connections served at once (default 4096);
+	// idle keep-alive connections are closed first near it (HardenServer).
 	MaxConnections int
+	// IdleTimeout closes a keep-alive connection idle this long (default 30 s).
+	IdleTimeout time.Duration
 	// DrainDelay: after SIGTERM, /readyz answers 503 this long while new
 	// requests are still served (default 2 s).
 	DrainDelay time.Duration
@@ -191,9 +210,9 @@ func fromConfig(c *config.Config) Options {
 		ProtectedPaths: c.ProtectedPaths, SPADir: c.SPADir, CORSOrigins: c.CORSOrigins,
 		TrustedProxies: c.TrustedProxies, AllowedGroups: c.AllowedGroups, AllowedEmailDomains: c.AllowedEmailDomains,
 		SessionGroups: c.SessionGroups, LogLevel: c.LogLevel, LogFormat: c.LogFormat, MetricsAddr: c.MetricsAddr,
-		Upstreams: map[string]string{},
+		Upstreams: map[string]string{}, DevIdP: c.DevIdPOptIn, DevIdPAllowCIDRs: c.DevIdPAllowCIDRs,
 		Listen: ListenOptions{Host: c.Server.Host, HostSet: c.Server.HostSet, ReadTimeout: c.Server.ReadTimeout,
-			MaxConnections: c.Server.MaxConnections, DrainDelay: c.Server.DrainDelay, ShutdownTimeout: c.Server.ShutdownTimeout},
+			IdleTimeout: c.Server.IdleTimeout, MaxConnections: c.Server.MaxConnections, DrainDelay: c.Server.DrainDelay, ShutdownTimeout: c.Server.ShutdownTimeout},
 	}
 	if c.SessionCacheTTL == 0 {
 		o.SessionCacheTTL = -1
@@ -280,6 +299,7 @@ func (o Options) environ() map[string]string {
 		env["HOST"] = o.Listen.Host
 	}
 	dur("HTTP_READ_TIMEOUT", o.Listen.ReadTimeout)
+	dur("HTTP_IDLE_TIMEOUT", o.Listen.IdleTimeout)
 	dur("SHUTDOWN_DRAIN_DELAY", o.Listen.DrainDelay)
 	dur("SHUTDOWN_TIMEOUT", o.Listen.ShutdownTimeout)
 	if o.Listen.MaxConnections > 0 {
@@ -288,6 +308,8 @@ func (o Options) environ() map[string]string {
 	set("LOG_LEVEL", o.LogLevel)
 	set("LOG_FORMAT", o.LogFormat)
 	set("NODE_ENV", o.NodeEnv)
+	flag("AUTHBFF_DEV_IDP", o.DevIdP)
+	list("DEVIDP_ALLOW_CIDRS", o.DevIdPAllowCIDRs)
 	names := make([]string, 0, len(o.Upstreams))
 	for n := range o.Upstreams {
 		names = append(names, n)

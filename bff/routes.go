@@ -35,14 +35,7 @@ func (b *BFF) dispatch(w http.ResponseWriter, r *http.Request) {
 		b.handleReady(w, r)
 		return
 	case b.devidp != nil && strings.HasPrefix(p, DevIdPPath+"/"):
-		if !loopbackHost(r.Host) {
-			// Anyone who reaches the development IdP signs in as any demo
-			// user: it answers only requests addressed to a loopback name.
-			writeJSONError(w, http.StatusForbidden, "devidp_loopback_only",
-				"the development IdP only answers on localhost; configure a real identity provider to serve other hosts")
-			return
-		}
-		b.devidp.ServeHTTP(w, r)
+		b.serveDevIdP(w, r)
 		return
 	}
 	b.noRoute(w, r)
@@ -138,8 +131,8 @@ func hasPathPrefix(p, prefix string) bool {
 	return len(p) > len(prefix) && p[:len(prefix)] == prefix && p[len(prefix)] == '/'
 }
 
-// loopbackHost reports whether a Host header names this machine: localhost
-// or a loopback IP, with or without a port.
+// loopbackHost reports whether a URL's host[:port] names this machine:
+// localhost or a loopback IP, with or without a port.
 func loopbackHost(hostport string) bool {
 	host := hostport
 	if h, _, err := net.SplitHostPort(hostport); err == nil {

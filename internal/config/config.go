@@ -140,8 +140,17 @@ type Config struct {
 	// generic ones sorted by ID.
 	Providers []Provider
 	// DevIdP is true when no provider variable is set at all: the embedded
-	// development IdP is to be used. Load refuses it behind a public https URL.
+	// development IdP is to be used. Load refuses it behind a public https
+	// URL, and with NODE_ENV=production unless DevIdPOptIn.
 	DevIdP bool
+	// DevIdPOptIn is AUTHBFF_DEV_IDP=1: the development IdP was asked for,
+	// so NODE_ENV=production does not refuse it. It never turns the
+	// development IdP on when a provider is configured.
+	DevIdPOptIn bool
+	// DevIdPAllowCIDRs lists the networks (DEVIDP_ALLOW_CIDRS, masked
+	// CIDRs; an IP is a /32 or /128) whose peers may use the development
+	// IdP besides loopback, e.g. a container bridge.
+	DevIdPAllowCIDRs []string
 	// CORSOrigins lists the allowed cross-origin origins (CORS_ORIGINS),
 	// each normalised "scheme://host[:port]"; never "*".
 	CORSOrigins []string
@@ -227,6 +236,7 @@ func Load(src Source) (*Config, error) {
 	l.sessions(c)
 	l.access(c)
 	l.providers(c)
+	l.devIdP(c)
 	l.listen(c)
 	l.secrets(c)
 	if c.DevIdP && c.Secure() && !isLoopback(c.URL.Hostname()) {

@@ -306,6 +306,11 @@ func TestSettings(t *testing.T) {
 				return reflect.DeepEqual(c.TrustedProxies, []string{"10.0.0.0/8", "127.0.0.1", "::1"})
 			}, ""},
 		{"bad trusted proxy", []string{"TRUSTED_PROXIES=proxy.local"}, nil, "TRUSTED_PROXIES"},
+		{"server defaults", nil, func(c *Config) bool {
+			return c.Server.MaxConnections == 4096 && c.Server.IdleTimeout == 30*time.Second
+		}, ""},
+		{"idle timeout", []string{"HTTP_IDLE_TIMEOUT=65s"}, func(c *Config) bool { return c.Server.IdleTimeout == 65*time.Second }, ""},
+		{"idle timeout zero", []string{"HTTP_IDLE_TIMEOUT=0"}, nil, "HTTP_IDLE_TIMEOUT"},
 		{"url with query", []string{"NEXTAUTH_URL=https://x.io/?a=1"}, nil, "NEXTAUTH_URL"},
 		{"url with fragment", []string{"NEXTAUTH_URL=https://x.io/#a"}, nil, "NEXTAUTH_URL"},
 		{"url not http", []string{"NEXTAUTH_URL=ftp://x.io"}, nil, "NEXTAUTH_URL"},

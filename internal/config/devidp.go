@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // DevIdPCommand is the configuration of `authbff devidp`, the development
@@ -51,4 +53,32 @@ func LoadDevIdPCommand(src Source) (*DevIdPCommand, error) {
 		return c, &l.probs
 	}
 	return c, nil
+}
+
+// devIdP fills DevIdPOptIn and DevIdPAllowCIDRs, and refuses the
+// development IdP in production unless it was asked for (after providers).
+func (l *loader) devIdP(c *Config) {
+	if b := l.boolVar("AUTHBFF_DEV_IDP"); b != nil {
+		c.DevIdPOptIn = *b
+	}
+	for _, s := range splitList(l.env.get("DEVIDP_ALLOW_CIDRS")) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				l.probs.add("DEVIDP_ALLOW_CIDRS", fmt.Sprintf("%q is neither an IP address nor a CIDR", s),
+					"list the networks whose clients may use the development IdP, e.g. 172.17.0.0/16 (a Docker bridge)")
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.DevIdPAllowCIDRs = append(c.DevIdPAllowCIDRs, p.Masked().String())
+	}
+	if c.DevIdP && !c.DevIdPOptIn && strings.EqualFold(l.env.get("NODE_ENV"), "production") {
+		l.probs.add("NODE_ENV", "is production, but no identity provider is configured: authbff would run its development IdP, "+
+			"where anyone who reaches it signs in as any demo user (an admin included) without a password",
+			"configure a provider - COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET and COGNITO_ISSUER (or COGNITO_DOMAIN), "+
+				"or AUTH_<ID>_ISSUER, AUTH_<ID>_ID and AUTH_<ID>_SECRET - and check those variables are spelled right and their secrets mounted; "+
+				"to run the development IdP on purpose, set AUTHBFF_DEV_IDP=1")
+	}
 }

@@ -81,7 +81,7 @@ func TestDotenvPrecedence(t *testing.T) {
 		{"no NODE_ENV: .env.local over .env", nil, 1002, "/from/local", "warn"},
 		{"real environment wins", []string{"PORT=2000", "LOG_LEVEL=info"}, 2000, "/from/local", "info"},
 		{"real environment wins even when empty", []string{"LOG_LEVEL="}, 1002, "/from/local", "info"},
-		{"production order", []string{"NODE_ENV=production"}, 1006, "/from/local", "warn"},
+		{"production order", []string{"NODE_ENV=production", "AUTHBFF_DEV_IDP=1"}, 1006, "/from/local", "warn"},
 		{"test skips .env.local", []string{"NODE_ENV=test"}, 1004, "/from/env", "error"},
 	}
 	for _, tt := range tests {

@@ -21,7 +21,11 @@ type Server struct {
 	ReadTimeout time.Duration
 	// MaxConnections bounds the connections served at once
 	// (HTTP_MAX_CONNECTIONS, default 4096); more wait in the accept queue.
+	// Idle keep-alive connections are closed first when it comes near.
 	MaxConnections int
+	// IdleTimeout closes a keep-alive connection idle this long
+	// (HTTP_IDLE_TIMEOUT, default 30 s).
+	IdleTimeout time.Duration
 	// DrainDelay is how long, after SIGTERM, /readyz answers 503 while the
 	// listener still takes requests (SHUTDOWN_DRAIN_DELAY, default 2 s), so
 	// a load balancer stops sending new ones first.
@@ -50,6 +54,7 @@ func (l *loader) listen(c *Config) {
 		s.Host = "127.0.0.1"
 	}
 	s.ReadTimeout = l.durationVar("HTTP_READ_TIMEOUT", 30*time.Second)
+	s.IdleTimeout = l.durationVar("HTTP_IDLE_TIMEOUT", 30*time.Second)
 	s.DrainDelay = l.durationVar("SHUTDOWN_DRAIN_DELAY", 2*time.Second)
 	s.ShutdownTimeout = l.durationVar("SHUTDOWN_TIMEOUT", 35*time.Second)
 	s.MaxConnections = 4096
@@ -64,6 +69,10 @@ func (l *loader) listen(c *Config) {
 	if s.ReadTimeout <= 0 {
 		l.probs.add("HTTP_READ_TIMEOUT", "must be positive", "give a duration such as 30s")
 		s.ReadTimeout = 30 * time.Second
+	}
+	if s.IdleTimeout <= 0 {
+		l.probs.add("HTTP_IDLE_TIMEOUT", "must be positive", "give a duration such as 30s")
+		s.IdleTimeout = 30 * time.Second
 	}
 }
 
