@@ -1,4 +1,4 @@
-.PHONY: run test deps vet bench fuzz
+.PHONY: run test test-short deps vet bench fuzz
 
 # Run the server with embedded defaults (dev IdP, bolt session store) on :3000.
 run:
@@ -7,6 +7,11 @@ run:
 # Every test: installs redis-server, Chromium and the npm fixture when missing.
 test: deps vet
 	go test -race -count=1 ./...
+
+# The fast lane: skips what needs redis-server, Chromium, Node or long
+# waits (go test -short); no installs. Well under a minute with a warm cache.
+test-short:
+	go test -short -count=1 ./...
 
 deps:
 	bash .ci/deps

@@ -23,6 +23,9 @@ const stepTimeout = 15 * time.Second
 // never a skip: `make deps` (.ci/deps) installs it.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs Chromium (skipped by -short)")
+	}
 	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p

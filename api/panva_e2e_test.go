@@ -24,6 +24,9 @@ const panvaDir = "testdata/oidcprovider"
 // its issuer. A missing node or npm install is a failure, not a skip.
 func startPanva(t *testing.T, env ...string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs Node and panva's oidc-provider (skipped by -short)")
+	}
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatalf("node is not installed (bash .ci/deps installs it): %v", err)

@@ -32,6 +32,9 @@ const slowUpstream = 8 * time.Second
 // 2 s drain delay) while other requests are still served, and stderr has
 // the shutdown's start and end lines.
 func TestShutdownBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and waits out a drain (skipped by -short)")
+	}
 	t.Parallel()
 	bin := buildBinary(t)
 	var arrived atomic.Int32

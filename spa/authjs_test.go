@@ -139,6 +139,9 @@ func strconvQuote(s string) string {
 // (Debian 12's nodejs) and any Node under a package.json of "type":
 // "commonjs" read a .js file as CommonJS and fail on `export`.
 func TestAuthJSWire(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs Node (skipped by -short)")
+	}
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatal("node not found: install nodejs: apt-get install -y nodejs npm (or run make deps)")

@@ -19,6 +19,9 @@ import (
 // signed-out and a signed-in session. A CSP violation or a broken bundle
 // leaves the page at "loading".
 func TestBrowserRendersSession(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs Chromium (skipped by -short)")
+	}
 	chromium := findChromium()
 	if chromium == "" {
 		t.Fatal("chromium not found: install chromium: apt-get install -y chromium (or run make deps)")

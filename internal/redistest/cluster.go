@@ -40,6 +40,7 @@ type Cluster struct {
 // waits until every node reports the cluster healthy and every replica is in
 // sync. It fails t (never skips) when redis-server or redis-cli is missing.
 func StartCluster(t testing.TB, o ClusterOptions) *Cluster {
+	SkipShort(t)
 	t.Helper()
 	if o.NodeTimeout <= 0 {
 		o.NodeTimeout = 2 * time.Second

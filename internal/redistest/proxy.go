@@ -29,6 +29,7 @@ type Proxy struct {
 // StartProxy listens on a free loopback port and forwards every connection
 // to target until the test ends.
 func StartProxy(t testing.TB, target string) *Proxy {
+	SkipShort(t)
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

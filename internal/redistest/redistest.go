@@ -41,9 +41,20 @@ type Server struct {
 	p        *proc
 }
 
+// SkipShort skips t under `go test -short`, the fast lane that runs without
+// external servers: every starter here calls it. Without -short a missing
+// redis-server is a failure, never a skip.
+func SkipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs redis-server (skipped by -short)")
+	}
+}
+
 // Start returns a Redis server for t, stopped (or, with REDIS_URL, cleaned of
 // the test's keys) in t.Cleanup. It fails t (never skips) when redis-server is
 // not installed and REDIS_URL is unset, or when the server does not answer PING.
+// Under -short it skips t (SkipShort).
 func Start(t testing.TB) *Server {
 	t.Helper()
 	return StartWithOptions(t, Options{})
@@ -51,6 +62,7 @@ func Start(t testing.TB) *Server {
 
 // StartWithOptions is Start with options (see Options).
 func StartWithOptions(t testing.TB, o Options) *Server {
+	SkipShort(t)
 	t.Helper()
 	s := &Server{t: t, Prefix: "test:" + randomHex(t, 8) + ":"}
 	if u := os.Getenv("REDIS_URL"); u != "" {

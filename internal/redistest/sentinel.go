@@ -42,6 +42,7 @@ type Sentinel struct {
 // every Sentinel knows both replicas and the other two Sentinels, so that a
 // fail-over can happen. It fails t (never skips) when redis-server is missing.
 func StartSentinel(t testing.TB, o SentinelOptions) *Sentinel {
+	SkipShort(t)
 	t.Helper()
 	if o.DownAfter <= 0 {
 		o.DownAfter = 2 * time.Second
