@@ -1,9 +1,10 @@
 package bff
 
 import (
-	"container/list"
+	"cmp"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,18 +55,16 @@ type ConnLimiter struct {
 	grace time.Duration // silentGrace; shorter in tests
 
 	mu     sync.Mutex
-	conns  map[net.Conn]*list.Element // the connections that are idle or silent
-	idle   list.List                  // of *tracked, longest idle first
-	silent list.List                  // of *tracked, accepted first
-	closed uint64                     // connections closed to make room
+	conns  map[*limitConn]struct{} // every open connection (changed per connection, not per request)
+	closed uint64                  // connections closed to make room
 }
 
-// tracked is one connection waiting for a request.
-type tracked struct {
-	c     net.Conn
-	since time.Time
-	idle  bool // on idle (between requests), else on silent (none completed yet)
-}
+// Connection states a limitConn records (its state field).
+const (
+	connSilent int32 = iota // accepted, no request completed yet
+	connActive              // serving a request, or hijacked
+	connIdle                // between requests
+)
 
 // HardenServer prepares srv for untrusted clients and returns the
 // ConnLimiter whose Listener srv must be served on:
@@ -102,7 +101,7 @@ func HardenServer(srv *http.Server, maxConns int) *ConnLimiter {
 func newConnLimiter(maxConns int) *ConnLimiter {
 	return &ConnLimiter{
 		high: max(1, maxConns-maxConns/8), grace: silentGrace,
-		slots: make(chan struct{}, maxConns), conns: map[net.Conn]*list.Element{},
+		slots: make(chan struct{}, maxConns), conns: map[*limitConn]struct{}{},
 	}
 }
 
@@ -117,54 +116,61 @@ func (l *ConnLimiter) Listener(ln net.Listener) net.Listener {
 // slot but no connection yet).
 func (l *ConnLimiter) open() int { return int(l.n.Load()) }
 
-// connState follows each connection through the server's states.
+// connState follows each connection through the server's states. It runs
+// twice per request (active, idle): two atomic stores, no lock and no
+// allocation; the bookkeeping that needs the lock happens per connection.
 func (l *ConnLimiter) connState(c net.Conn, s http.ConnState) {
-	l.mu.Lock()
-	l.forget(c)
-	switch s {
-	case http.StateNew:
-		l.conns[c] = l.silent.PushBack(&tracked{c: c, since: time.Now()})
-	case http.StateIdle:
-		l.conns[c] = l.idle.PushBack(&tracked{c: c, since: time.Now(), idle: true})
-	}
-	l.mu.Unlock()
-	if s == http.StateIdle {
-		l.makeRoom()
+	if lc, ok := c.(*limitConn); ok {
+		switch s {
+		case http.StateActive, http.StateHijacked:
+			lc.state.Store(connActive)
+		case http.StateIdle:
+			lc.since.Store(time.Now().UnixNano())
+			lc.state.Store(connIdle)
+			l.makeRoom()
+		}
 	}
 	if l.hook != nil {
 		l.hook(c, s)
 	}
 }
 
-// forget drops c from the lists; l.mu is held.
-func (l *ConnLimiter) forget(c net.Conn) {
-	if e, ok := l.conns[c]; ok {
-		if e.Value.(*tracked).idle {
-			l.idle.Remove(e)
-		} else {
-			l.silent.Remove(e)
-		}
-		delete(l.conns, c)
-	}
-}
-
-// makeRoom closes waiting connections, longest idle first, until fewer
-// than the high-water mark are open or none may be closed.
+// makeRoom closes waiting connections, longest idle first, then those
+// silent past the grace period, until fewer than the high-water mark are
+// open or none may be closed. It scans every open connection, which is
+// fine: it only runs near the cap.
 func (l *ConnLimiter) makeRoom() {
 	if l.open() < l.high {
 		return
 	}
-	var victims []net.Conn
+	type waiting struct {
+		c     *limitConn
+		since int64
+	}
+	var idle, silent []waiting
+	cutoff := time.Now().Add(-l.grace).UnixNano()
 	l.mu.Lock()
 	need := l.open() - l.high + 1
-	for e := l.idle.Front(); e != nil && len(victims) < need; e = l.idle.Front() {
-		victims = append(victims, e.Value.(*tracked).c)
-		l.forget(e.Value.(*tracked).c)
+	for c := range l.conns {
+		switch c.state.Load() {
+		case connIdle:
+			idle = append(idle, waiting{c, c.since.Load()})
+		case connSilent:
+			if since := c.since.Load(); since < cutoff {
+				silent = append(silent, waiting{c, since})
+			}
+		}
 	}
-	cutoff := time.Now().Add(-l.grace)
-	for e := l.silent.Front(); e != nil && len(victims) < need && e.Value.(*tracked).since.Before(cutoff); e = l.silent.Front() {
-		victims = append(victims, e.Value.(*tracked).c)
-		l.forget(e.Value.(*tracked).c)
+	byAge := func(a, b waiting) int { return cmp.Compare(a.since, b.since) }
+	slices.SortFunc(idle, byAge)
+	slices.SortFunc(silent, byAge)
+	var victims []*limitConn
+	for _, w := range append(idle, silent...) {
+		if len(victims) == need {
+			break
+		}
+		victims = append(victims, w.c)
+		delete(l.conns, w.c)
 	}
 	l.closed += uint64(len(victims))
 	l.mu.Unlock()
@@ -172,6 +178,19 @@ func (l *ConnLimiter) makeRoom() {
 	for _, c := range victims {
 		c.Close()
 	}
+}
+
+// track registers a new connection; untrack forgets a closed one.
+func (l *ConnLimiter) track(c *limitConn) {
+	l.mu.Lock()
+	l.conns[c] = struct{}{}
+	l.mu.Unlock()
+}
+
+func (l *ConnLimiter) untrack(c *limitConn) {
+	l.mu.Lock()
+	delete(l.conns, c)
+	l.mu.Unlock()
 }
 
 // limitListener is ConnLimiter.Listener's listener.
@@ -192,9 +211,13 @@ func (ln *limitListener) Accept() (net.Conn, error) {
 		ln.release()
 		return nil, err
 	}
+	lc := &limitConn{Conn: c}
+	lc.since.Store(time.Now().UnixNano())
+	lc.release = func() { ln.lim.untrack(lc); ln.lim.n.Add(-1); ln.release() }
+	ln.lim.track(lc)
 	ln.lim.n.Add(1)
 	ln.lim.makeRoom()
-	return &limitConn{Conn: c, release: func() { ln.lim.n.Add(-1); ln.release() }}, nil
+	return lc, nil
 }
 
 func (ln *limitListener) acquire() bool {
@@ -227,11 +250,14 @@ func (ln *limitListener) Close() error {
 	return ln.Listener.Close()
 }
 
-// limitConn gives its slot back once, on the first Close.
+// limitConn gives its slot back once, on the first Close, and records its
+// state for makeRoom.
 type limitConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	state   atomic.Int32 // connSilent, connActive or connIdle
+	since   atomic.Int64 // when it was accepted (silent) or went idle, Unix ns
 }
 
 // Close closes the connection and frees its slot.

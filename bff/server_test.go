@@ -106,7 +106,13 @@ func TestHardenServerClosesIdleOldestFirst(t *testing.T) {
 	waitFor(t, "6 idle connections", func() bool {
 		lim.mu.Lock()
 		defer lim.mu.Unlock()
-		return lim.open() == 6 && lim.idle.Len() == 6
+		n := 0
+		for c := range lim.conns {
+			if c.state.Load() == connIdle {
+				n++
+			}
+		}
+		return lim.open() == 6 && n == 6
 	})
 	c, r := keepAlive(t, addr) // the 7th: the high-water mark
 	waitFor(t, "the oldest idle connection to close", func() bool { return lim.open() == 6 })
