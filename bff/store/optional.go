@@ -29,7 +29,8 @@ type Purger interface {
 // A store several authbff processes share must implement Watcher (better,
 // LeasedWatcher) or the hosts must turn the session cache off: without it an
 // instance can serve a session another instance ended until its cache entry
-// expires. The storetest suite does not check this interface.
+// expires. The storetest suite checks the feed on every store that
+// implements it.
 type Watcher interface {
 	Watch(ctx context.Context, changed func(id string), healthy func(ok bool))
 }
@@ -45,4 +46,28 @@ type Watcher interface {
 type LeasedWatcher interface {
 	Watcher
 	WatchLeased(ctx context.Context, changed func(id string), healthy func(ok bool)) (current func() bool)
+}
+
+// Locker is implemented by stores that several processes share: a lock
+// every process sees, which authbff takes around a token refresh so that
+// one instance at a time spends a session's refresh token (an IdP that
+// rotates refresh tokens would otherwise see the same one twice). Without
+// it, refreshes are serialised within each process only.
+//
+// Lock tries once to take the lock name for ttl. ok reports whether it was
+// taken; when it is held (by any process, this one included), ok is false
+// and err nil. An err means the store could not be asked and wraps
+// ErrUnavailable; an empty name or a ttl under a millisecond is an error
+// too. unlock is never nil and may be called any number of times; it
+// releases the lock only while this holder still owns it (its ttl has not
+// run out and nobody took it since). The lock is advisory and ends after
+// ttl whatever the holder does.
+//
+// WaitUnlocked polls every poll (a store default when poll <= 0) until the
+// lock name is free, then returns nil, without taking it. When ctx ends
+// first it returns ctx's error (wrapped); a store fault wraps
+// ErrUnavailable.
+type Locker interface {
+	Lock(ctx context.Context, name string, ttl time.Duration) (unlock func(), ok bool, err error)
+	WaitUnlocked(ctx context.Context, name string, poll time.Duration) error
 }

@@ -1,7 +1,7 @@
 // Package store is the contract between authbff and the place its sessions
 // live: the Store interface, the Record it keeps, the sentinel errors, and
-// the optional interfaces a store may also implement (Watcher,
-// LeasedWatcher, Purger). Implement Store to keep sessions in a database of
+// the optional interfaces a store may also implement (Purger; and, for a
+// store several processes share, Watcher or LeasedWatcher and Locker). Implement Store to keep sessions in a database of
 // your own (DynamoDB, Postgres, ...), check it with package
 // [github.com/authbff/authbff/bff/store/storetest], and hand it to
 // bff.Options.Store.

@@ -34,6 +34,9 @@ type Watcher = store.Watcher
 // to date.
 type LeasedWatcher = store.LeasedWatcher
 
+// Locker is store.Locker: a lock shared by every process (the refresh lock).
+type Locker = store.Locker
+
 // Purger is store.Purger: a store that removes expired data in sweeps.
 type Purger = store.Purger
 

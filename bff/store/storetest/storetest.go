@@ -11,8 +11,10 @@
 //		})
 //	}
 //
-// A store that also implements store.Purger has its DeleteExpired checked
-// too; on one that does not, that subtest is skipped.
+// The optional interfaces a store implements are checked too: Purger
+// (DeleteExpired), Watcher or LeasedWatcher (the change feed, its own
+// writes included), Locker; on a store that does not implement one, its
+// subtest is skipped.
 //
 // Precision: stores must keep Record times to at least the millisecond; the
 // suite compares times after truncation to milliseconds. Expiry is checked in
@@ -66,6 +68,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"UpdateRacesDelete", testUpdateRacesDelete},
 		{"DeleteExpired", testDeleteExpired},
+		{"Watch", testWatch},
+		{"Lock", testLock},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
