@@ -18,8 +18,9 @@
 //
 // Precision: stores must keep Record times to at least the millisecond; the
 // suite compares times after truncation to milliseconds. Expiry is checked in
-// real time (the suite sleeps about 1.5 s once), so backends must use the
-// wall clock (or one that follows it) for expiry when run under Run.
+// real time (the suite sleeps about 1.5 s once, and waits out a 300 ms lock),
+// so stores must use the wall clock (or one that follows it) for expiry when
+// run under Run. Run takes a few seconds on an in-memory store.
 package storetest
 
 import (
