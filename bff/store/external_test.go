@@ -16,8 +16,12 @@ import (
 // The example's go.mod and go.sum are copied to a temporary directory and
 // used through -modfile with -mod=mod, the go.sum seeded with this module's:
 // requirements authbff gains later are resolved from the module cache
-// without touching the committed files or the network.
+// without touching the committed files or the network. Skipped by -short,
+// like the other tests that build a program.
 func TestStoreWrittenOutsideTheModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs another module's tests (seconds); run without -short")
+	}
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command on PATH")
