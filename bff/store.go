@@ -8,17 +8,20 @@ import (
 
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/authbff/authbff/bff/store"
 	"github.com/authbff/authbff/internal/config"
-	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/boltstore"
 	"github.com/authbff/authbff/internal/session/memstore"
 	"github.com/authbff/authbff/internal/session/redisstore"
 )
 
 // Store keeps sessions: opaque sealed records keyed by a hash of the cookie
-// token. Open one with OpenStore; several BFFs (or instances) may share a
-// Redis store.
-type Store = session.Store
+// token. It is store.Store, the public contract of package
+// github.com/authbff/authbff/bff/store: open a built-in one (memory, bolt,
+// Redis) with OpenStore, or implement store.Store yourself (checked by
+// package bff/store/storetest) and pass it as Options.Store. Several BFFs
+// (or instances) may share a Redis store.
+type Store = store.Store
 
 // ErrStoreLocked is wrapped by OpenStore's error when another process (a
 // running authbff) holds a bolt:<path> store's file.

@@ -21,12 +21,8 @@ type SessionCounter interface {
 	Count(ctx context.Context) (int, error)
 }
 
-// locker is refresh.Locker, restated so this package need not import
-// internal/refresh; *redisstore.Store implements it.
-type locker interface {
-	Lock(ctx context.Context, name string, ttl time.Duration) (unlock func(), ok bool, err error)
-	WaitUnlocked(ctx context.Context, name string, poll time.Duration) error
-}
+// locker is session.Locker (the refresh lock); *redisstore.Store implements it.
+type locker = session.Locker
 
 // Store operation label values (authbff_store_*{op}).
 const (

@@ -7,19 +7,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbff/authbff/bff/store/storetest"
 	"github.com/authbff/authbff/internal/metrics"
 	"github.com/authbff/authbff/internal/redistest"
 	"github.com/authbff/authbff/internal/refresh"
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/memstore"
 	"github.com/authbff/authbff/internal/session/redisstore"
-	"github.com/authbff/authbff/internal/session/sessiontest"
 )
 
 // The decorator is a conforming store.
 func TestInstrumentedStoreConformance(t *testing.T) {
 	m := metrics.New()
-	sessiontest.Run(t, func(t *testing.T) session.Store {
+	storetest.Run(t, func(t *testing.T) session.Store {
 		s := memstore.New(memstore.Options{})
 		t.Cleanup(func() { s.Close() })
 		return metrics.InstrumentStore(s, "memory", m)

@@ -82,12 +82,10 @@ type Sessions interface {
 	RevokeToken(ctx context.Context, provider, refreshToken string)
 }
 
-// Locker is a lock shared by every instance; *redisstore.Store implements
-// it. Lock tries once; WaitUnlocked polls until the lock is free.
-type Locker interface {
-	Lock(ctx context.Context, name string, ttl time.Duration) (unlock func(), ok bool, err error)
-	WaitUnlocked(ctx context.Context, name string, poll time.Duration) error
-}
+// Locker is a lock shared by every instance, session.Locker (the public
+// store.Locker); *redisstore.Store implements it. Lock tries once;
+// WaitUnlocked polls until the lock is free.
+type Locker = session.Locker
 
 // Options configure New. Sessions and Provider are required.
 type Options struct {

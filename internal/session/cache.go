@@ -1,23 +1,9 @@
 package session
 
 import (
-	"context"
 	"sync"
 	"time"
 )
-
-// LeasedWatcher is a Watcher whose change feed also proves itself up to date.
-// WatchLeased is Watch that returns current: while current() is true, every
-// session whose Store.Delete has returned, in any process, has already been
-// passed to changed. A Manager's cache serves nothing while it is false.
-//
-// A store implementing it makes Delete wait until no watching process can
-// still serve the id: each has confirmed dropping it, or can prove nothing
-// (its current turned false).
-type LeasedWatcher interface {
-	Watcher
-	WatchLeased(ctx context.Context, changed func(id string), healthy func(ok bool)) (current func() bool)
-}
 
 // cache keeps recently loaded sessions, opened, so the hot path (GET
 // /session on every page load, tab focus and poll) skips the store round

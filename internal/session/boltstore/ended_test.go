@@ -10,8 +10,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/authbff/authbff/bff/store/storetest"
 	"github.com/authbff/authbff/internal/session"
-	"github.com/authbff/authbff/internal/session/sessiontest"
 	"github.com/authbff/authbff/internal/testclock"
 )
 
@@ -79,7 +79,7 @@ func TestTombstonesPersistAndArePurged(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Delete(%s): %v", r.ID, err)
 		}
-		sessiontest.AssertEqual(t, got, r)
+		storetest.AssertEqual(t, got, r)
 	}
 	// Ending an ended or missing id writes nothing.
 	before := txID(t, s)
@@ -110,7 +110,7 @@ func TestTombstonesPersistAndArePurged(t *testing.T) {
 	}
 	for _, st := range steps {
 		clk.Add(st.advance)
-		if _, err := s.DeleteExpired(clk.Now()); err != nil {
+		if _, err := s.DeleteExpired(ctx, clk.Now()); err != nil {
 			t.Fatalf("%s: DeleteExpired: %v", st.name, err)
 		}
 		for _, name := range [][]byte{bucketEnded, bucketEndedExp} {
@@ -127,7 +127,7 @@ func TestTombstonesPersistAndArePurged(t *testing.T) {
 	if err := s.Create(ctx, again); err != nil {
 		t.Fatalf("Create after the tombstone was purged: %v", err)
 	}
-	sessiontest.AssertEqual(t, mustGet(t, s, "a"), again)
+	storetest.AssertEqual(t, mustGet(t, s, "a"), again)
 }
 
 func mustGet(t *testing.T, s *Store, id string) *session.Record {
@@ -203,7 +203,7 @@ func TestOpensFileWithoutTombstoneBuckets(t *testing.T) {
 
 			s := openTest(t, path, Options{CleanupInterval: -1})
 			ctx := context.Background()
-			sessiontest.AssertEqual(t, mustGet(t, s, "a"), a)
+			storetest.AssertEqual(t, mustGet(t, s, "a"), a)
 			if list, err := s.ListByUser(ctx, "cognito|alice"); err != nil || len(list) != 2 {
 				t.Fatalf("ListByUser = %v, %v; want 2 records", list, err)
 			}
@@ -218,7 +218,7 @@ func TestOpensFileWithoutTombstoneBuckets(t *testing.T) {
 			if err := s.Update(ctx, &next, a.Version); err != nil {
 				t.Fatalf("Update of an old record: %v", err)
 			}
-			sessiontest.AssertEqual(t, mustGet(t, s, "a"), &next)
+			storetest.AssertEqual(t, mustGet(t, s, "a"), &next)
 			if err := s.Update(ctx, &next, a.Version); !errors.Is(err, session.ErrConflict) {
 				t.Fatalf("second Update from v%d = %v, want ErrConflict", a.Version, err)
 			}
@@ -231,7 +231,7 @@ func TestOpensFileWithoutTombstoneBuckets(t *testing.T) {
 			}
 
 			s = openTest(t, path, Options{CleanupInterval: -1})
-			sessiontest.AssertEqual(t, mustGet(t, s, "a"), &next)
+			storetest.AssertEqual(t, mustGet(t, s, "a"), &next)
 			wantEnded(t, s, b)
 		})
 	}

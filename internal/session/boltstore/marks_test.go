@@ -34,7 +34,7 @@ func TestDeleteExpiredPurgesMarkers(t *testing.T) {
 	if mark("c", time.Hour) {
 		t.Fatal("MarkUsed(expired c) = seen")
 	}
-	if n, err := s.DeleteExpired(clk.Now()); err != nil || n != 0 {
+	if n, err := s.DeleteExpired(ctx, clk.Now()); err != nil || n != 0 {
 		t.Fatalf("DeleteExpired = %d, %v; want 0 records", n, err)
 	}
 	if u, e := bucketLen(t, s, bucketUsed), bucketLen(t, s, bucketUsedExp); u != 2 || e != 2 {
@@ -47,7 +47,7 @@ func TestDeleteExpiredPurgesMarkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Add(2 * time.Hour)
-	if _, err := s.DeleteExpired(clk.Now()); err != nil {
+	if _, err := s.DeleteExpired(ctx, clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if u, e := bucketLen(t, s, bucketUsed), bucketLen(t, s, bucketUsedExp); u != 0 || e != 0 {

@@ -85,7 +85,10 @@ type Store struct {
 	closeErr  error
 }
 
-var _ session.Store = (*Store)(nil)
+var (
+	_ session.Store  = (*Store)(nil)
+	_ session.Purger = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the session database at path: parent
 // directories are made with mode 0700 and the file with 0600. If another
@@ -154,7 +157,7 @@ func (s *Store) purge(interval time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if n, err := s.DeleteExpired(s.now()); err != nil {
+			if n, err := s.DeleteExpired(context.Background(), s.now()); err != nil {
 				s.log.Warn("boltstore: purge of expired sessions failed", "err", err)
 			} else if n > 0 {
 				s.log.Debug("boltstore: purged expired sessions", "count", n)
@@ -259,8 +262,9 @@ const purgeBatch = 1000
 
 // DeleteExpired removes every record, marker and tombstone whose expiry (or
 // end) is not after now, reading only the due part of the expiry indexes,
-// and returns how many records it removed. The background purge calls it.
-func (s *Store) DeleteExpired(now time.Time) (int, error) {
+// and returns how many records it removed (session.Purger). The background
+// purge calls it. A fault wraps session.ErrUnavailable.
+func (s *Store) DeleteExpired(_ context.Context, now time.Time) (int, error) {
 	limit := uint64(now.UnixNano())
 	if _, err := s.deleteDue(bucketUsed, bucketUsedExp, limit); err != nil {
 		return 0, fault("delete expired markers", err)

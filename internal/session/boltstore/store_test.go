@@ -14,12 +14,12 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/authbff/authbff/bff/store/storetest"
 	"github.com/authbff/authbff/internal/session"
-	"github.com/authbff/authbff/internal/session/sessiontest"
 )
 
 func TestConformance(t *testing.T) {
-	sessiontest.Run(t, func(t *testing.T) session.Store {
+	storetest.Run(t, func(t *testing.T) session.Store {
 		return openTest(t, filepath.Join(t.TempDir(), "sessions.db"), Options{})
 	})
 }
@@ -80,7 +80,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Get after reopen: %v", err)
 	}
-	sessiontest.AssertEqual(t, got, want)
+	storetest.AssertEqual(t, got, want)
 	if !got.Created.Equal(want.Created) {
 		t.Errorf("Created = %v, want nanosecond precision %v", got.Created, want.Created)
 	}
@@ -175,7 +175,7 @@ func TestDeleteExpired(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			clk.Add(tc.advance)
-			n, err := s.DeleteExpired(clk.Now())
+			n, err := s.DeleteExpired(ctx, clk.Now())
 			if err != nil || n != tc.purged {
 				t.Errorf("DeleteExpired = %d, %v; want %d", n, err, tc.purged)
 			}
@@ -211,7 +211,7 @@ func TestDeleteExpiredManyBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.DeleteExpired(now.Add(time.Minute))
+	got, err := s.DeleteExpired(context.Background(), now.Add(time.Minute))
 	if err != nil || got != n {
 		t.Fatalf("DeleteExpired = %d, %v; want %d", got, err, n)
 	}
@@ -278,7 +278,7 @@ func TestCodec(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sessiontest.AssertEqual(t, got, r)
+			storetest.AssertEqual(t, got, r)
 			for i := range enc {
 				if _, err := session.UnmarshalRecord(r.ID, enc[:i]); err == nil {
 					t.Fatalf("decode of %d-byte prefix succeeded", i)

@@ -129,7 +129,10 @@ type Store struct {
 	closeOnce sync.Once
 }
 
-var _ session.Store = (*Store)(nil)
+var (
+	_ session.Store  = (*Store)(nil)
+	_ session.Purger = (*Store)(nil)
+)
 
 // New returns an empty Store and starts its background purge.
 func New(o Options) *Store {
@@ -183,7 +186,7 @@ func (s *Store) purge(interval time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.DeleteExpired(s.now())
+			_, _ = s.DeleteExpired(context.Background(), s.now()) // fails only once closed
 		}
 	}
 }
@@ -492,12 +495,14 @@ func (s *Store) UnmarkUsed(_ context.Context, key string) error {
 }
 
 // DeleteExpired removes every record and marker whose expiry is not after
-// now and returns how many records it removed. The background purge calls it.
-func (s *Store) DeleteExpired(now time.Time) int {
+// now, and every tombstone past its end, and returns how many records it
+// removed (session.Purger). The background purge calls it. On a closed store
+// it removes nothing and the error wraps session.ErrUnavailable.
+func (s *Store) DeleteExpired(_ context.Context, now time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return 0
+		return 0, errClosed("delete expired")
 	}
 	n := 0
 	for si := range s.slots {
@@ -516,7 +521,7 @@ func (s *Store) DeleteExpired(now time.Time) int {
 			delete(s.tombs, k)
 		}
 	}
-	return n
+	return n, nil
 }
 
 // Markers returns the number of markers held, expired or not (for tests).

@@ -8,13 +8,13 @@ import (
 
 	"github.com/authbff/authbff/internal/testclock"
 
+	"github.com/authbff/authbff/bff/store/storetest"
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/memstore"
-	"github.com/authbff/authbff/internal/session/sessiontest"
 )
 
 func TestConformance(t *testing.T) {
-	sessiontest.Run(t, func(t *testing.T) session.Store {
+	storetest.Run(t, func(t *testing.T) session.Store {
 		s := memstore.New(memstore.Options{})
 		t.Cleanup(func() { _ = s.Close() })
 		return s
@@ -57,8 +57,8 @@ func TestDeleteExpired(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			clk.Add(tc.advance)
-			if n := s.DeleteExpired(clk.Now()); n != tc.purged {
-				t.Errorf("DeleteExpired = %d, want %d", n, tc.purged)
+			if n, err := s.DeleteExpired(ctx, clk.Now()); n != tc.purged || err != nil {
+				t.Errorf("DeleteExpired = %d, %v; want %d, nil", n, err, tc.purged)
 			}
 			if s.Len() != tc.left {
 				t.Errorf("Len = %d, want %d", s.Len(), tc.left)
@@ -82,7 +82,7 @@ func TestDeleteExpiredPurgesMarkers(t *testing.T) {
 		}
 	}
 	clk.Add(time.Minute)
-	if n := s.DeleteExpired(clk.Now()); n != 0 || s.Markers() != 1 {
+	if n, _ := s.DeleteExpired(ctx, clk.Now()); n != 0 || s.Markers() != 1 {
 		t.Fatalf("DeleteExpired = %d records, %d markers left; want 0 records, 1 marker", n, s.Markers())
 	}
 	if seen, _ := s.MarkUsed(ctx, "flow:b", clk.Now().Add(time.Hour)); !seen {
@@ -177,13 +177,17 @@ func TestDeleteExpiredPurgesTombstones(t *testing.T) {
 		t.Fatalf("Delete = %v, %v", got, err)
 	}
 	clk.Add(30 * time.Minute)
-	s.DeleteExpired(clk.Now())
+	if _, err := s.DeleteExpired(ctx, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
 	again := rec("a", "u|1", clk.Now().Add(time.Hour))
 	if err := s.Create(ctx, again); !errors.Is(err, session.ErrConflict) {
 		t.Fatalf("Create within the tombstone = %v, want ErrConflict", err)
 	}
 	clk.Add(time.Hour)
-	s.DeleteExpired(clk.Now())
+	if _, err := s.DeleteExpired(ctx, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
 	again.Expires = clk.Now().Add(time.Hour)
 	if err := s.Create(ctx, again); err != nil {
 		t.Fatalf("Create after the tombstone was purged = %v", err)

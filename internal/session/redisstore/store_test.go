@@ -10,14 +10,14 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/authbff/authbff/bff/store/storetest"
 	"github.com/authbff/authbff/internal/redistest"
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/redisstore"
-	"github.com/authbff/authbff/internal/session/sessiontest"
 )
 
 func TestConformance(t *testing.T) {
-	sessiontest.Run(t, func(t *testing.T) session.Store {
+	storetest.Run(t, func(t *testing.T) session.Store {
 		return newStore(t, redistest.Start(t), nil)
 	})
 }
@@ -28,7 +28,7 @@ func TestConformance(t *testing.T) {
 func TestConformanceCluster(t *testing.T) {
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{})
 	n := 0
-	sessiontest.Run(t, func(t *testing.T) session.Store {
+	storetest.Run(t, func(t *testing.T) session.Store {
 		n++
 		s, err := redisstore.New(redisstore.Options{URL: cl.URL, Prefix: fmt.Sprintf("%s%d:", cl.Prefix, n)})
 		if err != nil {

@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"errors"
@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/bff/store"
 )
 
-func testGetMissing(t *testing.T, s session.Store) {
+func testGetMissing(t *testing.T, s store.Store) {
 	wantNotFound(t, s, uniqueID(t))
 }
 
-func testRoundTrip(t *testing.T, s session.Store) {
+func testRoundTrip(t *testing.T, s store.Store) {
 	rec := newRecord(t, "cognito|alice")
 	want := *rec
 	want.Sealed = append([]byte(nil), rec.Sealed...)
@@ -22,7 +22,7 @@ func testRoundTrip(t *testing.T, s session.Store) {
 	AssertEqual(t, mustGet(t, s, rec.ID), &want)
 
 	// Optional fields empty and a large payload.
-	bare := &session.Record{
+	bare := &store.Record{
 		ID:      uniqueID(t),
 		UserKey: "p|bare",
 		Expires: time.Now().Add(time.Hour),
@@ -35,7 +35,7 @@ func testRoundTrip(t *testing.T, s session.Store) {
 	AssertEqual(t, mustGet(t, s, bare.ID), bare)
 }
 
-func testReplace(t *testing.T, s session.Store) {
+func testReplace(t *testing.T, s store.Store) {
 	rec := newRecord(t, "cognito|alice")
 	mustCreate(t, s, rec)
 	next := *rec
@@ -51,7 +51,7 @@ func testReplace(t *testing.T, s session.Store) {
 	wantList(t, s, "cognito|bob", &next)
 }
 
-func testDelete(t *testing.T, s session.Store) {
+func testDelete(t *testing.T, s store.Store) {
 	a, b := newRecord(t, "u|a"), newRecord(t, "u|a")
 	mustCreate(t, s, a)
 	mustCreate(t, s, b)
@@ -65,15 +65,15 @@ func testDelete(t *testing.T, s session.Store) {
 	wantList(t, s, "u|a", b)
 }
 
-func testDeleteMissing(t *testing.T, s session.Store) {
+func testDeleteMissing(t *testing.T, s store.Store) {
 	if got, err := s.Delete(ctx(t), uniqueID(t), time.Now().Add(time.Hour)); got != nil || err != nil {
 		t.Fatalf("Delete(missing) = %v, %v; want nil, nil", got, err)
 	}
 }
 
-func testListByUser(t *testing.T, s session.Store) {
+func testListByUser(t *testing.T, s store.Store) {
 	users := []string{"cognito|alice", "cognito|bob", "google|alice"}
-	byUser := make(map[string][]*session.Record)
+	byUser := make(map[string][]*store.Record)
 	for i, u := range users {
 		for range i + 2 {
 			r := newRecord(t, u)
@@ -95,7 +95,7 @@ func testListByUser(t *testing.T, s session.Store) {
 	wantList(t, s, "cognito|alice", byUser["cognito|alice"]...)
 }
 
-func testWriteExpired(t *testing.T, s session.Store) {
+func testWriteExpired(t *testing.T, s store.Store) {
 	past := newRecord(t, "u|past")
 	past.Expires = time.Now().Add(-time.Second)
 	mustCreate(t, s, past)
@@ -109,13 +109,13 @@ func testWriteExpired(t *testing.T, s session.Store) {
 	gone := *live
 	gone.Version = live.Version + 1
 	gone.Expires = time.Now().Add(-time.Millisecond)
-	if err := s.Update(ctx(t), &gone, live.Version); !errors.Is(err, session.ErrNotFound) {
+	if err := s.Update(ctx(t), &gone, live.Version); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Update to a past expiry = %v, want ErrNotFound", err)
 	}
 	AssertEqual(t, mustGet(t, s, live.ID), live)
 }
 
-func testExpiresInRealTime(t *testing.T, s session.Store) {
+func testExpiresInRealTime(t *testing.T, s store.Store) {
 	short := newRecord(t, "u|exp")
 	short.Expires = time.Now().Add(1200 * time.Millisecond)
 	long := newRecord(t, "u|exp")
@@ -149,7 +149,7 @@ func testExpiresInRealTime(t *testing.T, s session.Store) {
 	}
 }
 
-func testReturnsCopies(t *testing.T, s session.Store) {
+func testReturnsCopies(t *testing.T, s store.Store) {
 	rec := newRecord(t, "u|copy")
 	want := *rec
 	want.Sealed = append([]byte(nil), rec.Sealed...)
@@ -176,7 +176,7 @@ func testReturnsCopies(t *testing.T, s session.Store) {
 	wantList(t, s, "u|copy", &want)
 }
 
-func testConcurrent(t *testing.T, s session.Store) {
+func testConcurrent(t *testing.T, s store.Store) {
 	const workers, rounds = 50, 20
 	shared := newRecord(t, "u|shared")
 	mustCreate(t, s, shared)
@@ -202,7 +202,7 @@ func testConcurrent(t *testing.T, s session.Store) {
 					t.Errorf("worker %d: Get own = id %s v%d, want v%d", w, got.ID[:8], got.Version, i)
 					return
 				}
-				if _, err := s.Get(c, shared.ID); err != nil && !errors.Is(err, session.ErrNotFound) {
+				if _, err := s.Get(c, shared.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("worker %d: Get shared: %v", w, err)
 					return
 				}
@@ -220,7 +220,7 @@ func testConcurrent(t *testing.T, s session.Store) {
 					t.Errorf("worker %d: Delete: %v", w, err)
 					return
 				}
-				if _, err := s.Get(c, own.ID); !errors.Is(err, session.ErrNotFound) {
+				if _, err := s.Get(c, own.ID); !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("worker %d: Get after Delete = %v, want ErrNotFound", w, err)
 					return
 				}
@@ -234,7 +234,7 @@ func testConcurrent(t *testing.T, s session.Store) {
 	}
 }
 
-func testPing(t *testing.T, s session.Store) {
+func testPing(t *testing.T, s store.Store) {
 	if err := s.Ping(ctx(t)); err != nil {
 		t.Fatalf("Ping = %v, want nil", err)
 	}

@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"errors"
@@ -7,26 +7,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/bff/store"
 )
 
 // The cases of "ending a session is final": conditional writes and
 // tombstones.
 
-func testCreateTaken(t *testing.T, s session.Store) {
+func testCreateTaken(t *testing.T, s store.Store) {
 	rec := newRecord(t, "u|taken")
 	mustCreate(t, s, rec)
 	other := *rec
 	other.UserKey = "u|thief"
 	other.Sealed = []byte("other")
-	if err := s.Create(ctx(t), &other); !errors.Is(err, session.ErrConflict) {
+	if err := s.Create(ctx(t), &other); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Create of a taken id = %v, want ErrConflict", err)
 	}
 	AssertEqual(t, mustGet(t, s, rec.ID), rec)
 	wantList(t, s, "u|thief")
 }
 
-func testUpdateVersion(t *testing.T, s session.Store) {
+func testUpdateVersion(t *testing.T, s store.Store) {
 	rec := newRecord(t, "u|cas")
 	mustCreate(t, s, rec)
 	next := *rec
@@ -39,25 +39,25 @@ func testUpdateVersion(t *testing.T, s session.Store) {
 	stale := *rec
 	stale.Version = rec.Version + 1
 	stale.Sealed = []byte("stale")
-	if err := s.Update(ctx(t), &stale, rec.Version); !errors.Is(err, session.ErrConflict) {
+	if err := s.Update(ctx(t), &stale, rec.Version); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Update from a stale version = %v, want ErrConflict", err)
 	}
-	if err := s.Update(ctx(t), &stale, rec.Version+7); !errors.Is(err, session.ErrConflict) {
+	if err := s.Update(ctx(t), &stale, rec.Version+7); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Update from a future version = %v, want ErrConflict", err)
 	}
 	AssertEqual(t, mustGet(t, s, rec.ID), &next)
 }
 
-func testUpdateMissing(t *testing.T, s session.Store) {
+func testUpdateMissing(t *testing.T, s store.Store) {
 	rec := newRecord(t, "u|missing")
-	if err := s.Update(ctx(t), rec, rec.Version-1); !errors.Is(err, session.ErrNotFound) {
+	if err := s.Update(ctx(t), rec, rec.Version-1); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Update of a missing id = %v, want ErrNotFound", err)
 	}
 	wantNotFound(t, s, rec.ID)
 	wantList(t, s, "u|missing")
 }
 
-func testEndedIsFinal(t *testing.T, s session.Store) {
+func testEndedIsFinal(t *testing.T, s store.Store) {
 	rec := newRecord(t, "u|ended")
 	mustCreate(t, s, rec)
 	got := mustDelete(t, s, rec.ID)
@@ -70,11 +70,11 @@ func testEndedIsFinal(t *testing.T, s session.Store) {
 	late := *rec
 	late.Version = rec.Version + 1
 	late.Sealed = []byte("late refresh")
-	if err := s.Update(ctx(t), &late, rec.Version); !errors.Is(err, session.ErrNotFound) {
+	if err := s.Update(ctx(t), &late, rec.Version); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Update after Delete = %v, want ErrNotFound", err)
 	}
 	// Nor may a create of the same id pass the tombstone.
-	if err := s.Create(ctx(t), &late); !errors.Is(err, session.ErrConflict) {
+	if err := s.Create(ctx(t), &late); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Create after Delete = %v, want ErrConflict", err)
 	}
 	wantNotFound(t, s, rec.ID)
@@ -85,7 +85,7 @@ func testEndedIsFinal(t *testing.T, s session.Store) {
 	if again, err := s.Delete(ctx(t), rec.ID, time.Now().Add(time.Hour)); again != nil || err != nil {
 		t.Fatalf("second Delete = %v, %v; want nil, nil", again, err)
 	}
-	if err := s.Update(ctx(t), &late, late.Version); !errors.Is(err, session.ErrNotFound) {
+	if err := s.Update(ctx(t), &late, late.Version); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Update after two Deletes = %v, want ErrNotFound", err)
 	}
 	wantNotFound(t, s, rec.ID)
@@ -93,7 +93,7 @@ func testEndedIsFinal(t *testing.T, s session.Store) {
 
 // testTombstoneOutlivesRecord: the tombstone lasts until `until` even when
 // the record itself would have expired before.
-func testTombstoneOutlivesRecord(t *testing.T, s session.Store) {
+func testTombstoneOutlivesRecord(t *testing.T, s store.Store) {
 	rec := newRecord(t, "u|tomb")
 	rec.Expires = time.Now().Add(500 * time.Millisecond)
 	mustCreate(t, s, rec)
@@ -103,7 +103,7 @@ func testTombstoneOutlivesRecord(t *testing.T, s session.Store) {
 	time.Sleep(time.Until(rec.Expires.Add(300 * time.Millisecond)))
 	again := *rec
 	again.Expires = time.Now().Add(time.Hour)
-	if err := s.Create(ctx(t), &again); !errors.Is(err, session.ErrConflict) {
+	if err := s.Create(ctx(t), &again); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Create after the record's expiry, within the tombstone = %v, want ErrConflict", err)
 	}
 	wantNotFound(t, s, rec.ID)
@@ -111,7 +111,7 @@ func testTombstoneOutlivesRecord(t *testing.T, s session.Store) {
 
 // testConcurrentUpdates: of writers racing from one version, exactly one
 // wins.
-func testConcurrentUpdates(t *testing.T, s session.Store) {
+func testConcurrentUpdates(t *testing.T, s store.Store) {
 	const writers = 16
 	for round := range 5 {
 		rec := newRecord(t, "u|race")
@@ -133,7 +133,7 @@ func testConcurrentUpdates(t *testing.T, s session.Store) {
 				case err == nil:
 					wins.Add(1)
 					winner.Store(mine.Sealed)
-				case !errors.Is(err, session.ErrConflict):
+				case !errors.Is(err, store.ErrConflict):
 					t.Errorf("writer %d: Update = %v, want nil or ErrConflict", w, err)
 				}
 			}()
@@ -152,13 +152,13 @@ func testConcurrentUpdates(t *testing.T, s session.Store) {
 
 // testUpdateRacesDelete: an update racing a delete never resurrects the
 // record, whichever lands first.
-func testUpdateRacesDelete(t *testing.T, s session.Store) {
+func testUpdateRacesDelete(t *testing.T, s store.Store) {
 	for round := range 20 {
 		rec := newRecord(t, "u|racedel")
 		mustCreate(t, s, rec)
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		var deleted *session.Record
+		var deleted *store.Record
 		var updateErr error
 		wg.Add(2)
 		go func() {
@@ -189,7 +189,7 @@ func testUpdateRacesDelete(t *testing.T, s session.Store) {
 		switch {
 		case updateErr == nil && deleted.Version != rec.Version+1:
 			t.Fatalf("round %d: the update landed first but Delete returned v%d", round, deleted.Version)
-		case updateErr != nil && !errors.Is(updateErr, session.ErrNotFound):
+		case updateErr != nil && !errors.Is(updateErr, store.ErrNotFound):
 			t.Fatalf("round %d: Update after Delete = %v, want ErrNotFound", round, updateErr)
 		case updateErr != nil && deleted.Version != rec.Version:
 			t.Fatalf("round %d: Delete returned v%d, want v%d", round, deleted.Version, rec.Version)

@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"errors"
@@ -7,18 +7,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/bff/store"
 )
 
 // withSID returns a record for userKey with the IdP session id sid.
-func withSID(t *testing.T, userKey, sid string) *session.Record {
+func withSID(t *testing.T, userKey, sid string) *store.Record {
 	t.Helper()
 	r := newRecord(t, userKey)
 	r.SID = sid
 	return r
 }
 
-func testListBySID(t *testing.T, s session.Store) {
+func testListBySID(t *testing.T, s store.Store) {
 	a1 := withSID(t, "cognito|alice", "idp-1")
 	a2 := withSID(t, "cognito|alice", "idp-1") // a second app session of one IdP session
 	a3 := withSID(t, "cognito|alice", "idp-2") // the same user, another IdP session
@@ -27,48 +27,48 @@ func testListBySID(t *testing.T, s session.Store) {
 	pipe := withSID(t, "auth0|auth0|carol", "idp-1")
 	nul := withSID(t, "cognito|dave", "idp-1\x00x") // SIDKey("cognito","idp-1") is a prefix of its key
 	none := withSID(t, "cognito|alice", "")
-	for _, r := range []*session.Record{a1, a2, a3, b1, g1, pipe, nul, none} {
+	for _, r := range []*store.Record{a1, a2, a3, b1, g1, pipe, nul, none} {
 		mustCreate(t, s, r)
 	}
-	wantSIDList(t, s, session.SIDKey("cognito", "idp-1"), a1, a2)
-	wantSIDList(t, s, session.SIDKey("cognito", "idp-2"), a3)
-	wantSIDList(t, s, session.SIDKey("cognito", "idp-3"), b1)
-	wantSIDList(t, s, session.SIDKey("google", "idp-1"), g1)
-	wantSIDList(t, s, session.SIDKey("auth0", "idp-1"), pipe)
-	wantSIDList(t, s, session.SIDKey("cognito", "idp-1\x00x"), nul)
-	wantSIDList(t, s, session.SIDKey("cognito", "nope"))
-	wantSIDList(t, s, session.SIDKey("cognito", ""))
+	wantSIDList(t, s, store.SIDKey("cognito", "idp-1"), a1, a2)
+	wantSIDList(t, s, store.SIDKey("cognito", "idp-2"), a3)
+	wantSIDList(t, s, store.SIDKey("cognito", "idp-3"), b1)
+	wantSIDList(t, s, store.SIDKey("google", "idp-1"), g1)
+	wantSIDList(t, s, store.SIDKey("auth0", "idp-1"), pipe)
+	wantSIDList(t, s, store.SIDKey("cognito", "idp-1\x00x"), nul)
+	wantSIDList(t, s, store.SIDKey("cognito", "nope"))
+	wantSIDList(t, s, store.SIDKey("cognito", ""))
 	wantSIDList(t, s, "")
 	wantList(t, s, "cognito|alice", a1, a2, a3, none)
 
 	// Delete, replacement with another sid and expiry all update the index.
 	mustDelete(t, s, a1.ID)
-	wantSIDList(t, s, session.SIDKey("cognito", "idp-1"), a2)
+	wantSIDList(t, s, store.SIDKey("cognito", "idp-1"), a2)
 	moved := *a2
 	moved.SID = "idp-2"
 	moved.Version = a2.Version + 1
 	mustUpdate(t, s, &moved, a2.Version)
-	wantSIDList(t, s, session.SIDKey("cognito", "idp-1"))
-	wantSIDList(t, s, session.SIDKey("cognito", "idp-2"), a3, &moved)
+	wantSIDList(t, s, store.SIDKey("cognito", "idp-1"))
+	wantSIDList(t, s, store.SIDKey("cognito", "idp-2"), a3, &moved)
 	mustDelete(t, s, a3.ID)
-	wantSIDList(t, s, session.SIDKey("cognito", "idp-2"), &moved)
+	wantSIDList(t, s, store.SIDKey("cognito", "idp-2"), &moved)
 	dropped := moved
 	dropped.SID = ""
 	dropped.Version = moved.Version + 1
 	mustUpdate(t, s, &dropped, moved.Version)
-	wantSIDList(t, s, session.SIDKey("cognito", "idp-2"))
+	wantSIDList(t, s, store.SIDKey("cognito", "idp-2"))
 
 	// Listed records are copies.
-	list, err := s.ListBySID(ctx(t), session.SIDKey("cognito", "idp-3"))
+	list, err := s.ListBySID(ctx(t), store.SIDKey("cognito", "idp-3"))
 	if err != nil || len(list) != 1 {
 		t.Fatalf("ListBySID = %d records, %v; want 1", len(list), err)
 	}
 	list[0].Sealed[0] ^= 0xff
 	list[0].SID = "mutated"
-	wantSIDList(t, s, session.SIDKey("cognito", "idp-3"), b1)
+	wantSIDList(t, s, store.SIDKey("cognito", "idp-3"), b1)
 }
 
-func testMarkUsed(t *testing.T, s session.Store) {
+func testMarkUsed(t *testing.T, s store.Store) {
 	c := ctx(t)
 	mark := func(key string, exp time.Time) bool {
 		t.Helper()
@@ -120,12 +120,12 @@ func testMarkUsed(t *testing.T, s session.Store) {
 		t.Fatal("deleting a record removed the marker with the same key")
 	}
 
-	if _, err := s.MarkUsed(c, "", later); err == nil || errors.Is(err, session.ErrUnavailable) {
+	if _, err := s.MarkUsed(c, "", later); err == nil || errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("MarkUsed(\"\") = %v, want an error that is not ErrUnavailable", err)
 	}
 }
 
-func testMarkUsedConcurrent(t *testing.T, s session.Store) {
+func testMarkUsedConcurrent(t *testing.T, s store.Store) {
 	const workers, keys = 20, 5
 	c := ctx(t)
 	exp := time.Now().Add(time.Hour)
@@ -160,7 +160,7 @@ func testMarkUsedConcurrent(t *testing.T, s session.Store) {
 }
 
 // wantSIDList checks that ListBySID(sidKey) returns exactly want (any order).
-func wantSIDList(t *testing.T, s session.Store, sidKey string, want ...*session.Record) {
+func wantSIDList(t *testing.T, s store.Store, sidKey string, want ...*store.Record) {
 	t.Helper()
 	got, err := s.ListBySID(ctx(t), sidKey)
 	if err != nil {
@@ -170,7 +170,7 @@ func wantSIDList(t *testing.T, s session.Store, sidKey string, want ...*session.
 	if fmt.Sprint(g) != fmt.Sprint(w) {
 		t.Fatalf("ListBySID(%q) ids = %v, want %v", sidKey, g, w)
 	}
-	byID := make(map[string]*session.Record, len(want))
+	byID := make(map[string]*store.Record, len(want))
 	for _, r := range want {
 		byID[r.ID] = r
 	}

@@ -1,11 +1,27 @@
-// Package sessiontest is the conformance suite every session.Store backend
-// runs: call Run from the backend's tests with a constructor for fresh stores.
+// Package storetest is the conformance suite of the store.Store contract:
+// every built-in backend (memory, bolt, Redis) runs it, and so should a store
+// written outside this module. Call Run from the store's tests with a
+// constructor for fresh stores:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			s := mystore.New()
+//			t.Cleanup(func() { _ = s.Close() })
+//			return s
+//		})
+//	}
+//
+// The optional interfaces a store implements are checked too: Purger
+// (DeleteExpired), Watcher or LeasedWatcher (the change feed, its own
+// writes included), Locker; on a store that does not implement one, its
+// subtest is skipped.
 //
 // Precision: stores must keep Record times to at least the millisecond; the
 // suite compares times after truncation to milliseconds. Expiry is checked in
-// real time (the suite sleeps about 1.5 s once), so backends must use the
-// wall clock (or one that follows it) for expiry when run under Run.
-package sessiontest
+// real time (the suite sleeps about 1.5 s once, and waits out a 300 ms lock),
+// so stores must use the wall clock (or one that follows it) for expiry when
+// run under Run. Run takes a few seconds on an in-memory store.
+package storetest
 
 import (
 	"bytes"
@@ -18,18 +34,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/bff/store"
 )
 
 // Run runs the conformance suite against stores made by newStore. Each
 // subtest calls newStore once and gets a fresh, empty store; newStore must
 // register any cleanup it needs (for example t.Cleanup(func() { s.Close() })):
 // Run never calls Close. Subtests do not run in parallel.
-func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s session.Store)
+		fn   func(t *testing.T, s store.Store)
 	}{
 		{"GetMissing", testGetMissing},
 		{"RoundTrip", testRoundTrip},
@@ -52,6 +68,9 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"TombstoneOutlivesRecord", testTombstoneOutlivesRecord},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"UpdateRacesDelete", testUpdateRacesDelete},
+		{"DeleteExpired", testDeleteExpired},
+		{"Watch", testWatch},
+		{"Lock", testLock},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,7 +79,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 	}
 }
 
-// uniqueID returns a random record id shaped like session.IDFromToken's.
+// uniqueID returns a random record id shaped like authbff's (hex SHA-256 of the cookie token).
 func uniqueID(t *testing.T) string {
 	t.Helper()
 	var b [32]byte
@@ -69,17 +88,17 @@ func uniqueID(t *testing.T) string {
 }
 
 // newRecord returns a record for userKey live for an hour.
-func newRecord(t *testing.T, userKey string) *session.Record {
+func newRecord(t *testing.T, userKey string) *store.Record {
 	t.Helper()
 	now := time.Now()
-	return &session.Record{
+	return &store.Record{
 		ID:        uniqueID(t),
 		UserKey:   userKey,
 		SID:       "sid-" + userKey,
 		Created:   now.Add(-time.Minute),
 		LastSeen:  now,
 		Expires:   now.Add(time.Hour),
-		UserAgent: "Mozilla/5.0 (sessiontest)",
+		UserAgent: "Mozilla/5.0 (storetest)",
 		Version:   3,
 		Sealed:    []byte{0, 1, 2, 0xff, 'x', 0},
 		Revoke:    []byte{9, 8, 7, 0, 0xfe},
@@ -94,7 +113,7 @@ func ctx(t *testing.T) context.Context {
 }
 
 // mustCreate creates rec or fails the test.
-func mustCreate(t *testing.T, s session.Store, rec *session.Record) {
+func mustCreate(t *testing.T, s store.Store, rec *store.Record) {
 	t.Helper()
 	if err := s.Create(ctx(t), rec); err != nil {
 		t.Fatalf("Create(%s): %v", rec.ID[:8], err)
@@ -102,7 +121,7 @@ func mustCreate(t *testing.T, s session.Store, rec *session.Record) {
 }
 
 // mustUpdate updates rec from version or fails the test.
-func mustUpdate(t *testing.T, s session.Store, rec *session.Record, version int64) {
+func mustUpdate(t *testing.T, s store.Store, rec *store.Record, version int64) {
 	t.Helper()
 	if err := s.Update(ctx(t), rec, version); err != nil {
 		t.Fatalf("Update(%s, v%d): %v", rec.ID[:8], version, err)
@@ -111,7 +130,7 @@ func mustUpdate(t *testing.T, s session.Store, rec *session.Record, version int6
 
 // mustDelete ends id (a tombstone for an hour) and returns what Delete
 // returned, or fails the test.
-func mustDelete(t *testing.T, s session.Store, id string) *session.Record {
+func mustDelete(t *testing.T, s store.Store, id string) *store.Record {
 	t.Helper()
 	got, err := s.Delete(ctx(t), id, time.Now().Add(time.Hour))
 	if err != nil {
@@ -121,7 +140,7 @@ func mustDelete(t *testing.T, s session.Store, id string) *session.Record {
 }
 
 // mustGet gets id or fails the test.
-func mustGet(t *testing.T, s session.Store, id string) *session.Record {
+func mustGet(t *testing.T, s store.Store, id string) *store.Record {
 	t.Helper()
 	got, err := s.Get(ctx(t), id)
 	if err != nil {
@@ -131,20 +150,20 @@ func mustGet(t *testing.T, s session.Store, id string) *session.Record {
 }
 
 // wantNotFound checks that Get(id) reports ErrNotFound and nothing else.
-func wantNotFound(t *testing.T, s session.Store, id string) {
+func wantNotFound(t *testing.T, s store.Store, id string) {
 	t.Helper()
 	got, err := s.Get(ctx(t), id)
-	if !errors.Is(err, session.ErrNotFound) {
+	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get(%s) = %v, %v; want ErrNotFound", id[:8], got, err)
 	}
-	if errors.Is(err, session.ErrUnavailable) {
+	if errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Get(%s) error %v also matches ErrUnavailable", id[:8], err)
 	}
 }
 
 // AssertEqual fails t unless got and want hold the same record, comparing
 // times to the millisecond.
-func AssertEqual(t *testing.T, got, want *session.Record) {
+func AssertEqual(t *testing.T, got, want *store.Record) {
 	t.Helper()
 	if got == nil {
 		t.Fatalf("got nil record, want %s", want.ID)
@@ -174,7 +193,7 @@ func AssertEqual(t *testing.T, got, want *session.Record) {
 }
 
 // ids returns the sorted ids of recs.
-func ids(recs []*session.Record) []string {
+func ids(recs []*store.Record) []string {
 	out := make([]string, len(recs))
 	for i, r := range recs {
 		out[i] = r.ID
@@ -184,7 +203,7 @@ func ids(recs []*session.Record) []string {
 }
 
 // wantList checks that ListByUser(userKey) returns exactly want (any order).
-func wantList(t *testing.T, s session.Store, userKey string, want ...*session.Record) {
+func wantList(t *testing.T, s store.Store, userKey string, want ...*store.Record) {
 	t.Helper()
 	got, err := s.ListByUser(ctx(t), userKey)
 	if err != nil {
@@ -194,7 +213,7 @@ func wantList(t *testing.T, s session.Store, userKey string, want ...*session.Re
 	if fmt.Sprint(g) != fmt.Sprint(w) {
 		t.Fatalf("ListByUser(%q) ids = %v, want %v", userKey, g, w)
 	}
-	byID := make(map[string]*session.Record, len(want))
+	byID := make(map[string]*store.Record, len(want))
 	for _, r := range want {
 		byID[r.ID] = r
 	}
