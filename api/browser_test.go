@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authbff/authbff/bff"
 	"github.com/chromedp/chromedp"
 )
 
@@ -49,7 +48,7 @@ func startBrowserApp(t *testing.T, dist, flavor string) *testApp {
 		env["AUTH_CLIENT_FLAVOR"] = flavor
 	}
 	app := startApp(t, env)
-	if app.Main.BFF.DevIdP() == nil {
+	if devIdP(app.Main) == nil {
 		t.Fatal("no provider configured, but the dev IdP is not in use")
 	}
 	if !strings.HasPrefix(app.URL, "http://localhost:") {
@@ -121,7 +120,7 @@ func (c *chrome) signInJourney(tab context.Context, app *testApp, mustLogin bool
 	c.shot(tab, "home-signed-out")
 
 	c.click(tab, "click Sign in", "#signin")
-	loginPage := `location.pathname.startsWith("` + bff.DevIdPPath + `/") && document.querySelector('[data-testid="login-ada"]') !== null`
+	loginPage := `location.pathname.startsWith("` + devIdPPath + `/") && document.querySelector('[data-testid="login-ada"]') !== null`
 	if !mustLogin {
 		c.waitJS(tab, "dev IdP login page or silent SSO", loginPage+` || (location.pathname === "/protected" && document.querySelector("#status")?.textContent === "authenticated")`)
 	} else {

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
 )
@@ -36,12 +35,12 @@ func sessionsCmd(ctx context.Context, src config.Source, args []string, stdout, 
 		fmt.Fprintln(stderr, "authbff sessions revoke: --sub and --provider must not be empty")
 		return 2
 	}
-	o, err := bff.OptionsFromLookup(src.Getenv, src.Environ, src.Dir)
+	o, cfg, err := loadSettings(src)
 	if err != nil {
 		fmt.Fprintf(stderr, "authbff: configuration:\n%v\n", err)
 		return 1
 	}
-	return revokeUser(ctx, o, *prov, *sub, stdout, stderr)
+	return revokeUser(ctx, o, cfg.MetricsAddr, *prov, *sub, stdout, stderr)
 }
 
 // devidpCmd runs the development IdP alone (DEVIDP_PORT, default 9229, on
@@ -63,7 +62,7 @@ func devidpCmd(ctx context.Context, args []string, stderr io.Writer) int {
 		BaseURL: base,
 		Clients: []devidp.Client{{ID: c.ClientID, Secret: c.ClientSecret,
 			RedirectURIs: c.RedirectURIs, LogoutURLs: c.LogoutURIs}},
-		Logger: bff.NewLogger(c.LogLevel, c.LogFormat),
+		Logger: newLogger(c.LogLevel, c.LogFormat),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authbff devidp: %v\n", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/authbff/authbff/internal/bffhook"
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/doctor"
 )
@@ -13,16 +14,21 @@ import (
 // provider, what only the IdP can tell - discovery, the registered callback
 // URL and the client credentials - and prints each finding with its fix.
 func doctorCmd(ctx context.Context, stdout, stderr io.Writer) int {
-	cfg, err := config.Load(config.FromOS())
+	o, _, err := loadSettings(config.FromOS())
 	if err != nil {
 		fmt.Fprintf(stdout, "FAIL configuration:\n%v\n", err)
 		return 1
 	}
-	if cfg.DevIdP {
+	if o.DevIdP {
 		fmt.Fprintln(stdout, "ok   no provider configured: the embedded development IdP is used (not for production)")
 		return 0
 	}
-	if !doctor.Run(ctx, cfg, nil, stdout) {
+	set, providers, err := bffhook.Resolve(o)
+	if err != nil {
+		fmt.Fprintf(stdout, "FAIL configuration:\n%v\n", err)
+		return 1
+	}
+	if !doctor.Run(ctx, set, providers, nil, stdout) {
 		return 1
 	}
 	return 0

@@ -7,9 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/internal/bffhook"
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/doctor"
+	"github.com/authbff/authbff/internal/nextauth"
 )
 
 // TestDoctorFindsCognitoMisconfiguration runs `authbff doctor`'s checks
@@ -42,15 +43,12 @@ func TestDoctorFindsCognitoMisconfiguration(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := config.Load(envSource(map[string]string{
+			set, providers := doctorSettings(t, map[string]string{
 				"COGNITO_CLIENT_ID": tc.client, "COGNITO_CLIENT_SECRET": tc.secret, "COGNITO_ISSUER": idp.Issuer(),
 				"NEXTAUTH_URL": appURL, "NEXTAUTH_SECRET": strings.Repeat("k", 32),
-			}, t.TempDir()))
-			if err != nil {
-				t.Fatal(err)
-			}
+			})
 			var out bytes.Buffer
-			if got := doctor.Run(context.Background(), cfg, nil, &out); got != tc.ok {
+			if got := doctor.Run(context.Background(), set, providers, nil, &out); got != tc.ok {
 				t.Fatalf("doctor ok = %v, want %v:\n%s", got, tc.ok, out.String())
 			}
 			for _, w := range tc.want {
@@ -61,16 +59,28 @@ func TestDoctorFindsCognitoMisconfiguration(t *testing.T) {
 		})
 	}
 	t.Run("unreachable issuer", func(t *testing.T) {
-		cfg, err := config.Load(envSource(map[string]string{
+		set, providers := doctorSettings(t, map[string]string{
 			"COGNITO_CLIENT_ID": "x", "COGNITO_ISSUER": "http://127.0.0.1:1/pool",
 			"NEXTAUTH_URL": appURL, "NEXTAUTH_SECRET": strings.Repeat("k", 32),
-		}, t.TempDir()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		})
 		var out bytes.Buffer
-		if doctor.Run(context.Background(), cfg, nil, &out) || !strings.Contains(out.String(), "FAIL [cognito] discovery") {
+		if doctor.Run(context.Background(), set, providers, nil, &out) || !strings.Contains(out.String(), "FAIL [cognito] discovery") {
 			t.Fatalf("unreachable issuer:\n%s", out.String())
 		}
 	})
+}
+
+// doctorSettings is what `authbff doctor` checks for env: the environment
+// mapped to Options and validated as bff.New does.
+func doctorSettings(t *testing.T, env map[string]string) (*nextauth.Settings, []nextauth.Provider) {
+	t.Helper()
+	o, _, err := loadSettings(envSource(env, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, providers, err := bffhook.Resolve(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set, providers
 }

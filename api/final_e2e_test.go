@@ -160,7 +160,7 @@ func endDuringRefresh(t *testing.T, store, how string) {
 		t.Fatal(err)
 	}
 	token := sessionToken(t, victim, base)
-	mgr := app.Main.BFF.Internals().Sessions()
+	mgr := core(app.Main).Sessions()
 	s, err := mgr.Load(context.Background(), token)
 	if err != nil {
 		t.Fatal(err)

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/authbff/authbff/bff"
 )
 
 // TestDevIdPSignInSurvivesRestart is the zero-config journey: no provider
@@ -20,18 +20,18 @@ func TestDevIdPSignInSurvivesRestart(t *testing.T) {
 	dataDir := t.TempDir()
 	env := map[string]string{"AUTHBFF_DATA_DIR": dataDir}
 	app := startApp(t, env)
-	if app.Main.BFF.DevIdP() == nil {
+	if devIdP(app.Main) == nil {
 		t.Fatal("no provider configured, but the dev IdP is not in use")
 	}
-	if !strings.HasPrefix(app.Main.BFF.Internals().Config().SessionStore, "bolt:") {
-		t.Fatalf("default store = %q, want the embedded bolt store", app.Main.BFF.Internals().Config().SessionStore)
+	if _, err := os.Stat(filepath.Join(dataDir, "sessions.db")); err != nil {
+		t.Fatalf("default store: %v, want the embedded bolt store in the data directory", err)
 	}
 	b := newBrowser(t)
 	if s := b.session(app.URL); s != nil {
 		t.Fatalf("signed out session = %v, want {}", s)
 	}
 	authURL := b.startSignIn(app.URL, "cognito", app.URL+"/protected")
-	if !strings.HasPrefix(authURL, app.URL+bff.DevIdPPath+"/oauth2/authorize?") {
+	if !strings.HasPrefix(authURL, app.URL+devIdPPath+"/oauth2/authorize?") {
 		t.Fatalf("authorize URL %q is not the dev IdP's", authURL)
 	}
 	q := mustQuery(t, authURL)
@@ -74,14 +74,14 @@ func TestDevIdPSignInSurvivesRestart(t *testing.T) {
 	// The access token minted before the restart still works upstream, and
 	// a forced refresh (what an upstream 401 causes) still succeeds.
 	tok := b.sessionToken(app2)
-	s3, err := app2.Main.BFF.Internals().Sessions().Load(context.Background(), tok)
+	s3, err := core(app2.Main).Sessions().Load(context.Background(), tok)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r := b.proxyGet(app2.URL + "/api/proxy/demo/me"); r.StatusCode != 200 || !strings.Contains(r.Body, "ada") {
 		t.Fatalf("demo API after restart: %d %s", r.StatusCode, r.Body)
 	}
-	s4, err := app2.Main.BFF.Internals().ForceRefresh(context.Background(), tok, s3)
+	s4, err := core(app2.Main).ForceRefresh(context.Background(), tok, s3)
 	if err != nil || s4 == nil || s4.Data.Tokens.AccessToken == s3.Data.Tokens.AccessToken {
 		t.Fatalf("refresh after restart: %v (session kept: %v)", err, s4 != nil)
 	}

@@ -43,7 +43,7 @@ func TestNoTokenInLogs(t *testing.T) {
 	b.session(app.URL)
 	token := b.sessionToken(app)
 	ctx := context.Background()
-	s, err := app.Main.BFF.Internals().Sessions().Load(ctx, token)
+	s, err := core(app.Main).Sessions().Load(ctx, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestNoTokenInLogs(t *testing.T) {
 	if r := b.proxyGet(app.URL + "/api/proxy/demo/me"); r.StatusCode != 200 {
 		t.Fatalf("proxy: %d %s", r.StatusCode, r.Body)
 	}
-	s2, err := app.Main.BFF.Internals().ForceRefresh(ctx, token, s)
+	s2, err := core(app.Main).ForceRefresh(ctx, token, s)
 	if err != nil || s2 == nil {
 		t.Fatalf("refresh: %v", err)
 	}

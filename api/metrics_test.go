@@ -108,7 +108,7 @@ func TestMetricsAfterAJourney(t *testing.T) {
 	// Nothing secret in any series or label: the cookie token, the record
 	// id (and its public prefix), the OAuth tokens, the CSRF cookie.
 	token := b.bffToken(app)
-	s, err := app.Main.BFF.Internals().Sessions().Load(context.Background(), token)
+	s, err := core(app.Main).Sessions().Load(context.Background(), token)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func (b *browser) signInAt(app *testApp, callbackURL string) response {
 func TestExternalProviderIDTokenChecks(t *testing.T) {
 	f := newFakeIdP(t)
 	app := startApp(t, cognitoEnv(f))
-	if app.Main.BFF.DevIdP() != nil {
+	if devIdP(app.Main) != nil {
 		t.Fatal("dev IdP in use although Cognito is configured")
 	}
 	cases := []struct {

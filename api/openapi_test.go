@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authbff/authbff/bff"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -120,10 +119,10 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	spec.check(signedOut.get(app.URL+"/protected"), "")
 	spec.check(b.get(app.URL+"/assets/auth.js"), "")
 	spec.check(b.get(app.URL+"/assets/nope.js"), "")
-	issuer := app.Main.BFF.DevIdP().Issuer()
+	issuer := devIdP(app.Main).Issuer()
 	spec.check(b.get(issuer+"/.well-known/openid-configuration"), "")
 	spec.check(b.get(issuer+"/.well-known/jwks.json"), "")
-	spec.check(b.get(app.URL+bff.DevIdPPath+"/demo-api/me"), "")
+	spec.check(b.get(app.URL+devIdPPath+"/demo-api/me"), "")
 
 	for _, want := range []string{
 		"GET /", "GET /protected", "GET /assets/{file}",

@@ -175,7 +175,7 @@ func TestPanvaOIDCProvider(t *testing.T) {
 		t.Fatalf("session.user = %q <%s>, want %q <%s> (from userinfo)", n, e, name, email)
 	}
 	ctx := context.Background()
-	s, err := app.Main.BFF.Internals().Sessions().Load(ctx, b.sessionToken(app))
+	s, err := core(app.Main).Sessions().Load(ctx, b.sessionToken(app))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestPanvaOIDCProvider(t *testing.T) {
 	if r.StatusCode != 200 {
 		t.Fatalf("session update: %d %s", r.StatusCode, r.Body)
 	}
-	s2, err := app.Main.BFF.Internals().Sessions().Load(ctx, b.sessionToken(app))
+	s2, err := core(app.Main).Sessions().Load(ctx, b.sessionToken(app))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -195,12 +195,12 @@ func TestProxyForwardsSafely(t *testing.T) {
 	if !ok || bearer == "from-the-browser" {
 		t.Fatalf("upstream Authorization = %q", got.Header.Get("Authorization"))
 	}
-	s, err := app.Main.BFF.Internals().Sessions().Load(context.Background(), b.bffToken(app))
+	s, err := core(app.Main).Sessions().Load(context.Background(), b.bffToken(app))
 	if err != nil || s.Data.Tokens.AccessToken != bearer {
 		t.Fatalf("the bearer token is not the session's access token (%v)", err)
 	}
 	// And the dev IdP accepts it as ada's access token.
-	req, _ := http.NewRequest("GET", app.URL+bff.DevIdPPath+"/demo-api/me", nil)
+	req, _ := http.NewRequest("GET", app.URL+devIdPPath+"/demo-api/me", nil)
 	req.Header.Set("Authorization", "Bearer "+bearer)
 	if r := newBrowser(t).do(req); r.StatusCode != 200 || !strings.Contains(r.Body, `"username":"ada"`) {
 		t.Fatalf("dev IdP refused the forwarded token: %d %s", r.StatusCode, r.Body)
@@ -364,7 +364,7 @@ func TestProxyRetriesOnceAfterUpstream401(t *testing.T) {
 	// The upstream refuses the current access token: one refresh, one retry.
 	b := newBrowser(t)
 	b.bffSignIn(app, "ada")
-	before, err := app.Main.BFF.Internals().Sessions().Load(context.Background(), b.bffToken(app))
+	before, err := core(app.Main).Sessions().Load(context.Background(), b.bffToken(app))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +372,7 @@ func TestProxyRetriesOnceAfterUpstream401(t *testing.T) {
 	refuse["Bearer "+before.Data.Tokens.AccessToken] = true
 	mu.Unlock()
 	r := b.bffCall("GET", app.URL+"/api/proxy/rec/x", "")
-	after, err := app.Main.BFF.Internals().Sessions().Load(context.Background(), b.bffToken(app))
+	after, err := core(app.Main).Sessions().Load(context.Background(), b.bffToken(app))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,11 +25,11 @@ const adminTimeout = 15 * time.Second
 // Redis store always, a bolt file when no process holds it, a memory store
 // never (its sessions live only inside the server). It never reports
 // success while the sessions may live: then it exits 1.
-func revokeUser(ctx context.Context, o bff.Options, provider, sub string, stdout, stderr io.Writer) int {
+func revokeUser(ctx context.Context, o bff.Options, metricsAddr, provider, sub string, stdout, stderr io.Writer) int {
 	store := "SESSION_STORE=" + bff.RedactStoreSpec(o.StoreSpec)
 	user := provider + "|" + sub
 	why, answered := "", false // why the server was not used; whether one answered
-	if addr, reason := adminTarget(o.MetricsAddr); addr == "" {
+	if addr, reason := adminTarget(metricsAddr); addr == "" {
 		why = reason
 	} else {
 		ans, err := revokeViaServer(ctx, o, addr, provider, sub)

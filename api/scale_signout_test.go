@@ -16,7 +16,7 @@ import (
 // session cached: B never serves an ended session.
 func TestSignOutIsNeverStaleOnTheOtherInstance(t *testing.T) {
 	c := newCluster(t, clusterOpts{env: map[string]string{"AUTH_FEDERATED_SIGNOUT": "0"}})
-	a := c.apps["a"].Main.BFF.Internals()
+	a := core(c.apps["a"].Main)
 	ctx := context.Background()
 	u := mustURL(t, c.URL)
 	stale := 0

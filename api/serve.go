@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,8 +17,10 @@ import (
 
 	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/bff/bffgin"
+	"github.com/authbff/authbff/internal/bffhook"
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/metrics"
+	"github.com/authbff/authbff/internal/tracectx"
 )
 
 // Options are what Main needs from its caller.
@@ -43,54 +46,77 @@ type Main struct {
 
 	listener net.Listener
 	server   *http.Server
-	listen   bff.ListenOptions
+	listen   config.Server
 	shutOnce sync.Once
 	shutErr  error
 	admin    *metrics.Server // /metrics, /healthz, /readyz on METRICS_ADDR; nil when off
 }
 
+// loadSettings reads the environment and dotenv files of src (every
+// problem at once, named by variable) into the library's Options and the
+// binary's own settings (PORT, HOST, timeouts, METRICS_ADDR, LOG_*: the
+// rest of cfg is what o holds).
+func loadSettings(src config.Source) (o bff.Options, cfg *config.Config, err error) {
+	cfg, err = config.Load(src)
+	if err != nil {
+		return bff.Options{}, nil, err
+	}
+	v, err := bffhook.OptionsFromConfig(cfg)
+	if err != nil {
+		return bff.Options{}, nil, err
+	}
+	o = v.(bff.Options)
+	o.Logger = newLogger(cfg.LogLevel, cfg.LogFormat)
+	return o, cfg, nil
+}
+
 // NewMain reads the configuration (every problem at once), listens, and
 // prepares (but does not start) the HTTP server.
 func NewMain(opts Options) (*Main, error) {
-	src := opts.Source
-	o, err := bff.OptionsFromLookup(src.Getenv, src.Environ, src.Dir)
+	o, cfg, err := loadSettings(opts.Source)
 	if err != nil {
 		return nil, err
 	}
-	devIdP := len(o.Providers) == 0
-	if devIdP && o.Listen.HostSet && !config.Loopback(o.Listen.Host) {
-		o.Logger = loggerFor(opts, o)
+	if opts.Logger != nil {
+		o.Logger = opts.Logger
+	}
+	listen := cfg.Server
+	if o.DevIdP && listen.HostSet && !config.Loopback(listen.Host) {
+		nets := make([]string, len(o.DevIdPAllowCIDRs))
+		for i, p := range o.DevIdPAllowCIDRs {
+			nets[i] = p.String()
+		}
 		o.Logger.Warn("HOST listens beyond loopback while the development IdP runs: it still answers only loopback peers and DEVIDP_ALLOW_CIDRS "+
 			"(in a container, the bridge network the published port comes through, e.g. 172.17.0.0/16), and anyone connecting from those can sign in as any demo user without a password",
-			"host", o.Listen.Host, "devidp_allow_cidrs", strings.Join(o.DevIdPAllowCIDRs, ","))
+			"host", listen.Host, "devidp_allow_cidrs", strings.Join(nets, ","))
 	}
 	ln := opts.Listener
 	if ln == nil {
-		addr := net.JoinHostPort(o.Listen.Host, strconv.Itoa(o.Port))
+		addr := net.JoinHostPort(listen.Host, strconv.Itoa(cfg.Port))
 		if ln, err = net.Listen("tcp", addr); err != nil {
 			return nil, fmt.Errorf("main: listen on %s: %w (set PORT to a free port)", addr, err)
 		}
 	}
-	server := &http.Server{IdleTimeout: o.Listen.IdleTimeout}
-	ln = bff.HardenServer(server, o.Listen.MaxConnections).Listener(ln)
-	if o.URL == "" {
+	server := &http.Server{IdleTimeout: listen.IdleTimeout}
+	ln = bff.HardenServer(server, listen.MaxConnections).Listener(ln)
+	if !cfg.URLSet {
 		// The default URL names the port actually listened on.
 		if a, ok := ln.Addr().(*net.TCPAddr); ok {
-			o.Port = a.Port
+			o.URL = "http://localhost:" + strconv.Itoa(a.Port)
 		}
 	}
-	o.Logger, o.HTTPClient = loggerFor(opts, o), opts.HTTPClient
+	o.HTTPClient = opts.HTTPClient
 	b, err := bff.New(context.Background(), o)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
 	var admin *metrics.Server
-	if o.MetricsAddr != "" {
-		if admin, err = metrics.Listen(o.MetricsAddr, b.AdminHandler(), o.Logger); err != nil {
+	if cfg.MetricsAddr != "" {
+		if admin, err = metrics.Listen(cfg.MetricsAddr, b.AdminHandler(), o.Logger); err != nil {
 			b.Close()
 			ln.Close()
-			return nil, fmt.Errorf("main: METRICS_ADDR=%s: %w (set METRICS_ADDR to a free address, or to nothing to turn metrics off)", o.MetricsAddr, err)
+			return nil, fmt.Errorf("main: METRICS_ADDR=%s: %w (set METRICS_ADDR to a free address, or to nothing to turn metrics off)", cfg.MetricsAddr, err)
 		}
 	}
 	gin.SetMode(gin.ReleaseMode) // the binary's choice; the library sets no globals
@@ -99,22 +125,23 @@ func NewMain(opts Options) (*Main, error) {
 	engine.RedirectTrailingSlash = false
 	engine.RedirectFixedPath = false
 	bffgin.Mount(engine, b)
-	server.Handler = bff.LimitRequestRead(engine, o.Listen.ReadTimeout)
+	server.Handler = bff.LimitRequestRead(engine, listen.ReadTimeout)
 	return &Main{
-		BFF: b, Logger: o.Logger, listener: ln, admin: admin, listen: o.Listen,
+		BFF: b, Logger: o.Logger, listener: ln, admin: admin, listen: listen,
 		server: server,
 	}, nil
 }
 
-// loggerFor is the caller's logger, else the one LOG_LEVEL/LOG_FORMAT make.
-func loggerFor(opts Options, o bff.Options) *slog.Logger {
-	if o.Logger != nil {
-		return o.Logger
+// newLogger makes the binary's logger: level debug, info, warn or error;
+// format "json" or text; to stderr, with the trace id of the request.
+func newLogger(level, format string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(tracectx.LogHandler(slog.NewJSONHandler(os.Stderr, opts)))
 	}
-	if opts.Logger != nil {
-		return opts.Logger
-	}
-	return bff.NewLogger(o.LogLevel, o.LogFormat)
+	return slog.New(tracectx.LogHandler(slog.NewTextHandler(os.Stderr, opts)))
 }
 
 // URL returns the public URL the server answers on.

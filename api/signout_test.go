@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/authbff/authbff/bff"
 )
 
 // bffSignOut POSTs /signout as signOut({callbackUrl}) does (JSON mode) and
@@ -29,19 +27,19 @@ func (b *browser) bffSignOut(app *testApp, callbackURL string) string {
 
 func TestSignoutFederatedThroughDevIdP(t *testing.T) {
 	app := startApp(t, bffEnv(t))
-	idp := app.Main.BFF.DevIdP()
+	idp := devIdP(app.Main)
 	b := newBrowser(t)
 	b.bffSignIn(app, "ada")
-	s, err := app.Main.BFF.Internals().Sessions().Load(context.Background(), b.bffToken(app))
+	s, err := core(app.Main).Sessions().Load(context.Background(), b.bffToken(app))
 	if err != nil || s.Data.Tokens.RefreshToken == "" {
 		t.Fatalf("session: %v", err)
 	}
 	rt, at := s.Data.Tokens.RefreshToken, s.Data.Tokens.AccessToken
 
 	to := b.bffSignOut(app, app.URL+"/bye")
-	want := app.URL + bff.DevIdPPath + "/logout?"
+	want := app.URL + devIdPPath + "/logout?"
 	q := mustQuery(t, to)
-	if !strings.HasPrefix(to, want) || q.Get("client_id") != bff.DevClientID || q.Get("logout_uri") != app.URL {
+	if !strings.HasPrefix(to, want) || q.Get("client_id") != "authbff-dev" || q.Get("logout_uri") != app.URL {
 		t.Fatalf("sign-out url = %q, want the dev IdP's /logout back to the origin", to)
 	}
 	waitRevocations(idp, 1)
@@ -55,7 +53,7 @@ func TestSignoutFederatedThroughDevIdP(t *testing.T) {
 	if b.session(app.URL) != nil {
 		t.Fatal("still signed in after sign-out")
 	}
-	req, _ := http.NewRequest("GET", app.URL+bff.DevIdPPath+"/demo-api/me", nil)
+	req, _ := http.NewRequest("GET", app.URL+devIdPPath+"/demo-api/me", nil)
 	req.Header.Set("Authorization", "Bearer "+at)
 	if r := newBrowser(t).do(req); r.StatusCode != 401 {
 		t.Fatalf("the revoked session's access token still works: %d", r.StatusCode)
@@ -92,7 +90,7 @@ func TestSignoutFederatedThroughDevIdP(t *testing.T) {
 
 func TestSignoutWithoutFederation(t *testing.T) {
 	app := startApp(t, bffEnv(t, "AUTH_FEDERATED_SIGNOUT", "0"))
-	idp := app.Main.BFF.DevIdP()
+	idp := devIdP(app.Main)
 	b := newBrowser(t)
 	b.bffSignIn(app, "ada")
 	if to := b.bffSignOut(app, app.URL+"/bye"); to != app.URL+"/bye" {

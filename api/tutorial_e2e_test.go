@@ -111,7 +111,7 @@ func TestTutorialFolderSignsIn(t *testing.T) {
 		t.Fatalf("the tutorial folder does not start: %v", err)
 	}
 	app := runMain(t, m)
-	if m.BFF.DevIdP() != nil {
+	if devIdP(m) != nil {
 		t.Fatal("the embedded dev IdP is in use although .env.local configures Cognito")
 	}
 	keys := filepath.Join(t.TempDir(), "pool-keys.json")
@@ -168,7 +168,7 @@ func TestTutorialFolderSignsIn(t *testing.T) {
 		if !strings.Contains(text, "learned") || !strings.Contains(text, "COGNITO_ISSUER="+pool.Issuer()) {
 			t.Fatalf("the log does not say the issuer was learned, naming COGNITO_ISSUER=%s:\n%s", pool.Issuer(), text)
 		}
-		if n := strings.Count(text, "NEXTAUTH_SECRET is not set"); n != 1 {
+		if n := strings.Count(text, "no secret is set (Options.Secrets, NEXTAUTH_SECRET)"); n != 1 {
 			t.Fatalf("the generated-secret warning appears %d times, want once:\n%s", n, text)
 		}
 		if st, err := os.Stat(filepath.Join(data, "dev-secret")); err != nil || st.Size() == 0 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/authbff/authbff/internal/metrics"
 	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/validate"
 )
 
 // AdminRevokePath is the admin endpoint that ends every session of a user:
@@ -192,10 +193,10 @@ func readDevSecret(dataDir string) ([]byte, error) {
 }
 
 // RedactStoreSpec names a SESSION_STORE for messages: memory and
-// bolt:<path> as they are, a Redis URL without its password (RedactURL).
+// bolt:<path> as they are, a Redis URL without its password.
 func RedactStoreSpec(spec string) string {
 	if spec == "memory" || strings.HasPrefix(spec, "bolt:") {
 		return spec
 	}
-	return RedactURL(spec)
+	return validate.RedactURL(spec)
 }

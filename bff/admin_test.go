@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -28,7 +29,7 @@ func TestAdminRevoke(t *testing.T) {
 	}
 	base := "http://" + ln.Addr().String()
 	dir := t.TempDir()
-	o := bff.Options{URL: base, StoreSpec: "memory", DataDir: dir, LogLevel: "error"}
+	o := bff.Options{URL: base, StoreSpec: "memory", DataDir: dir, DevIdP: true, Logger: slog.New(slog.DiscardHandler)}
 	b, err := bff.New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

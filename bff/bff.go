@@ -20,34 +20,32 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
-	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/metrics"
 	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/session"
-	"github.com/authbff/authbff/internal/tracectx"
 )
 
 // BFF is one configured authbff: its providers, session store and routes.
 // Create it with New; Close releases it. It is safe for concurrent use.
 type BFF struct {
-	cfg      *config.Config
+	cfg      *settings
 	core     *nextauth.Core
 	log      *slog.Logger
 	store    session.Store
 	ownStore bool
 	sessions *session.Manager
 	devidp   *devidp.IdP
-	// devidpPeers are DEVIDP_ALLOW_CIDRS: networks that may use devidp
+	// devidpPeers are DevIdPAllowCIDRs: networks that may use devidp
 	// besides loopback.
 	devidpPeers []netip.Prefix
-	spa         spaHandler
-	// protectedPaths are PROTECTED_PATHS as routes of the SPA.
+	spa         http.Handler
+	// protectedPaths are ProtectedPaths as routes of the SPA.
 	protectedPaths []string
 	proxy          *proxy
 	reqIDs         *requestIDs
@@ -55,26 +53,38 @@ type BFF struct {
 	metrics        *metrics.Metrics
 	draining       atomic.Bool
 	writers        sync.Pool    // of *statusWriter
-	hsts           bool         // NEXTAUTH_URL is https: Strict-Transport-Security on every answer
+	hsts           bool         // the URL is https: Strict-Transport-Security on every answer
 	inner          http.Handler // the routes, without CORS
 	handler        http.Handler // inner with CORS when configured
-	closeOnce      func() error
+	onError        func(http.ResponseWriter, *http.Request, error)
+	closeOnce      sync.Once
+	closeErr       error
 	adminKeys      [][]byte // the admin credentials the secrets give (admin.go)
 }
 
-// New checks o (every problem at once), opens the session store (unless
-// o.Store is given), starts the development IdP when no provider is
-// configured, and prepares the routes. It does not listen: serve Handler().
+// startupCheck bounds the store check New makes.
+const startupCheck = 5 * time.Second
+
+// New checks o (every problem at once, each naming its field), opens the
+// session store (unless o.Store is given), starts the development IdP when
+// o.DevIdP asks for it, and prepares the routes. It does not listen: serve
+// Handler(). ctx bounds the start-up: a ctx already done fails New, and the
+// check that the session store answers (at most 5 s) runs under it; a store
+// that does not answer yet is logged as a warning, not an error (requests
+// answer 503 until it does). ctx is not kept.
 func New(ctx context.Context, o Options) (*BFF, error) {
-	cfg, err := o.config()
+	cfg, err := o.resolve()
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bff: new: %w", err)
+	}
 	log := o.Logger
 	if log == nil {
-		log = NewLogger(cfg.LogLevel, cfg.LogFormat)
+		log = slog.Default()
 	}
-	b := &BFF{cfg: cfg, log: log, reqIDs: newRequestIDs(), metrics: metrics.New()}
+	b := &BFF{cfg: cfg, log: log, reqIDs: newRequestIDs(), metrics: metrics.New(), onError: o.ErrorHandler}
 	b.writers.New = func() any { return new(statusWriter) }
 	if err := b.setup(ctx, o); err != nil {
 		b.Close()
@@ -93,9 +103,12 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 		}
 		secrets = [][]byte{s}
 		if !cfg.DevIdP {
-			b.log.Warn("NEXTAUTH_SECRET is not set: using a development secret generated once and kept in the data directory; "+
-				"set NEXTAUTH_SECRET (openssl rand -base64 32) before deploying - authbff refuses to start without it when NODE_ENV=production or NEXTAUTH_URL is not loopback",
-				"file", filepath.Join(cfg.DataDir, "dev-secret"))
+			where := "kept in " + filepath.Join(cfg.DataDir, "dev-secret")
+			if cfg.DataDir == "" {
+				where = "random for this process (no DataDir): sessions end at restart"
+			}
+			b.log.Warn("no secret is set (Options.Secrets, NEXTAUTH_SECRET): using a development secret, " + where + "; " +
+				"set one (openssl rand -base64 32) before deploying - authbff refuses to start without it when the URL is not loopback")
 		}
 	}
 	b.adminKeys = adminKeys(secrets)
@@ -108,6 +121,11 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 		}
 		b.store, b.ownStore, kind = s, true, storeKind(cfg.SessionStore)
 	}
+	pctx, cancel := context.WithTimeout(ctx, startupCheck)
+	if err := b.store.Ping(pctx); err != nil {
+		b.log.Warn("the session store does not answer yet: requests needing a session answer 503 until it does", "err", err)
+	}
+	cancel()
 	// Timed and counted before anything else sees it (the Manager still
 	// finds the change feed, the refresher the lock).
 	b.store = metrics.InstrumentStore(b.store, kind, b.metrics)
@@ -121,7 +139,7 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 	}
 	mgr, err := session.NewManager(session.ManagerOptions{
 		Store: b.store, Secrets: secrets, MaxAge: cfg.MaxAge, UpdateAge: cfg.UpdateAge, Logger: b.log,
-		CacheTTL: cfg.SessionCacheTTL, AbsoluteLifetime: cfg.AbsoluteMaxAge, MaxPerUser: cfg.MaxSessionsPerUser,
+		CacheTTL: cfg.CacheTTL, AbsoluteLifetime: cfg.AbsoluteMaxAge, MaxPerUser: cfg.MaxPerUser,
 		Revoke: revoke,
 	})
 	if err != nil {
@@ -135,7 +153,7 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		providers = []config.Provider{p}
+		providers = []nextauth.Provider{p}
 	}
 	ids := make([]string, 0, len(providers))
 	for _, p := range providers {
@@ -148,21 +166,15 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 	}
 	b.metrics.DeclareUpstreams(names...)
 	b.core, err = nextauth.New(nextauth.Options{
-		Config: cfg, Secrets: secrets, Manager: mgr, Store: b.store, Providers: providers,
+		Settings: cfg.Settings, Secrets: secrets, Manager: mgr, Store: b.store, Providers: providers,
 		HTTPClient: o.HTTPClient, Logger: b.log, Metrics: b.metrics,
 	})
 	if err != nil {
 		return err
 	}
 	core = b.core
-	if err := b.trusted.parse(cfg.TrustedProxies); err != nil {
-		return fmt.Errorf("bff: TRUSTED_PROXIES: %w", err)
-	}
-	if o.ServeSPA {
-		if b.spa, err = newSPA(cfg, b.log); err != nil {
-			return err
-		}
-	}
+	b.trusted = cfg.TrustedProxies
+	b.spa = o.SPA
 	b.hsts = cfg.Secure()
 	b.normalizeProtected()
 	b.proxy = newProxy(b)
@@ -177,7 +189,7 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 // Handler returns everything authbff serves: the NextAuth routes under the
 // base path (default /api/auth), the API proxy under /api/proxy/, /healthz
 // and /readyz, the development IdP under /_devidp when it runs, and (with
-// ServeSPA) the SPA for every other path, PROTECTED_PATHS guarded.
+// Options.SPA) the SPA for every other path, ProtectedPaths guarded.
 func (b *BFF) Handler() http.Handler { return b.handler }
 
 // BasePath returns where the NextAuth routes live (default /api/auth).
@@ -185,6 +197,15 @@ func (b *BFF) BasePath() string { return b.cfg.BasePath }
 
 // URL returns the public origin, scheme://host[:port].
 func (b *BFF) URL() string { return b.cfg.Origin() }
+
+// DevIdPPath returns where the development IdP is served ("/_devidp"),
+// "" when a real provider is configured.
+func (b *BFF) DevIdPPath() string {
+	if b.devidp == nil {
+		return ""
+	}
+	return devIdPPath
+}
 
 // DevIdPIssuer returns the development IdP's issuer, "" when a real
 // provider is configured.
@@ -195,13 +216,6 @@ func (b *BFF) DevIdPIssuer() string {
 	return b.devidp.Issuer()
 }
 
-// Logger returns the logger the BFF writes to.
-func (b *BFF) Logger() *slog.Logger { return b.log }
-
-// Internals returns the contract core behind b. It exists for authbff's own
-// command and tests; its API is not covered by compatibility promises.
-func (b *BFF) Internals() *nextauth.Core { return b.core }
-
 var errDraining = errors.New("bff: shutting down")
 
 // Drain makes /readyz answer 503 from now on (a shutdown has begun: load
@@ -211,31 +225,24 @@ func (b *BFF) Drain() { b.draining.Store(true) }
 // Ready reports whether the session store answers (what /readyz checks).
 func (b *BFF) Ready(ctx context.Context) error { return b.store.Ping(ctx) }
 
-// Close stops background work and closes the session store it opened. It
-// does not stop the HTTP server serving Handler(): shut that down first.
+// Close stops background work and waits for it (the session manager's
+// change feed and the revocations of ended sessions), closes the API
+// proxy's idle upstream connections and the session store it opened (not
+// Options.Store). It does not stop the HTTP server serving Handler(): shut
+// that down first. Calling it again returns the first result.
 func (b *BFF) Close() error {
-	var err error
-	if b.sessions != nil {
-		b.sessions.Close()
-		b.sessions = nil
-	}
-	if b.store != nil && b.ownStore {
-		err = b.store.Close()
-	}
-	b.store = nil
-	return err
-}
-
-// NewLogger makes the logger the binary uses: level debug, info, warn or
-// error; format "json" or text; to stderr.
-func NewLogger(level, format string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	opts := &slog.HandlerOptions{Level: l}
-	if format == "json" {
-		return slog.New(tracectx.LogHandler(slog.NewJSONHandler(os.Stderr, opts)))
-	}
-	return slog.New(tracectx.LogHandler(slog.NewTextHandler(os.Stderr, opts)))
+	b.closeOnce.Do(func() {
+		if b.sessions != nil {
+			b.sessions.Close()
+		}
+		if b.proxy != nil {
+			b.proxy.close()
+		}
+		if b.store != nil && b.ownStore {
+			b.closeErr = b.store.Close()
+		}
+	})
+	return b.closeErr
 }
 
 // ErrUnavailable is wrapped by errors of a session store outage: the user is
@@ -251,7 +258,3 @@ var ErrAccessTokenExpired = errors.New("bff: access token expired")
 // ErrNoSession is returned by Session.AccessToken when the session has ended
 // (signed out elsewhere, or the IdP refused the refresh): sign in again.
 var ErrNoSession = errors.New("bff: no session")
-
-// DevIdP returns the embedded development IdP, nil when a real provider is
-// configured. Like Internals, it exists for authbff's own command and tests.
-func (b *BFF) DevIdP() *devidp.IdP { return b.devidp }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -25,7 +26,7 @@ func TestHandlerOnServeMux(t *testing.T) {
 	}
 	base := "http://" + ln.Addr().String()
 	b, err := bff.New(context.Background(), bff.Options{
-		URL: base, StoreSpec: "memory", DataDir: t.TempDir(), ServeSPA: true, LogLevel: "warn",
+		URL: base, StoreSpec: "memory", DataDir: t.TempDir(), DevIdP: true, SPA: spaHandler(t), Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +106,8 @@ func signIn(t *testing.T, c *http.Client, base string) {
 	}
 }
 
+// TestOptionsAreChecked: New reports every problem of hand-filled Options
+// at once, each by its field, never by an environment variable.
 func TestOptionsAreChecked(t *testing.T) {
 	_, err := bff.New(context.Background(), bff.Options{
 		URL: "ftp://x", CORSOrigins: []string{"*"}, StoreSpec: "memory",
@@ -113,9 +116,14 @@ func TestOptionsAreChecked(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad options accepted")
 	}
-	for _, want := range []string{"NEXTAUTH_URL", "CORS_ORIGINS", "AUTH_OKTA_ISSUER"} {
+	for _, want := range []string{"URL", "CORSOrigins[0]", "Providers[0].Issuer"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+	for _, env := range []string{"NEXTAUTH_URL", "CORS_ORIGINS", "AUTH_"} {
+		if strings.Contains(err.Error(), env) {
+			t.Errorf("error names the variable %s: %v", env, err)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package bff
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -9,27 +8,8 @@ import (
 )
 
 // trustedProxies are the peers whose X-Forwarded-For / X-Real-IP are
-// believed (TRUSTED_PROXIES).
+// believed (Options.TrustedProxies, masked).
 type trustedProxies []netip.Prefix
-
-func (t *trustedProxies) parse(list []string) error {
-	for _, s := range list {
-		if !strings.Contains(s, "/") {
-			a, err := netip.ParseAddr(s)
-			if err != nil {
-				return fmt.Errorf("%q is not an IP or CIDR", s)
-			}
-			*t = append(*t, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return fmt.Errorf("%q is not an IP or CIDR", s)
-		}
-		*t = append(*t, p.Masked())
-	}
-	return nil
-}
 
 func (t trustedProxies) trusts(a netip.Addr) bool {
 	a = a.Unmap()

@@ -18,10 +18,7 @@ func TestClientIP(t *testing.T) {
 		{[]string{"10.0.0.0/8"}, "127.0.0.1:5555", "203.0.113.7", "127.0.0.1"},
 		{[]string{"127.0.0.1"}, "127.0.0.1:5555", "garbage", "127.0.0.1"},
 	} {
-		var tp trustedProxies
-		if err := tp.parse(tc.trusted); err != nil {
-			t.Fatal(err)
-		}
+		tp := trustedProxies(mustPrefixes(t, tc.trusted))
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = tc.peer
 		r.Header.Set("X-Forwarded-For", tc.xff)

@@ -12,62 +12,64 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
+	"github.com/authbff/authbff/internal/nextauth"
+	"github.com/authbff/authbff/internal/oidc"
 )
 
-// DevIdPPath is where the embedded development IdP is mounted.
-const DevIdPPath = "/_devidp"
+// devIdPPath is where the embedded development IdP is mounted.
+const devIdPPath = "/_devidp"
 
-// DevClientID is the development IdP's app client id.
-const DevClientID = "authbff-dev"
+// devClientID is the development IdP's app client id.
+const devClientID = "authbff-dev"
 
 // startDevIdP makes the embedded development IdP and the Cognito provider
 // pointing at it; it also adds the "demo" upstream (the IdP's demo API) so
 // /api/proxy/demo/me works out of the box.
-func (b *BFF) startDevIdP() (config.Provider, error) {
+func (b *BFF) startDevIdP() (nextauth.Provider, error) {
 	cfg := b.cfg
 	secret := make([]byte, 24)
 	if _, err := rand.Read(secret); err != nil {
-		return config.Provider{}, err
+		return nextauth.Provider{}, err
 	}
 	origin := cfg.Origin()
-	idp, err := devidp.New(devidp.Options{
-		BaseURL: origin + DevIdPPath,
+	do := devidp.Options{
+		BaseURL: origin + devIdPPath,
 		Clients: []devidp.Client{{
-			ID:           DevClientID,
+			ID:           devClientID,
 			Secret:       hex.EncodeToString(secret),
 			RedirectURIs: []string{cfg.CallbackURL("cognito")},
 			LogoutURLs:   []string{origin, origin + "/"},
 		}},
+		Logger: b.log.With("component", "devidp"),
+	}
+	if cfg.DataDir != "" {
 		// Keys and refresh tokens survive a restart, like the sessions.
-		StateFile: filepath.Join(cfg.DataDir, "devidp-state.json"),
-		Logger:    b.log.With("component", "devidp"),
-	})
+		do.StateFile = filepath.Join(cfg.DataDir, "devidp-state.json")
+	}
+	idp, err := devidp.New(do)
 	if err != nil {
-		return config.Provider{}, fmt.Errorf("bff: development IdP: %w", err)
+		return nextauth.Provider{}, fmt.Errorf("bff: development IdP: %w", err)
 	}
 	b.devidp = idp
-	for _, c := range cfg.DevIdPAllowCIDRs {
-		p, err := netip.ParsePrefix(c)
-		if err != nil {
-			return config.Provider{}, fmt.Errorf("bff: DEVIDP_ALLOW_CIDRS: %q is not a CIDR", c)
+	b.devidpPeers = cfg.DevIdPAllowCIDRs
+	if len(b.devidpPeers) > 0 {
+		nets := make([]string, len(b.devidpPeers))
+		for i, p := range b.devidpPeers {
+			nets[i] = p.String()
 		}
-		b.devidpPeers = append(b.devidpPeers, p)
-	}
-	if len(cfg.DevIdPAllowCIDRs) > 0 {
-		b.log.Warn("DEVIDP_ALLOW_CIDRS opens the development IdP to these networks: anyone connecting from them can sign in as any demo user without a password",
-			"networks", strings.Join(cfg.DevIdPAllowCIDRs, ","))
+		b.log.Warn("DevIdPAllowCIDRs (DEVIDP_ALLOW_CIDRS) opens the development IdP to these networks: anyone connecting from them can sign in as any demo user without a password",
+			"networks", strings.Join(nets, ","))
 	}
 	if cfg.Upstreams["demo"] == nil {
-		cfg.Upstreams["demo"] = &url.URL{Scheme: cfg.URL.Scheme, Host: cfg.URL.Host, Path: DevIdPPath + "/demo-api"}
+		cfg.Upstreams["demo"] = &url.URL{Scheme: cfg.URL.Scheme, Host: cfg.URL.Host, Path: devIdPPath + "/demo-api"}
 	}
 	b.log.Warn("development IdP - not for production: no identity provider is configured, so authbff serves its own Cognito-shaped IdP with demo users",
 		"issuer", idp.Issuer(), "configure", "set COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET and COGNITO_ISSUER (see README)")
-	return config.Provider{
-		ID: "cognito", Name: "Cognito", Issuer: idp.Issuer(), ClientID: DevClientID,
+	return nextauth.Provider{
+		ID: "cognito", Name: "Cognito", Issuer: idp.Issuer(), ClientID: devClientID,
 		ClientSecret: hex.EncodeToString(secret), Cognito: true,
-		Scopes: []string{"openid", "profile", "email"}, AuthStyle: config.AuthStylePost,
+		Scopes: []string{"openid", "profile", "email"}, AuthStyle: oidc.AuthStylePost,
 	}, nil
 }
 
@@ -122,8 +124,16 @@ func (b *BFF) devIdPPeer(remoteAddr string) bool {
 }
 
 // devSecret returns the development secret kept in dataDir, making it on
-// first use, so sessions survive a restart without NEXTAUTH_SECRET.
+// first use, so sessions survive a restart without a secret; without
+// dataDir, a random secret for this process only.
 func devSecret(dataDir string) ([]byte, error) {
+	if dataDir == "" {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return nil, err
+		}
+		return []byte(hex.EncodeToString(b)), nil
+	}
 	path := filepath.Join(dataDir, "dev-secret")
 	if s, err := readDevSecret(dataDir); err == nil {
 		return s, nil

@@ -2,8 +2,10 @@ package bff_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -16,8 +18,8 @@ import (
 // can only refuse (a foreign name: DNS rebinding), never let in.
 func TestDevIdPDecidesOnThePeer(t *testing.T) {
 	b, err := bff.New(context.Background(), bff.Options{
-		URL: "http://localhost:3000", StoreSpec: "memory", DataDir: t.TempDir(), LogLevel: "error",
-		DevIdPAllowCIDRs: []string{"172.17.0.0/16"},
+		URL: "http://localhost:3000", StoreSpec: "memory", DataDir: t.TempDir(), DevIdP: true, Logger: slog.New(slog.DiscardHandler),
+		DevIdPAllowCIDRs: []netip.Prefix{netip.MustParsePrefix("172.17.0.0/16")},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -59,14 +61,15 @@ func TestDevIdPDecidesOnThePeer(t *testing.T) {
 	}
 }
 
-// TestDevIdPRefusedInProduction (issue 19): the library with NodeEnv
-// "production" and no provider does not start unless DevIdP is set.
-func TestDevIdPRefusedInProduction(t *testing.T) {
-	o := bff.Options{StoreSpec: "memory", DataDir: t.TempDir(), LogLevel: "error", NodeEnv: "production"}
+// TestDevIdPOnlyWhenAsked: Options without a provider start no
+// development IdP unless DevIdP asks for it: New refuses them, naming the
+// fields to set.
+func TestDevIdPOnlyWhenAsked(t *testing.T) {
+	o := bff.Options{Logger: slog.New(slog.DiscardHandler)}
 	if b, err := bff.New(context.Background(), o); err == nil {
 		b.Close()
-		t.Fatal("New started the development IdP with NodeEnv production")
-	} else if !strings.Contains(err.Error(), "AUTHBFF_DEV_IDP=1") || !strings.Contains(err.Error(), "COGNITO_CLIENT_ID") {
+		t.Fatal("New started with no provider and DevIdP unset")
+	} else if !strings.Contains(err.Error(), "Providers") || !strings.Contains(err.Error(), "DevIdP") {
 		t.Fatalf("the refusal does not say what to do: %v", err)
 	}
 	o.DevIdP = true

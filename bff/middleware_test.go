@@ -29,7 +29,7 @@ func TestRequestIDFromTrustedProxiesOnly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs syncBuffer
 			bf, err := New(context.Background(), Options{
-				URL: "http://localhost:3000", StoreSpec: "memory", DataDir: t.TempDir(), TrustedProxies: tc.trusted,
+				URL: "http://localhost:3000", StoreSpec: "memory", DataDir: t.TempDir(), TrustedProxies: mustPrefixes(t, tc.trusted),
 				Secrets:   []string{"0123456789abcdef0123456789abcdef"},
 				Providers: []Provider{{ID: "okta", Issuer: "https://idp.example", ClientID: "x", ClientSecret: "y"}},
 				Logger:    slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -37,9 +37,13 @@ var proxyHeaders = []string{
 // proxy is the API proxy: /api/proxy/<name>/<path> forwarded to the
 // UPSTREAM_<NAME> base URL with the session's access token.
 type proxy struct {
-	b  *BFF
-	rp *httputil.ReverseProxy
+	b         *BFF
+	rp        *httputil.ReverseProxy
+	transport *http.Transport // closed by close
 }
+
+// close drops the upstream connections kept for reuse (BFF.Close).
+func (p *proxy) close() { p.transport.CloseIdleConnections() }
 
 // proxyCall is what one proxied request carries to Rewrite and the
 // transport, through its context.
@@ -83,7 +87,7 @@ func newProxy(b *BFF) *proxy {
 		MaxIdleConnsPerHost: 512,
 		ForceAttemptHTTP2:   true,
 	}
-	p := &proxy{b: b}
+	p := &proxy{b: b, transport: base}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
 		Transport: &retryTransport{base: base, refresh: b.core.ForceRefresh},

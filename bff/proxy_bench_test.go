@@ -3,6 +3,7 @@ package bff
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -23,7 +24,7 @@ func benchProxy(b *testing.B) (h http.Handler, cookie string, upstream *httptest
 	}))
 	b.Cleanup(upstream.Close)
 	bf, err := New(context.Background(), Options{
-		URL: "http://localhost:3000", StoreSpec: "memory", DataDir: b.TempDir(), LogLevel: "error",
+		URL: "http://localhost:3000", StoreSpec: "memory", DataDir: b.TempDir(), Logger: slog.New(slog.DiscardHandler),
 		Secrets: []string{"0123456789abcdef0123456789abcdef"}, Upstreams: map[string]string{"bench": upstream.URL},
 		Providers: []Provider{{ID: "okta", Issuer: "https://idp.example", ClientID: "x", ClientSecret: "y"}},
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -37,7 +38,7 @@ func newProxyTest(t *testing.T, handle http.HandlerFunc) *proxyTest {
 	}))
 	t.Cleanup(up.Close)
 	bf, err := New(context.Background(), Options{
-		URL: "http://localhost:3000", StoreSpec: "memory", DataDir: t.TempDir(), LogLevel: "error",
+		URL: "http://localhost:3000", StoreSpec: "memory", DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler),
 		Secrets: []string{"0123456789abcdef0123456789abcdef"}, Upstreams: map[string]string{"up": up.URL + "/base"},
 		Providers: []Provider{{ID: "okta", Issuer: "https://idp.example", ClientID: "x", ClientSecret: "y"}},
 	})

@@ -40,19 +40,28 @@ func (b *BFF) checkAPI(r *http.Request) error {
 // route: a store fault is a 503, no session a 401 JSON (never a redirect).
 // ok is false when an answer has been written.
 func (b *BFF) apiSession(w http.ResponseWriter, r *http.Request) (token string, s *session.Session, ok bool) {
-	if !b.apiGuard(w, r) {
-		return "", nil, false
-	}
-	token, s, _, err := b.core.LoadSession(r.Context(), b.cookieRequest(w, r))
+	token, s, err := b.loadAPISession(w, r)
 	if err != nil {
 		b.writeError(w, r, fetch, err)
 		return "", nil, false
 	}
-	if s == nil {
-		b.writeError(w, r, fetch, nextauth.Unauthenticated(""))
-		return "", nil, false
-	}
 	return token, s, true
+}
+
+// loadAPISession is apiSession's checks and load, its refusal returned
+// (a *nextauth.Error) rather than answered.
+func (b *BFF) loadAPISession(w http.ResponseWriter, r *http.Request) (string, *session.Session, error) {
+	if err := b.checkAPI(r); err != nil {
+		return "", nil, err
+	}
+	token, s, _, err := b.core.LoadSession(r.Context(), b.cookieRequest(w, r))
+	if err != nil {
+		return "", nil, err
+	}
+	if s == nil {
+		return "", nil, nextauth.Unauthenticated("")
+	}
+	return token, s, nil
 }
 
 func (b *BFF) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
@@ -76,14 +85,48 @@ func (b *BFF) Require(next http.Handler) http.Handler {
 }
 
 // Authorize is Require's check for adapters: it returns the request's
-// session, or writes the answer (401/403/503 JSON) and returns false.
+// session, or writes the answer (Options.ErrorHandler's, else 401/403/503
+// JSON) and returns false.
 func (b *BFF) Authorize(w http.ResponseWriter, r *http.Request) (*Session, bool) {
-	token, s, ok := b.apiSession(w, r)
-	if !ok {
+	token, s, err := b.loadAPISession(w, r)
+	if err != nil {
+		if b.onError == nil {
+			b.writeError(w, r, fetch, err)
+			return nil, false
+		}
+		var e *nextauth.Error
+		re := &RequestError{Status: http.StatusInternalServerError, Code: "internal_error", Message: "internal error", err: err}
+		if errors.As(err, &e) {
+			re.Status, re.Code, re.Message = e.Status, string(e.Code), e.Message
+			if e.Unavailable {
+				re.Status, re.err = http.StatusServiceUnavailable, errors.Join(ErrUnavailable, err)
+			}
+		}
+		b.onError(w, r, re)
 		return nil, false
 	}
-	return &Session{b: b, token: token, s: s}, true
+	return &Session{b: b, token: token, s: s, reqCtx: r.Context()}, true
 }
+
+// RequestError is a refusal of Require, given to Options.ErrorHandler:
+// Status and Code are what authbff would answer (401 unauthenticated or
+// csrf_header_missing, 403 cross_origin, 503 store_unavailable); a store
+// outage also wraps ErrUnavailable (the user is still signed in).
+type RequestError struct {
+	// Status is the HTTP status authbff would answer.
+	Status int
+	// Code is the machine-readable error code ("unauthenticated"...).
+	Code string
+	// Message is the explanation authbff would send.
+	Message string
+	err     error
+}
+
+// Error returns the code and the message.
+func (e *RequestError) Error() string { return "bff: " + e.Code + ": " + e.Message }
+
+// Unwrap returns the cause (wrapping ErrUnavailable for a store outage).
+func (e *RequestError) Unwrap() error { return e.err }
 
 // WriteError answers err as authbff does (JSON {"error","message"}; a
 // store outage 503 with Retry-After), for handlers behind Require:
@@ -102,10 +145,11 @@ func (b *BFF) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 // Session is the signed-in user's session inside a handler behind Require.
 type Session struct {
-	b     *BFF
-	token string
-	mu    sync.Mutex
-	s     *session.Session
+	b      *BFF
+	token  string
+	reqCtx context.Context // the request's, for a ctx that cannot be cancelled
+	mu     sync.Mutex
+	s      *session.Session
 }
 
 // User is who is signed in.
@@ -122,24 +166,38 @@ type User struct {
 	Groups []string
 }
 
-type sessionKey struct{}
+// contextKey is the type of the keys bff puts in a context: a pointer, so
+// no other package's key can equal it.
+type contextKey struct{ name string }
 
-// SessionContextKey is the string key under which bffgin also stores the
-// session in a *gin.Context (so SessionFrom(c) works on it as well).
-const SessionContextKey = "github.com/authbff/authbff/bff.Session"
+// SessionContextKey is the key under which Require puts the *Session in
+// the request's context, and bffgin.Require also in the *gin.Context's
+// keys (c.Set), so SessionFrom finds it on either.
+var SessionContextKey = &contextKey{"bff.Session"}
 
 // WithSession returns ctx carrying s (what Require does).
 func WithSession(ctx context.Context, s *Session) context.Context {
-	return context.WithValue(ctx, sessionKey{}, s)
+	return context.WithValue(ctx, SessionContextKey, s)
 }
 
-// SessionFrom returns the session Require (or bffgin.Require) let through.
+// keyGetter is a context that also keeps per-request keys outside its
+// Value chain (a *gin.Context without ContextWithFallback).
+type keyGetter interface {
+	Get(key any) (value any, exists bool)
+}
+
+// SessionFrom returns the session Require (or bffgin.Require) let through:
+// from r.Context(), or from a *gin.Context (on any Gin engine).
 func SessionFrom(ctx context.Context) (*Session, bool) {
-	if s, ok := ctx.Value(sessionKey{}).(*Session); ok && s != nil {
-		return s, true
-	}
 	if s, ok := ctx.Value(SessionContextKey).(*Session); ok && s != nil {
 		return s, true
+	}
+	if g, ok := ctx.(keyGetter); ok {
+		if v, found := g.Get(SessionContextKey); found {
+			if s, ok := v.(*Session); ok && s != nil {
+				return s, true
+			}
+		}
 	}
 	return nil, false
 }
@@ -168,7 +226,16 @@ func (s *Session) Expires() time.Time {
 // there is no refresh token: answer 401 too. An error wrapping ErrUnavailable: the store
 // cannot be reached: answer 503 and keep the user signed in. WriteError
 // answers both.
+//
+// ctx should be the request's context (r.Context(), or c.Request.Context()
+// in Gin). A ctx that can never be cancelled - such as a *gin.Context on an
+// engine without ContextWithFallback - is replaced by the context of the
+// request Require let through, so a client that goes away still cancels
+// the refresh.
 func (s *Session) AccessToken(ctx context.Context) (string, error) {
+	if ctx.Done() == nil && s.reqCtx != nil {
+		ctx = s.reqCtx
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	access, s2, err := s.b.core.AccessToken(ctx, s.token, s.s)

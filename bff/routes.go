@@ -34,7 +34,7 @@ func (b *BFF) dispatch(w http.ResponseWriter, r *http.Request) {
 	case p == "/readyz" && r.Method == http.MethodGet:
 		b.handleReady(w, r)
 		return
-	case b.devidp != nil && strings.HasPrefix(p, DevIdPPath+"/"):
+	case b.devidp != nil && strings.HasPrefix(p, devIdPPath+"/"):
 		b.serveDevIdP(w, r)
 		return
 	}

@@ -1,34 +1,20 @@
 package bff
 
 import (
-	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/rs/cors"
-
-	"github.com/authbff/authbff/internal/config"
-	"github.com/authbff/authbff/spa"
 )
 
-// spaHandler serves the SPA's files; Resolve names the page a request gets.
-type spaHandler = *spa.Handler
-
-// newSPA returns the SPA handler: the embedded app, or SPA_DIR.
-func newSPA(cfg *config.Config, log *slog.Logger) (spaHandler, error) {
-	o := spa.Options{Logger: log.With("component", "spa")}
-	if cfg.SPADir != "" {
-		o.FS = os.DirFS(cfg.SPADir)
-	}
-	h, err := spa.New(o)
-	if err != nil {
-		return nil, fmt.Errorf("bff: SPA: %w", err)
-	}
-	return h, nil
+// spaRoutes is what the spa package's handler tells about a request: the
+// page it would serve (Resolve) and the route of a path (Route), so that
+// ProtectedPaths decides on the page and not on the spelling.
+type spaRoutes interface {
+	Resolve(r *http.Request) (route string, ok bool)
+	Route(p string) (route string, ok bool)
 }
 
 // protected reports whether a path needs a session: a PROTECTED_PATHS
@@ -52,14 +38,15 @@ func (b *BFF) protected(p string) bool {
 // never names a spelling that is only ever redirected.
 func (b *BFF) normalizeProtected() {
 	b.protectedPaths = append([]string(nil), b.cfg.ProtectedPaths...)
-	if b.spa == nil {
+	sr, ok := b.spa.(spaRoutes)
+	if !ok {
 		return
 	}
 	for i, pat := range b.protectedPaths {
 		if strings.HasSuffix(pat, "*") {
 			continue
 		}
-		if route, ok := b.spa.Route(pat); ok && route != pat {
+		if route, ok := sr.Route(pat); ok && route != pat {
 			b.log.Warn("PROTECTED_PATHS: the SPA serves this page at another route; protecting that route", "pattern", pat, "route", route)
 			b.protectedPaths[i] = route
 		}
@@ -74,8 +61,8 @@ func (b *BFF) guard(w http.ResponseWriter, r *http.Request) bool {
 	// Decide on the page the SPA would serve (//x, /./x, /y/../x, /x.html,
 	// /x/ and %2f spellings all name the route /x), not on the raw path.
 	p := r.URL.Path
-	if b.spa != nil {
-		if route, ok := b.spa.Resolve(r); ok {
+	if sr, ok := b.spa.(spaRoutes); ok {
+		if route, ok := sr.Resolve(r); ok {
 			p = route
 		}
 	}
@@ -123,12 +110,14 @@ func (b *BFF) returnAfterSignout(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// canonicalHost sends a browser that reached a development server with no
-// NEXTAUTH_URL through another loopback name (127.0.0.1 or [::1] instead of
-// localhost) to the configured origin, since the cookies and the IdP's
-// redirect_uri are bound to one host name. It reports whether it redirected.
+// canonicalHost sends a browser that reached a development server at
+// http://localhost:<port> through another loopback name (127.0.0.1 or [::1]
+// instead of localhost) to the configured origin, since the cookies and the
+// IdP's redirect_uri are bound to one host name. It reports whether it
+// redirected.
 func (b *BFF) canonicalHost(w http.ResponseWriter, r *http.Request) bool {
-	if b.cfg.URLSet || (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.Host == b.cfg.URL.Host {
+	if b.cfg.URL.Scheme != "http" || b.cfg.URL.Hostname() != "localhost" ||
+		(r.Method != http.MethodGet && r.Method != http.MethodHead) || r.Host == b.cfg.URL.Host {
 		return false
 	}
 	host, port, err := net.SplitHostPort(r.Host)

@@ -2,6 +2,7 @@ package bff
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,7 +17,7 @@ import (
 // session the redirect is no-store; a public page stays no-cache.
 func TestGuardedPageIsPrivate(t *testing.T) {
 	bf, err := New(context.Background(), Options{
-		URL: "http://localhost:3000", StoreSpec: "memory", DataDir: t.TempDir(), LogLevel: "error", ServeSPA: true,
+		URL: "http://localhost:3000", StoreSpec: "memory", DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), SPA: mustSPA(t),
 		Secrets:   []string{"0123456789abcdef0123456789abcdef"},
 		Providers: []Provider{{ID: "okta", Issuer: "https://idp.example", ClientID: "x", ClientSecret: "y"}},
 	})

@@ -9,10 +9,10 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/authbff/authbff/bff/store"
-	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/session/boltstore"
 	"github.com/authbff/authbff/internal/session/memstore"
 	"github.com/authbff/authbff/internal/session/redisstore"
+	"github.com/authbff/authbff/internal/validate"
 )
 
 // Store keeps sessions: opaque sealed records keyed by a hash of the cookie
@@ -53,17 +53,12 @@ func openStore(spec string, logger *slog.Logger) (Store, error) {
 		// retries and feed_lease apply to Sentinel and Cluster too.
 		s, err := redisstore.New(redisstore.Options{URL: spec, Logger: logger})
 		if err != nil {
-			return nil, fmt.Errorf("bff: SESSION_STORE=%s: %w", RedactURL(spec), config.RedactError(err, spec))
+			return nil, fmt.Errorf("bff: SESSION_STORE=%s: %w", validate.RedactURL(spec), validate.RedactError(err, spec))
 		}
 		return s, nil
 	}
-	return nil, fmt.Errorf("bff: SESSION_STORE=%q: unknown store (use memory, bolt:<path>, redis://..., redis-sentinel://... or redis-cluster://...)", RedactURL(spec))
+	return nil, fmt.Errorf("bff: SESSION_STORE=%q: unknown store (use memory, bolt:<path>, redis://..., redis-sentinel://... or redis-cluster://...)", validate.RedactURL(spec))
 }
-
-// RedactURL hides the secrets of a store URL for messages: the password of
-// its user info and any *password* query parameter (sentinel_password),
-// also when the URL does not parse.
-func RedactURL(s string) string { return config.RedactURL(s) }
 
 // storeKind is the store label of the metrics: memory, bolt or redis.
 func storeKind(spec string) string {

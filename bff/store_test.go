@@ -28,7 +28,7 @@ func TestOpenStoreHidesPasswords(t *testing.T) {
 			t.Errorf("the password is in the error: %v", err)
 		}
 	}
-	if got := bff.RedactURL("redis://u:secretpw@h:x/0"); got != "redis://u:xxxxx@h:x/0" {
-		t.Errorf("RedactURL = %q", got)
+	if got := bff.RedactStoreSpec("redis://u:secretpw@h:x/0"); got != "redis://u:xxxxx@h:x/0" {
+		t.Errorf("RedactStoreSpec = %q", got)
 	}
 }

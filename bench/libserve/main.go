@@ -26,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -59,10 +60,17 @@ func main() {
 func run(loadBolt string, nocachePort int, statsAddr string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o, err := bff.OptionsFromLookup(os.LookupEnv, os.Environ(), "")
+	o, err := bff.OptionsFromEnv()
 	if err != nil {
 		return err
 	}
+	port := 3000
+	if s := os.Getenv("PORT"); s != "" {
+		if port, err = strconv.Atoi(s); err != nil {
+			return fmt.Errorf("PORT=%q: %w", s, err)
+		}
+	}
+	urlSet := os.Getenv("NEXTAUTH_URL") != "" || os.Getenv("AUTH_URL") != ""
 	var inner session.Store
 	if loadBolt != "" {
 		if o.StoreSpec != "memory" {
@@ -82,10 +90,10 @@ func run(loadBolt string, nocachePort int, statsAddr string) error {
 	defer inner.Close()
 	store, counts := wrap(inner)
 	o.Store = store
-	o.Logger = bff.NewLogger(o.LogLevel, o.LogFormat)
+	o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	errc := make(chan error, 3)
-	primary, err := serve(ctx, o, o.Port, errc)
+	primary, err := serve(ctx, o, port, urlSet, errc)
 	if err != nil {
 		return err
 	}
@@ -93,11 +101,10 @@ func run(loadBolt string, nocachePort int, statsAddr string) error {
 	if nocachePort > 0 {
 		o2 := o
 		o2.SessionCacheTTL = -1
-		o2.Port = nocachePort
-		if o2.URL != "" {
+		if urlSet {
 			o2.URL = "http://127.0.0.1:" + strconv.Itoa(nocachePort)
 		}
-		nc, err := serve(ctx, o2, nocachePort, errc)
+		nc, err := serve(ctx, o2, nocachePort, urlSet, errc)
 		if err != nil {
 			return err
 		}
@@ -139,14 +146,14 @@ func (s *server) close() {
 }
 
 // serve is api.NewMain + Main.Run for o on port.
-func serve(ctx context.Context, o bff.Options, port int, errc chan<- error) (*server, error) {
+func serve(ctx context.Context, o bff.Options, port int, urlSet bool, errc chan<- error) (*server, error) {
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(port))
 	if err != nil {
 		return nil, fmt.Errorf("listen on port %d: %w", port, err)
 	}
-	if o.URL == "" {
+	if !urlSet {
 		if a, ok := ln.Addr().(*net.TCPAddr); ok {
-			o.Port = a.Port
+			o.URL = "http://localhost:" + strconv.Itoa(a.Port)
 		}
 	}
 	b, err := bff.New(ctx, o)

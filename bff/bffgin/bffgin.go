@@ -5,12 +5,13 @@
 //	r := gin.New()
 //	bffgin.Mount(r, b)
 //	r.GET("/api/orders", bffgin.Require(b), func(c *gin.Context) {
-//		s, _ := bff.SessionFrom(c)
-//		tok, err := s.AccessToken(c)
+//		s, _ := bffgin.SessionFrom(c)
+//		tok, err := s.AccessToken(c.Request.Context())
 //		...
 //	})
 //
-// It is the only package of authbff's library that imports Gin.
+// It works on any engine: ContextWithFallback need not be set. It is the
+// only package of authbff's library that imports Gin.
 package bffgin
 
 import (
@@ -21,16 +22,19 @@ import (
 
 // Mount puts authbff's routes on r: the NextAuth routes under b's base path
 // (default /api/auth/*), the API proxy (/api/proxy/*), and the development
-// IdP (/_devidp/*) when it runs. When r is the *gin.Engine itself, every
-// path no route of r takes (NoRoute) is served by authbff too: /healthz,
-// /readyz and, with Options.ServeSPA, the SPA behind PROTECTED_PATHS. The
-// routes behave exactly as b.Handler() serves them.
+// IdP (/_devidp/*) when it runs. When r is the *gin.Engine itself, Mount
+// also makes b.Handler() the engine's NoRoute handler (replacing any set
+// before; set yours after Mount to take it back), so /healthz, /readyz and
+// the SPA (Options.SPA, behind ProtectedPaths) are served for every path no
+// route of the engine takes. On a group, mount b.Handler() for those paths
+// yourself (gin.WrapH). The routes behave exactly as b.Handler() serves
+// them.
 func Mount(r gin.IRoutes, b *bff.BFF) {
 	h := gin.WrapH(b.Handler())
 	r.Any(b.BasePath()+"/*action", h)
 	r.Any("/api/proxy/*path", h)
-	if b.DevIdPIssuer() != "" {
-		r.Any(bff.DevIdPPath+"/*path", h)
+	if p := b.DevIdPPath(); p != "" {
+		r.Any(p+"/*path", h)
 	}
 	if e, ok := r.(*gin.Engine); ok {
 		e.NoRoute(h)
@@ -38,10 +42,12 @@ func Mount(r gin.IRoutes, b *bff.BFF) {
 }
 
 // Require protects a Gin route as bff.Require does: without a live session,
-// the header X-CSRF: 1 or a same-origin request it answers 401 (403 for a
-// cross-origin call) JSON {"error","message"}, 503 with Retry-After on a
-// store outage, and aborts. Otherwise bff.SessionFrom(c) (or
-// c.Request.Context()) returns the session in the handlers that follow.
+// the header X-CSRF: 1 or a same-origin request it answers (through
+// Options.ErrorHandler when set, else 401 - 403 for a cross-origin call -
+// JSON {"error","message"}, 503 with Retry-After on a store outage) and
+// aborts. Otherwise SessionFrom(c), bff.SessionFrom(c) and
+// bff.SessionFrom(c.Request.Context()) return the session in the handlers
+// that follow.
 func Require(b *bff.BFF) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		s, ok := b.Authorize(c.Writer, c.Request)
@@ -53,4 +59,9 @@ func Require(b *bff.BFF) gin.HandlerFunc {
 		c.Request = c.Request.WithContext(bff.WithSession(c.Request.Context(), s))
 		c.Next()
 	}
+}
+
+// SessionFrom returns the session Require let through to c's handlers.
+func SessionFrom(c *gin.Context) (*bff.Session, bool) {
+	return bff.SessionFrom(c.Request.Context())
 }

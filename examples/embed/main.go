@@ -10,6 +10,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,13 +44,13 @@ func main() {
 	r := gin.New()
 	bffgin.Mount(r, b)
 	r.GET("/api/orders", bffgin.Require(b), func(c *gin.Context) {
-		s, _ := bff.SessionFrom(c)
-		token, err := s.AccessToken(c)
+		s, _ := bffgin.SessionFrom(c)
+		token, err := s.AccessToken(c.Request.Context())
 		if err != nil {
 			b.WriteError(c.Writer, c.Request, err) // 401 signed out, 503 store down
 			return
 		}
-		orders, err := fetchOrders(c, os.Getenv("ORDERS_API"), token)
+		orders, err := fetchOrders(c.Request.Context(), os.Getenv("ORDERS_API"), token)
 		if err != nil {
 			c.JSON(http.StatusBadGateway, gin.H{"error": "upstream", "message": err.Error()})
 			return
@@ -57,7 +58,11 @@ func main() {
 		c.JSON(http.StatusOK, gin.H{"user": s.User().Name, "email": s.User().Email, "orders": orders})
 	})
 
-	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(o.Port)) // loopback: the dev IdP is for this machine only
+	port := cmp.Or(os.Getenv("PORT"), "3000") // the port of the default URL, http://localhost:3000
+	if _, err := strconv.Atoi(port); err != nil {
+		log.Fatalf("PORT=%q is not a port number", port)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port) // loopback: the dev IdP is for this machine only
 	if err != nil {
 		log.Fatal(err)
 	}

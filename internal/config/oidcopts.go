@@ -1,13 +1,8 @@
 package config
 
 import (
-	"fmt"
 	"strings"
 )
-
-// idTokenAlgs are the ID token signature algorithms AUTH_<ID>_ID_TOKEN_ALGS
-// may name: the asymmetric JWS algorithms, in their canonical spelling.
-var idTokenAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
 // ProviderVars are the names of the variables that configure a provider's
 // client, for messages that tell a user what to change.
@@ -58,21 +53,4 @@ func (l *loader) oidcOptions(p *Provider, algsVar, hintVar string) {
 		}
 		p.LogoutIDTokenHint = b
 	}
-}
-
-// canonicalAlg returns the canonical spelling of a JWS algorithm name given
-// in any case, or why it is refused.
-func canonicalAlg(s string) (alg, problem string) {
-	for _, a := range idTokenAlgs {
-		if strings.EqualFold(a, s) {
-			return a, ""
-		}
-	}
-	switch u := strings.ToUpper(s); {
-	case u == "NONE":
-		return "", "lists none: an unsigned ID token proves nothing and is never accepted"
-	case strings.HasPrefix(u, "HS"):
-		return "", fmt.Sprintf("lists %s: symmetric (HMAC) ID tokens are keyed with the client secret and are never accepted", s)
-	}
-	return "", fmt.Sprintf("%q is not a known ID token signature algorithm", s)
 }

@@ -210,11 +210,6 @@ func (l *loader) sessions(c *Config) {
 	}
 }
 
-// processLocal reports whether only this process writes the store.
-func processLocal(store string) bool {
-	return store == "memory" || strings.HasPrefix(store, "bolt:")
-}
-
 // defaultCacheTTL: a cache in front of a store only this process writes is
 // kept exact by the session manager, so it may live long; with a shared
 // store (Redis) other instances' writes are announced, and the TTL bounds
@@ -226,35 +221,6 @@ func defaultCacheTTL(string) time.Duration {
 	// nothing cached), so the TTL only bounds how long another instance's
 	// refresh could go unseen if its announcement were lost.
 	return time.Minute
-}
-
-// checkStore validates a SESSION_STORE value; its errors show it through
-// RedactURL.
-func checkStore(s string) error {
-	if s == "memory" {
-		return nil
-	}
-	if path, ok := strings.CutPrefix(s, "bolt:"); ok {
-		if path == "" {
-			return fmt.Errorf("%q has no file path", s)
-		}
-		return nil
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return RedactError(fmt.Errorf("%q is not a store: %w", s, err), s)
-	}
-	switch u.Scheme {
-	case "redis", "rediss":
-	case "redis-sentinel", "redis-cluster":
-		return nil // several hosts; redisstore.ParseUniversalURL checks them
-	default:
-		return fmt.Errorf("%q is not a known session store", RedactURL(s))
-	}
-	if u.Host == "" {
-		return fmt.Errorf("%q has no host", RedactURL(s))
-	}
-	return nil
 }
 
 // access fills ProtectedPaths, Upstreams, FederatedSignout, AllowedGroups,

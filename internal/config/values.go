@@ -2,9 +2,8 @@ package config
 
 import (
 	"fmt"
+	"github.com/authbff/authbff/internal/validate"
 	"math"
-	"net"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,66 +119,20 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseHTTPURL parses an absolute http(s) URL without userinfo, query or
-// fragment, lower-casing scheme and host and dropping the default port. Its
-// errors show raw through RedactURL.
-func parseHTTPURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, RedactError(fmt.Errorf("is not a URL: %w", err), raw)
-	}
-	shown := RedactURL(raw)
-	u.Scheme = strings.ToLower(u.Scheme)
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("%q is not an absolute http:// or https:// URL", shown)
-	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("%q has no host", shown)
-	case u.User != nil:
-		return nil, fmt.Errorf("%q contains user info", u.Redacted())
-	case u.RawQuery != "" || u.ForceQuery:
-		return nil, fmt.Errorf("%q has a query string", shown)
-	case u.Fragment != "" || strings.Contains(raw, "#"):
-		return nil, fmt.Errorf("%q has a fragment", shown)
-	}
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("%q has an invalid port", shown)
-		}
-	}
-	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
-		port = ""
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	if port != "" {
-		host += ":" + port
-	}
-	u.Host = host
-	return u, nil
-}
+// The shared checks (package validate), under the names this package's
+// loaders use.
+var (
+	parseHTTPURL = validate.HTTPURL
+	parseIssuer  = validate.Issuer
+	isLoopback   = validate.Loopback
+	checkStore   = validate.StoreSpec
+	processLocal = validate.ProcessLocal
+	canonicalAlg = validate.IDTokenAlg
+	idTokenAlgs  = validate.IDTokenAlgs
+)
 
-// parseIssuer checks an issuer-like URL: parseHTTPURL, and http:// only for
-// loopback hosts. It returns raw unchanged: issuers are compared byte for
-// byte with discovery and the ID token, so authbff does not rewrite them.
-func parseIssuer(raw string) (string, error) {
-	u, err := parseHTTPURL(raw)
-	if err != nil {
-		return "", err
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return "", fmt.Errorf("%q uses http:// on a host that is not loopback", RedactURL(raw))
-	}
-	return raw, nil
-}
+// RedactURL is validate.RedactURL: raw with its secrets hidden.
+func RedactURL(raw string) string { return validate.RedactURL(raw) }
 
-// isLoopback reports whether host is localhost, in 127.0.0.0/8 or ::1.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
-}
+// RedactError is validate.RedactError: err with raw's secrets hidden.
+func RedactError(err error, raw string) error { return validate.RedactError(err, raw) }

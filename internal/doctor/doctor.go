@@ -14,14 +14,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/oidc"
 )
 
-// Run checks every provider of cfg and reports whether all is well.
-// Each line starts with "ok" or "FAIL"; a failure says what to change.
-func Run(ctx context.Context, cfg *config.Config, hc *http.Client, w io.Writer) bool {
+// Run checks every provider (validated settings, as bff makes them) and
+// reports whether all is well. Each line starts with "ok" or "FAIL"; a
+// failure says what to change.
+func Run(ctx context.Context, cfg *nextauth.Settings, providers []nextauth.Provider, hc *http.Client, w io.Writer) bool {
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -36,7 +36,7 @@ func Run(ctx context.Context, cfg *config.Config, hc *http.Client, w io.Writer) 
 		}
 		fmt.Fprintf(w, "%s [%s] %s\n", word, id, what)
 	}
-	for _, pc := range cfg.Providers {
+	for _, pc := range providers {
 		cb := cfg.CallbackURL(pc.ID)
 		p, err := nextauth.NewOIDCProvider(cfg, pc, hc, log)
 		if err != nil {
@@ -65,7 +65,7 @@ func Run(ctx context.Context, cfg *config.Config, hc *http.Client, w io.Writer) 
 				report(true, pc.ID, "ID tokens accepted when signed with "+strings.Join(algs, ", "))
 			}
 			if listed, requested, err := p.OfflineAccess(cctx); err == nil && listed && !requested {
-				report(true, pc.ID, "the provider offers offline_access but the scopes do not ask for it: without a refresh token a session ends with its first access token (add offline_access to "+pc.Vars().Scope+" if the provider needs it)")
+				report(true, pc.ID, "the provider offers offline_access but the scopes do not ask for it: without a refresh token a session ends with its first access token (add offline_access to "+nextauth.ScopeVar(pc)+" if the provider needs it)")
 			}
 		}
 		checkCallback(cctx, p, &noRedirect, cb, func(pass bool, what string) { report(pass, pc.ID, what) })

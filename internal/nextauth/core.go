@@ -17,18 +17,17 @@ import (
 	"time"
 
 	"github.com/authbff/authbff/internal/auth"
-	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/metrics"
 	"github.com/authbff/authbff/internal/oidc"
 	"github.com/authbff/authbff/internal/refresh"
 	"github.com/authbff/authbff/internal/session"
 )
 
-// Options configures New. Config, Secrets, Manager and Store are required.
+// Options configures New. Settings, Secrets, Manager and Store are required.
 type Options struct {
-	// Config is the validated configuration (URL, base path, flavour,
-	// policies). Providers comes from Providers below, not Config.Providers.
-	Config *config.Config
+	// Settings are the validated settings (URL, base path, flavour,
+	// policies).
+	Settings Settings
 	// Secrets seal flow cookies and CSRF tokens: the current one first.
 	Secrets [][]byte
 	// Manager creates, loads and ends sessions.
@@ -36,7 +35,7 @@ type Options struct {
 	// Store is the Manager's store (one-time markers live there too).
 	Store session.Store
 	// Providers are the identity providers to offer, in order.
-	Providers []config.Provider
+	Providers []Provider
 	// HTTPClient is used for calls to identity providers; nil uses a default.
 	HTTPClient *http.Client
 	// Logger receives the core's logs; nil discards them.
@@ -50,14 +49,14 @@ type Options struct {
 
 // provider is one configured identity provider with its OIDC client.
 type provider struct {
-	cfg    config.Provider
+	cfg    Provider
 	client *oidc.Provider
 }
 
 // Core is one authbff's NextAuth contract: providers, sessions, sealing and
 // refresh coordination. It is safe for concurrent use.
 type Core struct {
-	cfg       *config.Config
+	cfg       *Settings
 	flavor    auth.Flavor
 	names     auth.CookieNames
 	origin    string
@@ -88,13 +87,17 @@ func New(o Options) (*Core, error) {
 	if now == nil {
 		now = time.Now
 	}
-	flavor := auth.Flavor(o.Config.Flavor)
+	set := o.Settings
+	if set.URL == nil {
+		return nil, fmt.Errorf("nextauth: Settings.URL is not set")
+	}
+	flavor := set.Flavor
 	c := &Core{
-		cfg:       o.Config,
+		cfg:       &set,
 		flavor:    flavor,
-		names:     auth.Names(flavor, o.Config.Secure()),
-		origin:    o.Config.Origin(),
-		base:      o.Config.Origin() + o.Config.BasePath,
+		names:     auth.Names(flavor, set.Secure()),
+		origin:    set.Origin(),
+		base:      set.Origin() + set.BasePath,
 		csrf:      auth.NewCSRF(o.Secrets),
 		sealer:    sealer,
 		sessions:  o.Manager,
@@ -105,7 +108,7 @@ func New(o Options) (*Core, error) {
 		metrics:   o.Metrics,
 	}
 	for _, pc := range o.Providers {
-		client, err := NewOIDCProvider(o.Config, pc, o.HTTPClient, log)
+		client, err := NewOIDCProvider(&set, pc, o.HTTPClient, log)
 		if err != nil {
 			return nil, err
 		}
@@ -119,18 +122,12 @@ func New(o Options) (*Core, error) {
 }
 
 // NewOIDCProvider makes the OIDC client of one configured provider.
-func NewOIDCProvider(cfg *config.Config, pc config.Provider, hc *http.Client, log *slog.Logger) (*oidc.Provider, error) {
-	style := oidc.AuthStylePost
-	switch pc.AuthStyle {
-	case config.AuthStyleBasic:
-		style = oidc.AuthStyleBasic
-	case config.AuthStyleNone:
-		style = oidc.AuthStyleNone
-	}
+func NewOIDCProvider(cfg *Settings, pc Provider, hc *http.Client, log *slog.Logger) (*oidc.Provider, error) {
+	style := pc.AuthStyle
 	var pin oidc.IssuerPin
-	if pc.LearnIssuer {
+	if pc.LearnIssuer && cfg.DataDir != "" {
 		// COGNITO_DOMAIN alone: the pool's issuer is learned from the first
-		// ID token and pinned in the data directory.
+		// ID token and pinned in the data directory (without one, in memory).
 		pin = oidc.NewFileIssuerPin(oidc.IssuerPinFile(cfg.DataDir, pc.ID), pc.CognitoDomain)
 	}
 	client, err := oidc.New(oidc.Config{
@@ -176,8 +173,8 @@ func (c *Core) refreshProvider(id string) (refresh.Provider, bool) {
 	return refresh.Provider{Client: p.client, ClientID: p.cfg.ClientID, Issuer: p.client.Issuer()}, true
 }
 
-// Config returns the configuration the core runs with.
-func (c *Core) Config() *config.Config { return c.cfg }
+// Settings returns the settings the core runs with.
+func (c *Core) Settings() *Settings { return c.cfg }
 
 // Names returns the cookie names of the configured flavour and scheme.
 func (c *Core) Names() auth.CookieNames { return c.names }

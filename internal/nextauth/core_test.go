@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/authbff/authbff/internal/auth"
-	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/devidp/devidptest"
+	"github.com/authbff/authbff/internal/oidc"
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/memstore"
 )
@@ -50,13 +50,8 @@ func newFixture(t *testing.T, store session.Store) *fixture {
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	cfg, err := config.Load(config.Source{Getenv: func(k string) (string, bool) {
-		v, ok := map[string]string{"NEXTAUTH_URL": appOrigin, "SESSION_STORE": "memory"}[k]
-		return v, ok
-	}, NoFiles: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, _ := url.Parse(appOrigin)
+	cfg := Settings{URL: u, BasePath: "/api/auth", Flavor: auth.FlavorV4, RefreshMargin: time.Minute}
 	idp, err := devidp.New(devidp.Options{BaseURL: srv.URL, Clients: []devidp.Client{{
 		ID: "app", Secret: "s3cret", RedirectURIs: []string{cfg.CallbackURL("cognito")}, LogoutURLs: []string{appOrigin},
 	}}})
@@ -75,9 +70,9 @@ func newFixture(t *testing.T, store session.Store) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(mgr.Close)
-	core, err = New(Options{Config: cfg, Secrets: secrets, Manager: mgr, Store: store, Providers: []config.Provider{{
+	core, err = New(Options{Settings: cfg, Secrets: secrets, Manager: mgr, Store: store, Providers: []Provider{{
 		ID: "cognito", Name: "Cognito", Issuer: idp.Issuer(), ClientID: "app", ClientSecret: "s3cret", Cognito: true,
-		Scopes: []string{"openid", "profile", "email"}, AuthStyle: config.AuthStylePost,
+		Scopes: []string{"openid", "profile", "email"}, AuthStyle: oidc.AuthStylePost,
 	}}})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"net/url"
 
 	"github.com/authbff/authbff/internal/auth"
-	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/oidc"
 )
 
@@ -132,10 +131,10 @@ func (c *Core) VerifyPage() Page { return c.page(Page{Title: "Verify request"}) 
 
 // ClientSettings is what the diagnosis of a provider's token error needs:
 // the provider's own words and variable names.
-func ClientSettings(cfg *config.Config, pc config.Provider) oidc.ClientSettings {
-	v := pc.Vars()
+func ClientSettings(cfg *Settings, pc Provider) oidc.ClientSettings {
+	id, secret, style, scope := providerVars(pc)
 	return oidc.ClientSettings{
 		ProviderID: pc.ID, ProviderName: pc.Name, Cognito: pc.Cognito, CallbackURL: cfg.CallbackURL(pc.ID),
-		ClientIDVar: v.ClientID, SecretVar: v.Secret, AuthStyleVar: v.AuthStyle, ScopeVar: v.Scope,
+		ClientIDVar: id, SecretVar: secret, AuthStyleVar: style, ScopeVar: scope,
 	}
 }
