@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 	"github.com/authbff/authbff/internal/metrics"
 )
 
-// Options are what Main needs from its caller.
+// Options are what New needs from its caller.
 type Options struct {
 	// Source is where configuration is read from.
 	Source config.Source
@@ -33,10 +33,10 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
-// Main is the authbff binary: a Gin engine with the bff library mounted,
-// served on one listener. Create it with NewMain, then Run it; Close
-// releases everything.
-type Main struct {
+// Server is the API server the authbff binary runs: a Gin engine with the
+// bff library mounted, served on one listener. Create it with New, then Run
+// it; Close releases everything.
+type Server struct {
 	// BFF is the library instance the binary serves.
 	BFF    *bff.BFF
 	Logger *slog.Logger
@@ -49,9 +49,9 @@ type Main struct {
 	admin    *metrics.Server // /metrics, /healthz, /readyz on METRICS_ADDR; nil when off
 }
 
-// NewMain reads the configuration (every problem at once), listens, and
+// New reads the configuration (every problem at once), listens, and
 // prepares (but does not start) the HTTP server.
-func NewMain(opts Options) (*Main, error) {
+func New(opts Options) (*Server, error) {
 	src := opts.Source
 	o, err := bff.OptionsFromLookup(src.Getenv, src.Environ, src.Dir)
 	if err != nil {
@@ -98,9 +98,12 @@ func NewMain(opts Options) (*Main, error) {
 	engine.ContextWithFallback = true
 	engine.RedirectTrailingSlash = false
 	engine.RedirectFixedPath = false
+	if len(o.CORSOrigins) > 0 {
+		engine.Use(corsMiddleware(b.URL(), o.CORSOrigins))
+	}
 	bffgin.Mount(engine, b)
 	server.Handler = bff.LimitRequestRead(engine, o.Listen.ReadTimeout)
-	return &Main{
+	return &Server{
 		BFF: b, Logger: o.Logger, listener: ln, admin: admin, listen: o.Listen,
 		server: server,
 	}, nil
@@ -118,10 +121,10 @@ func loggerFor(opts Options, o bff.Options) *slog.Logger {
 }
 
 // URL returns the public URL the server answers on.
-func (m *Main) URL() string { return m.BFF.URL() }
+func (m *Server) URL() string { return m.BFF.URL() }
 
 // MetricsAddr returns the address /metrics is served on, "" when off.
-func (m *Main) MetricsAddr() string {
+func (m *Server) MetricsAddr() string {
 	if m.admin == nil {
 		return ""
 	}
@@ -130,7 +133,7 @@ func (m *Main) MetricsAddr() string {
 
 // Run serves HTTP until ctx is done (then it drains and shuts down, see
 // Shutdown) or the server fails.
-func (m *Main) Run(ctx context.Context) error {
+func (m *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- m.server.Serve(m.listener) }()
 	// The metrics listener outlives the drain: scrapes and its /readyz
@@ -162,7 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 // balancer stops sending new ones first), then new connections are refused
 // and in-flight requests get up to SHUTDOWN_TIMEOUT to finish. It logs the
 // start and the end. Calling it again returns the first result.
-func (m *Main) Shutdown() error {
+func (m *Server) Shutdown() error {
 	m.shutOnce.Do(func() {
 		start := time.Now()
 		m.BFF.Drain()
@@ -184,7 +187,7 @@ func (m *Main) Shutdown() error {
 
 // Close shuts the server down (see Shutdown) if Run has not, and closes the
 // session store.
-func (m *Main) Close() error {
+func (m *Server) Close() error {
 	err := m.Shutdown()
 	if cerr := m.BFF.Close(); err == nil {
 		err = cerr

@@ -90,7 +90,10 @@ type Options struct {
 	ServeSPA bool
 	// SPADir is a directory of SPA files to serve instead of the bundled one.
 	SPADir string
-	// CORSOrigins are other origins allowed to call with credentials.
+	// CORSOrigins are other origins allowed to call with credentials: the
+	// origin check of NextAuth's POSTs and of the proxy accepts them besides
+	// URL's origin. The BFF answers no CORS itself: apply the host's CORS
+	// middleware with the same list (see the package doc).
 	CORSOrigins []string
 	// TrustedProxies are CIDRs/IPs whose X-Forwarded-For and X-Request-Id are
 	// believed.

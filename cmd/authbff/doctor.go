@@ -12,8 +12,8 @@ import (
 // doctorCmd is `authbff doctor`: it checks the configuration and, for every
 // provider, what only the IdP can tell - discovery, the registered callback
 // URL and the client credentials - and prints each finding with its fix.
-func doctorCmd(ctx context.Context, stdout, stderr io.Writer) int {
-	cfg, err := config.Load(config.FromOS())
+func doctorCmd(ctx context.Context, _ *invocation, src config.Source, stdout, _ io.Writer) int {
+	cfg, err := config.Load(src)
 	if err != nil {
 		fmt.Fprintf(stdout, "FAIL configuration:\n%v\n", err)
 		return 1

@@ -1,4 +1,4 @@
-package main
+package doctor_test
 
 import (
 	"bytes"
@@ -73,4 +73,17 @@ func TestDoctorFindsCognitoMisconfiguration(t *testing.T) {
 			t.Fatalf("unreachable issuer:\n%s", out.String())
 		}
 	})
+}
+
+// envSource is exactly env as the configuration, with dir for dotenv files.
+func envSource(env map[string]string, dir string) config.Source {
+	var list []string
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	return config.Source{
+		Getenv:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Environ: list,
+		Dir:     dir,
+	}
 }
