@@ -37,8 +37,9 @@ type Options struct {
 // bff library mounted, served on one listener. Create it with New, then Run
 // it; Close releases everything.
 type Server struct {
-	// BFF is the library instance the binary serves.
-	BFF    *bff.BFF
+	// BFF is the library instance the server serves.
+	BFF *bff.BFF
+	// Logger is where the server logs.
 	Logger *slog.Logger
 
 	listener net.Listener
