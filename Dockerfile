@@ -12,7 +12,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/authbff ./api \
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/authbff ./cmd/authbff \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot

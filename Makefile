@@ -2,7 +2,7 @@
 
 # Run the server with embedded defaults (dev IdP, bolt session store) on :3000.
 run:
-	go run ./api
+	go run ./cmd/authbff
 
 # Every test: installs redis-server, Chromium and the npm fixture when missing.
 test: deps vet

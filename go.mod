@@ -13,7 +13,7 @@ require (
 	golang.org/x/oauth2 v0.37.0
 )
 
-require github.com/rs/cors v1.11.1
+require github.com/gin-contrib/cors v1.7.7
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"context"
@@ -40,10 +40,10 @@ func benchApp(b *testing.B, store string) (http.Handler, string) {
 		"PORT": "0", "NEXTAUTH_URL": "http://" + ln.Addr().String(),
 		"SESSION_STORE": store, "LOG_LEVEL": "warn", "METRICS_ADDR": "127.0.0.1:0", "SHUTDOWN_DRAIN_DELAY": "1ms",
 	}
-	m, err := NewMain(Options{Source: envSource(env, dir), Listener: ln, Logger: slog.New(slog.DiscardHandler)})
+	m, err := New(Options{Source: envSource(env, dir), Listener: ln, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		ln.Close()
-		b.Fatalf("NewMain: %v", err)
+		b.Fatalf("New: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

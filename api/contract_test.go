@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"encoding/json"
@@ -139,7 +139,7 @@ func TestStartupConfigProblems(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewMain(Options{Source: envSource(tc.env, t.TempDir())})
+			_, err := New(Options{Source: envSource(tc.env, t.TempDir())})
 			var probs *config.Problems
 			if !errors.As(err, &probs) {
 				t.Fatalf("err = %v, want *config.Problems", err)

@@ -1,6 +1,7 @@
-package main
+package api
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,8 +47,76 @@ func TestCORSAllowList(t *testing.T) {
 }
 
 func TestCORSWildcardRefused(t *testing.T) {
-	_, err := NewMain(Options{Source: envSource(map[string]string{"CORS_ORIGINS": "*"}, t.TempDir())})
+	_, err := New(Options{Source: envSource(map[string]string{"CORS_ORIGINS": "*"}, t.TempDir())})
 	if err == nil || !strings.Contains(err.Error(), "CORS_ORIGINS") {
 		t.Fatalf("CORS_ORIGINS=* accepted: %v", err)
+	}
+}
+
+// TestCORSBehindHostRewritingProxy (issue 20 #7): behind a reverse proxy
+// that rewrites Host, the app's own credentialed POSTs (Origin is
+// NEXTAUTH_URL's origin, Host is not its host) pass gin-contrib/cors, which
+// takes only an Origin naming the Host header as same-origin, because the
+// server lists the app's origin explicitly; through the same proxy a
+// preflight from CORS_ORIGINS gets the CORS headers, one from elsewhere none.
+func TestCORSBehindHostRewritingProxy(t *testing.T) {
+	const dev, proxied = "http://localhost:5173", "authbff.internal:8080"
+	app := startApp(t, map[string]string{"SESSION_STORE": "memory", "NEXTAUTH_URL": "auto", "CORS_ORIGINS": dev})
+	b := newBrowser(t)
+	b.bffSignIn(app, "ada")
+	u, _ := url.Parse(app.URL)
+	plain := &browser{t: t, rec: b.rec, c: &http.Client{Transport: b.rec, CheckRedirect: b.c.CheckRedirect}}
+	viaProxy := func(method, path string, form url.Values, hdr ...string) response {
+		t.Helper()
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, _ := http.NewRequest(method, app.URL+path, body)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		for _, c := range b.c.Jar.Cookies(u) {
+			req.AddCookie(c) // by hand: the browser's cookies for the public origin
+		}
+		req.Host = proxied // what the reverse proxy forwards
+		return plain.do(req)
+	}
+	tok := b.csrf(app.URL)
+
+	r := viaProxy(http.MethodPost, "/api/auth/signin/cognito", url.Values{"csrfToken": {tok}, "json": {"true"}}, "Origin", app.URL)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "/oauth2/authorize") {
+		t.Fatalf("sign-in POST from the app's origin with Host %s: %d %s", proxied, r.StatusCode, r.Body)
+	}
+	r = viaProxy(http.MethodPost, "/api/auth/signout", url.Values{"csrfToken": {tok}, "callbackUrl": {app.URL + "/"}, "json": {"true"}}, "Origin", app.URL)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `"url"`) {
+		t.Fatalf("sign-out POST from the app's origin with Host %s: %d %s", proxied, r.StatusCode, r.Body)
+	}
+	if s := b.session(app.URL); s != nil {
+		t.Fatalf("still signed in after the sign-out through the proxy: %v", s)
+	}
+
+	preflight := func(origin string) response {
+		return viaProxy(http.MethodOptions, "/api/auth/signout", nil, "Origin", origin,
+			"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type,x-csrf")
+	}
+	r = preflight(dev)
+	h := r.Header
+	if r.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != dev || h.Get("Access-Control-Allow-Credentials") != "true" ||
+		!strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") || !strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "x-csrf") ||
+		h.Get("Access-Control-Max-Age") != "600" {
+		t.Fatalf("preflight from %s: %d %v", dev, r.StatusCode, h)
+	}
+	r = preflight("https://evil.example")
+	for k := range r.Header {
+		if strings.HasPrefix(k, "Access-Control-") {
+			t.Errorf("preflight from another origin got %s: %q", k, r.Header.Get(k))
+		}
+	}
+	if r.StatusCode != http.StatusForbidden {
+		t.Errorf("preflight from another origin: %d, want 403", r.StatusCode)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"bufio"
@@ -25,7 +25,7 @@ func TestDevIdPRefusedInProduction(t *testing.T) {
 	env := map[string]string{"PORT": "0", "AUTHBFF_DATA_DIR": t.TempDir(), "METRICS_ADDR": "", "NODE_ENV": "production",
 		"SESSION_STORE": "memory", "SHUTDOWN_DRAIN_DELAY": "1ms"}
 	ln := listenLoopback(t)
-	m, err := NewMain(Options{Source: envSource(env, t.TempDir()), Listener: ln, Logger: slog.New(slog.DiscardHandler)})
+	m, err := New(Options{Source: envSource(env, t.TempDir()), Listener: ln, Logger: slog.New(slog.DiscardHandler)})
 	if err == nil {
 		m.Close()
 		t.Fatal("started the development IdP with NODE_ENV=production and no provider")
@@ -43,7 +43,7 @@ func TestDevIdPRefusedInProduction(t *testing.T) {
 	}
 
 	env["AUTHBFF_DEV_IDP"] = "1"
-	m, err = NewMain(Options{Source: envSource(env, t.TempDir()), Listener: listenLoopback(t), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	m, err = New(Options{Source: envSource(env, t.TempDir()), Listener: listenLoopback(t), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatalf("AUTHBFF_DEV_IDP=1 in production: %v", err)
 	}
@@ -61,7 +61,7 @@ func TestDevIdPRefusesNetworkPeers(t *testing.T) {
 	local := nonLoopbackIPv4(t)
 	env := map[string]string{"HOST": "0.0.0.0", "PORT": "0", "AUTHBFF_DATA_DIR": t.TempDir(), "METRICS_ADDR": "",
 		"SESSION_STORE": "memory", "SHUTDOWN_DRAIN_DELAY": "1ms"}
-	m, err := NewMain(Options{Source: envSource(env, t.TempDir()), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	m, err := New(Options{Source: envSource(env, t.TempDir()), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"context"
@@ -22,8 +22,8 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwt"
 )
 
-// runMain serves m (made by the test with NewMain) until the test ends.
-func runMain(t *testing.T, m *Main) *testApp {
+// runMain serves m (made by the test with New) until the test ends.
+func runMain(t *testing.T, m *Server) *testApp {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &testApp{t: t, URL: m.URL(), Main: m, done: make(chan struct{}), stop: cancel}

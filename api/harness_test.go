@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"bytes"
@@ -19,16 +19,16 @@ import (
 	"github.com/authbff/authbff/internal/devidp/devidptest"
 )
 
-// testApp is a real authbff Main serving on a loopback port.
+// testApp is a real API server (Server) serving on a loopback port.
 type testApp struct {
 	t    *testing.T
 	URL  string
-	Main *Main
+	Main *Server
 	done chan struct{}
 	stop context.CancelFunc
 }
 
-// startApp runs Main with exactly env as its environment (no dotenv files).
+// startApp runs a Server with exactly env as its environment (no dotenv files).
 // NEXTAUTH_URL "auto" becomes http://127.0.0.1:<port> ("auto/x" adds a path).
 func startApp(t *testing.T, env map[string]string) *testApp {
 	t.Helper()
@@ -65,10 +65,10 @@ func startAppWith(t *testing.T, env map[string]string, addr string, w io.Writer,
 		env["AUTHBFF_DATA_DIR"] = t.TempDir() // never ./data of the source tree
 	}
 	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-	m, err := NewMain(Options{Source: envSource(env, t.TempDir()), Listener: ln, Logger: logger})
+	m, err := New(Options{Source: envSource(env, t.TempDir()), Listener: ln, Logger: logger})
 	if err != nil {
 		ln.Close()
-		t.Fatalf("NewMain: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	return runMain(t, m)
 }

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"github.com/authbff/authbff/internal/bffhook"
@@ -7,13 +7,13 @@ import (
 )
 
 // core is the contract core behind m's BFF (internal: tests only).
-func core(m *Main) *nextauth.Core {
+func core(m *Server) *nextauth.Core {
 	c, _ := bffhook.Internals(m.BFF)
 	return c
 }
 
 // devIdP is m's embedded development IdP, nil with a real provider.
-func devIdP(m *Main) *devidp.IdP {
+func devIdP(m *Server) *devidp.IdP {
 	_, idp := bffhook.Internals(m.BFF)
 	return idp
 }

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"bufio"
@@ -154,10 +154,10 @@ func TestPanvaOIDCProvider(t *testing.T) {
 		"NEXTAUTH_URL": appURL, "NEXTAUTH_SECRET": strings.Repeat("panva-e2e-", 4), "SESSION_STORE": "memory",
 		"AUTH_FEDERATED_SIGNOUT": "0", "PORT": "0", "METRICS_ADDR": "127.0.0.1:0", "AUTHBFF_DATA_DIR": t.TempDir(),
 	}
-	m, err := NewMain(Options{Source: envSource(env, t.TempDir()), Listener: ln, Logger: textLogger(t, &lockedBuffer{})})
+	m, err := New(Options{Source: envSource(env, t.TempDir()), Listener: ln, Logger: textLogger(t, &lockedBuffer{})})
 	if err != nil {
 		ln.Close()
-		t.Fatalf("NewMain: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	app := runMain(t, m)
 

@@ -1,8 +1,11 @@
-package main
+package api
 
 import (
 	"bytes"
 	"context"
+	"flag"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,9 +15,11 @@ import (
 	"time"
 
 	"github.com/authbff/authbff/bff"
+	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/devidp/devidptest"
 	"github.com/authbff/authbff/internal/redistest"
+	"github.com/authbff/authbff/internal/revoke"
 )
 
 const (
@@ -31,6 +36,23 @@ func revokeCmd(t *testing.T, env map[string]string, sub string) (code int, stdou
 	code = sessionsCmd(context.Background(), envSource(env, t.TempDir()), []string{"revoke", "--sub", sub}, &out, &errOut)
 	t.Logf("sessions revoke: exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
 	return code, out.String(), errOut.String()
+}
+
+// sessionsCmd is what `authbff sessions revoke` (cmd/authbff) does with
+// args, "revoke" and its flags, and the configuration src.
+func sessionsCmd(ctx context.Context, src config.Source, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sessions revoke", flag.ContinueOnError)
+	sub := fs.String("sub", "", "")
+	prov := fs.String("provider", "cognito", "")
+	if len(args) == 0 || args[0] != "revoke" || fs.Parse(args[1:]) != nil {
+		panic(fmt.Sprintf("sessionsCmd %q: not a sessions revoke command line", args))
+	}
+	o, cfg, err := LoadSettings(src)
+	if err != nil {
+		fmt.Fprintf(stderr, "authbff: configuration:\n%v\n", err)
+		return 1
+	}
+	return revoke.User(ctx, o, cfg.MetricsAddr, *prov, *sub, stdout, stderr)
 }
 
 // cliEnv is the server's env as the command sees it: METRICS_ADDR is the

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"bufio"
@@ -128,7 +128,7 @@ func TestTricklingBodyIsCutOff(t *testing.T) {
 // peer decides (issue 19, TestDevIdPRefusesNetworkPeers).
 func TestDevIdPIsLoopbackOnly(t *testing.T) {
 	env := map[string]string{"SESSION_STORE": "memory", "PORT": "0", "AUTHBFF_DATA_DIR": t.TempDir(), "METRICS_ADDR": ""}
-	m, err := NewMain(Options{Source: envSource(env, t.TempDir()), Logger: slog.New(slog.DiscardHandler)})
+	m, err := New(Options{Source: envSource(env, t.TempDir()), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestHTTPSCookiesAreHostPrefixed(t *testing.T) {
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	env := map[string]string{"SESSION_STORE": "memory", "NEXTAUTH_URL": origin, "AUTHBFF_DATA_DIR": t.TempDir(),
 		"METRICS_ADDR": "", "SHUTDOWN_DRAIN_DELAY": "1ms"}
-	m, err := NewMain(Options{Source: envSource(env, t.TempDir()), Listener: ln, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
+	m, err := New(Options{Source: envSource(env, t.TempDir()), Listener: ln, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
 		HTTPClient: &http.Client{Transport: tr, Timeout: 10 * time.Second}})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 	"github.com/authbff/authbff/internal/tracectx"
 )
 
-// Options are what Main needs from its caller.
+// Options are what New needs from its caller.
 type Options struct {
 	// Source is where configuration is read from.
 	Source config.Source
@@ -36,12 +36,13 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
-// Main is the authbff binary: a Gin engine with the bff library mounted,
-// served on one listener. Create it with NewMain, then Run it; Close
-// releases everything.
-type Main struct {
-	// BFF is the library instance the binary serves.
-	BFF    *bff.BFF
+// Server is the API server the authbff binary runs: a Gin engine with the
+// bff library mounted, served on one listener. Create it with New, then Run
+// it; Close releases everything.
+type Server struct {
+	// BFF is the library instance the server serves.
+	BFF *bff.BFF
+	// Logger is where the server logs.
 	Logger *slog.Logger
 
 	listener net.Listener
@@ -52,11 +53,11 @@ type Main struct {
 	admin    *metrics.Server // /metrics, /healthz, /readyz on METRICS_ADDR; nil when off
 }
 
-// loadSettings reads the environment and dotenv files of src (every
+// LoadSettings reads the environment and dotenv files of src (every
 // problem at once, named by variable) into the library's Options and the
 // binary's own settings (PORT, HOST, timeouts, METRICS_ADDR, LOG_*: the
 // rest of cfg is what o holds).
-func loadSettings(src config.Source) (o bff.Options, cfg *config.Config, err error) {
+func LoadSettings(src config.Source) (o bff.Options, cfg *config.Config, err error) {
 	cfg, err = config.Load(src)
 	if err != nil {
 		return bff.Options{}, nil, err
@@ -66,14 +67,14 @@ func loadSettings(src config.Source) (o bff.Options, cfg *config.Config, err err
 		return bff.Options{}, nil, err
 	}
 	o = v.(bff.Options)
-	o.Logger = newLogger(cfg.LogLevel, cfg.LogFormat)
+	o.Logger = NewLogger(cfg.LogLevel, cfg.LogFormat)
 	return o, cfg, nil
 }
 
-// NewMain reads the configuration (every problem at once), listens, and
+// New reads the configuration (every problem at once), listens, and
 // prepares (but does not start) the HTTP server.
-func NewMain(opts Options) (*Main, error) {
-	o, cfg, err := loadSettings(opts.Source)
+func New(opts Options) (*Server, error) {
+	o, cfg, err := LoadSettings(opts.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -124,17 +125,20 @@ func NewMain(opts Options) (*Main, error) {
 	engine.ContextWithFallback = true
 	engine.RedirectTrailingSlash = false
 	engine.RedirectFixedPath = false
+	if len(o.CORSOrigins) > 0 {
+		engine.Use(corsMiddleware(b.URL(), o.CORSOrigins))
+	}
 	bffgin.Mount(engine, b)
 	server.Handler = bff.LimitRequestRead(engine, listen.ReadTimeout)
-	return &Main{
+	return &Server{
 		BFF: b, Logger: o.Logger, listener: ln, admin: admin, listen: listen,
 		server: server,
 	}, nil
 }
 
-// newLogger makes the binary's logger: level debug, info, warn or error;
+// NewLogger makes the binary's logger: level debug, info, warn or error;
 // format "json" or text; to stderr, with the trace id of the request.
-func newLogger(level, format string) *slog.Logger {
+func NewLogger(level, format string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	opts := &slog.HandlerOptions{Level: l}
@@ -145,10 +149,10 @@ func newLogger(level, format string) *slog.Logger {
 }
 
 // URL returns the public URL the server answers on.
-func (m *Main) URL() string { return m.BFF.URL() }
+func (m *Server) URL() string { return m.BFF.URL() }
 
 // MetricsAddr returns the address /metrics is served on, "" when off.
-func (m *Main) MetricsAddr() string {
+func (m *Server) MetricsAddr() string {
 	if m.admin == nil {
 		return ""
 	}
@@ -157,7 +161,7 @@ func (m *Main) MetricsAddr() string {
 
 // Run serves HTTP until ctx is done (then it drains and shuts down, see
 // Shutdown) or the server fails.
-func (m *Main) Run(ctx context.Context) error {
+func (m *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- m.server.Serve(m.listener) }()
 	// The metrics listener outlives the drain: scrapes and its /readyz
@@ -189,7 +193,7 @@ func (m *Main) Run(ctx context.Context) error {
 // balancer stops sending new ones first), then new connections are refused
 // and in-flight requests get up to SHUTDOWN_TIMEOUT to finish. It logs the
 // start and the end. Calling it again returns the first result.
-func (m *Main) Shutdown() error {
+func (m *Server) Shutdown() error {
 	m.shutOnce.Do(func() {
 		start := time.Now()
 		m.BFF.Drain()
@@ -211,7 +215,7 @@ func (m *Main) Shutdown() error {
 
 // Close shuts the server down (see Shutdown) if Run has not, and closes the
 // session store.
-func (m *Main) Close() error {
+func (m *Server) Close() error {
 	err := m.Shutdown()
 	if cerr := m.BFF.Close(); err == nil {
 		err = cerr

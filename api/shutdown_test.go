@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"bufio"
@@ -220,7 +220,7 @@ func TestShutdownBinary(t *testing.T) {
 // listenRe finds the public URL and the metrics address in the binary's "authbff listening" line.
 var listenRe = regexp.MustCompile(`authbff listening.* url=(\S+) .*metrics=(\S+)`)
 
-// buildBinary builds ./api of this module into a temporary directory.
+// buildBinary builds ./cmd/authbff of this module into a temporary directory.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	out, err := exec.Command("go", "env", "GOMOD").Output()
@@ -231,10 +231,10 @@ func buildBinary(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "authbff")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./api")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/authbff")
 	build.Dir = filepath.Dir(gomod)
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./api: %v\n%s", err, out)
+		t.Fatalf("go build ./cmd/authbff: %v\n%s", err, out)
 	}
 	return bin
 }

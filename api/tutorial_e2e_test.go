@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"encoding/json"
@@ -105,7 +105,7 @@ func TestTutorialFolderSignsIn(t *testing.T) {
 	var logs lockedBuffer
 	ln := listenLoopback(t)
 	real := map[string]string{"PORT": "0", "AUTHBFF_DATA_DIR": data, "METRICS_ADDR": "127.0.0.1:0"}
-	m, err := NewMain(Options{Source: envSource(real, dir), Listener: ln, Logger: textLogger(t, &logs)})
+	m, err := New(Options{Source: envSource(real, dir), Listener: ln, Logger: textLogger(t, &logs)})
 	if err != nil {
 		ln.Close()
 		t.Fatalf("the tutorial folder does not start: %v", err)
@@ -217,7 +217,7 @@ func TestTutorialFolderRefusedInProduction(t *testing.T) {
 	real := map[string]string{"PORT": "0", "AUTHBFF_DATA_DIR": data, "METRICS_ADDR": "127.0.0.1:0", "NODE_ENV": "production"}
 	ln := listenLoopback(t)
 	defer ln.Close()
-	m, err := NewMain(Options{Source: envSource(real, dir), Listener: ln})
+	m, err := New(Options{Source: envSource(real, dir), Listener: ln})
 	if err == nil {
 		m.Close()
 		t.Fatal("started in production without NEXTAUTH_SECRET")

@@ -91,7 +91,7 @@ if has_part scale; then
 	echo "  requests from authbff_store_operation_duration_seconds_count{op=\"get\"}) when METRICS_ADDR serves them; else from the"
 	echo "  store's side: Redis = 1 - GET calls (INFO commandstats) / requests; memory = 1 - store Gets (bench/libserve's"
 	echo "  counter) / requests; bolt without metrics: not observable."
-	echo "- memory rows: bench/libserve (the binary's wiring from api.NewMain, with a memory store filled at start from the"
+	echo "- memory rows: bench/libserve (the binary's wiring from api.New, with a memory store filled at start from the"
 	echo "  same bolt file as the bolt rows, and a second BFF with the cache off on the same store); nothing outside the process"
 	echo "  can write sessions into a memory store. Its store size is the process's RSS."
 	echo "- \"store CPU us/req\": redis-server's CPU per request. Redis used_memory with the big store loaded: ${REDIS_USED_BIG:-n/a}."

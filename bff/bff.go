@@ -11,6 +11,16 @@
 //
 // Package bff/bffgin does the same on a Gin engine. The package sets no
 // process-wide state: several BFFs can run in one process.
+//
+// CORS is the host's: the handler answers no preflight and sets no
+// Access-Control-* header. To let another origin (a dev server on :5173)
+// call with credentials, list it in Options.CORSOrigins (the handler's
+// origin check then accepts it) and apply the host's CORS middleware with
+// the same list: gin-contrib/cors on a Gin engine, with Options.URL's own
+// origin listed too (gin-contrib/cors treats only an Origin naming the Host
+// header as same-origin, which a proxy that rewrites Host breaks), or any
+// net/http CORS middleware. The origin check of NextAuth's POSTs and of the
+// proxy stays here, against Options.URL and CORSOrigins, never Host.
 package bff
 
 import (
@@ -54,8 +64,7 @@ type BFF struct {
 	draining       atomic.Bool
 	writers        sync.Pool    // of *statusWriter
 	hsts           bool         // the URL is https: Strict-Transport-Security on every answer
-	inner          http.Handler // the routes, without CORS
-	handler        http.Handler // inner with CORS when configured
+	handler        http.Handler // the routes
 	onError        func(http.ResponseWriter, *http.Request, error)
 	closeOnce      sync.Once
 	closeErr       error
@@ -178,11 +187,7 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 	b.hsts = cfg.Secure()
 	b.normalizeProtected()
 	b.proxy = newProxy(b)
-	b.inner = b.routes()
-	b.handler = b.inner
-	if len(cfg.CORSOrigins) > 0 {
-		b.handler = b.corsHandler(b.inner)
-	}
+	b.handler = b.routes()
 	return nil
 }
 

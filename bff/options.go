@@ -96,7 +96,10 @@ type Options struct {
 	// directory). Nil answers such paths 404.
 	SPA http.Handler
 	// CORSOrigins are other origins (scheme://host[:port]) allowed to call
-	// with credentials; never "*".
+	// with credentials; never "*": the origin check of NextAuth's POSTs and
+	// of the proxy accepts them besides URL's origin. The BFF answers no
+	// CORS itself: apply the host's CORS middleware with the same list (see
+	// the package doc).
 	CORSOrigins []string
 	// TrustedProxies are the peers whose X-Forwarded-For and X-Request-Id
 	// are believed.

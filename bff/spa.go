@@ -4,9 +4,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
-
-	"github.com/rs/cors"
 )
 
 // spaRoutes is what the spa package's handler tells about a request: the
@@ -129,40 +126,4 @@ func (b *BFF) canonicalHost(w http.ResponseWriter, r *http.Request) bool {
 	}
 	http.Redirect(w, r, b.core.Origin()+r.URL.RequestURI(), http.StatusFound)
 	return true
-}
-
-// The cross-origin policy for CORS_ORIGINS: the allow-list with
-// credentials, never "*".
-var (
-	corsMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
-	corsHeaders = []string{"Content-Type", "X-CSRF", "X-Auth-Return-Redirect", "X-Request-Id"}
-	corsExpose  = []string{"X-Request-Id"}
-	corsMaxAge  = 10 * time.Minute
-)
-
-// corsHandler answers CORS for the allow-list (rs/cors), with credentials.
-// A request whose Origin is neither NEXTAUTH_URL's origin nor allowed is
-// refused with 403 before anything runs. Same-origin is decided against
-// NEXTAUTH_URL, never the Host header, so a proxy that rewrites Host does
-// not turn the app's own POSTs into cross-origin ones (gin-contrib/cors
-// compares Origin with Host, which is why it is not used).
-func (b *BFF) corsHandler(next http.Handler) http.Handler {
-	c := cors.New(cors.Options{
-		AllowedOrigins: b.cfg.CORSOrigins, AllowedMethods: corsMethods, AllowedHeaders: corsHeaders,
-		ExposedHeaders: corsExpose, AllowCredentials: true, MaxAge: int(corsMaxAge.Seconds()),
-	})
-	allowed := map[string]bool{}
-	for _, o := range b.cfg.CORSOrigins {
-		allowed[o] = true
-	}
-	h := c.Handler(next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if o := r.Header.Get("Origin"); o != "" && o != b.core.Origin() && !allowed[o] {
-			// Like gin-contrib/cors: an origin that is not allowed is refused
-			// before anything runs.
-			w.WriteHeader(http.StatusForbidden)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
 }

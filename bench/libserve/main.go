@@ -1,4 +1,4 @@
-// Command libserve is the authbff binary's wiring (api.NewMain: the bff
+// Command libserve is the authbff binary's wiring (api.New: the bff
 // library mounted with bffgin on a release-mode Gin engine, the same
 // http.Server timeouts, configuration from the same environment variables)
 // plus what only a benchmark needs, none of which is in the product:
@@ -14,7 +14,7 @@
 //     ratio is 1 - Gets / session reads), and
 //     /debug/pprof/ serves net/http/pprof (for the sign-in CPU profile).
 //
-// Keep the wiring in sync with api/serve.go (NewMain).
+// Keep the wiring in sync with api/serve.go (New).
 //
 //	PORT=3001 NEXTAUTH_SECRET=... SESSION_STORE=memory ... libserve -load-bolt x.db -stats-addr 127.0.0.1:7001
 package main
@@ -145,7 +145,7 @@ func (s *server) close() {
 	_ = s.b.Close()
 }
 
-// serve is api.NewMain + Main.Run for o on port.
+// serve is api.New + Server.Run for o on port.
 func serve(ctx context.Context, o bff.Options, port int, urlSet bool, errc chan<- error) (*server, error) {
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(port))
 	if err != nil {

@@ -4,7 +4,7 @@
 // (ORDERS_API, a URL) as the signed-in user with Session.AccessToken.
 //
 // With no variables at all it runs on :3000 against the embedded
-// development IdP, like `go run ./api`:
+// development IdP, like `go run ./cmd/authbff`:
 //
 //	go run ./examples/embed
 package main

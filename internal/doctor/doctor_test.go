@@ -1,4 +1,4 @@
-package main
+package doctor_test
 
 import (
 	"bytes"
@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/authbff/authbff/bff" // fills bffhook
 	"github.com/authbff/authbff/internal/bffhook"
+	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/doctor"
 	"github.com/authbff/authbff/internal/nextauth"
@@ -74,7 +76,11 @@ func TestDoctorFindsCognitoMisconfiguration(t *testing.T) {
 // mapped to Options and validated as bff.New does.
 func doctorSettings(t *testing.T, env map[string]string) (*nextauth.Settings, []nextauth.Provider) {
 	t.Helper()
-	o, _, err := loadSettings(envSource(env, t.TempDir()))
+	cfg, err := config.Load(envSource(env, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := bffhook.OptionsFromConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,4 +89,17 @@ func doctorSettings(t *testing.T, env map[string]string) (*nextauth.Settings, []
 		t.Fatal(err)
 	}
 	return set, providers
+}
+
+// envSource is exactly env as the configuration, with dir for dotenv files.
+func envSource(env map[string]string, dir string) config.Source {
+	var list []string
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	return config.Source{
+		Getenv:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Environ: list,
+		Dir:     dir,
+	}
 }

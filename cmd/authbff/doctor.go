@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/authbff/authbff/api"
 	"github.com/authbff/authbff/internal/bffhook"
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/doctor"
@@ -13,8 +14,8 @@ import (
 // doctorCmd is `authbff doctor`: it checks the configuration and, for every
 // provider, what only the IdP can tell - discovery, the registered callback
 // URL and the client credentials - and prints each finding with its fix.
-func doctorCmd(ctx context.Context, stdout, stderr io.Writer) int {
-	o, _, err := loadSettings(config.FromOS())
+func doctorCmd(ctx context.Context, _ *invocation, src config.Source, stdout, _ io.Writer) int {
+	o, _, err := api.LoadSettings(src)
 	if err != nil {
 		fmt.Fprintf(stdout, "FAIL configuration:\n%v\n", err)
 		return 1

@@ -1,4 +1,7 @@
-package main
+// Package revoke is `authbff sessions revoke`: it ends every session of a
+// user through the running server's admin endpoint, or in the session store
+// directly where that reaches the sessions.
+package revoke
 
 import (
 	"bytes"
@@ -18,14 +21,16 @@ import (
 // adminTimeout bounds the whole call to the server's admin endpoint.
 const adminTimeout = 15 * time.Second
 
-// revokeUser ends every session of provider|sub and says where and how.
+// User ends every session of provider|sub and says where and how, on
+// stdout when it ended them, on stderr when not; it returns the exit
+// status (0 ended, 1 not, or not all).
 // First through the running server (POST bff.AdminRevokePath on
 // METRICS_ADDR, in the server's own store and cache); when no server
 // answers, in the store directly only where that reaches the sessions: a
 // Redis store always, a bolt file when no process holds it, a memory store
 // never (its sessions live only inside the server). It never reports
 // success while the sessions may live: then it exits 1.
-func revokeUser(ctx context.Context, o bff.Options, metricsAddr, provider, sub string, stdout, stderr io.Writer) int {
+func User(ctx context.Context, o bff.Options, metricsAddr, provider, sub string, stdout, stderr io.Writer) int {
 	store := "SESSION_STORE=" + bff.RedactStoreSpec(o.StoreSpec)
 	user := provider + "|" + sub
 	why, answered := "", false // why the server was not used; whether one answered
