@@ -97,13 +97,7 @@ func TestHardenServerClosesIdleOldestFirst(t *testing.T) {
 		c net.Conn
 		r *bufio.Reader
 	}
-	var idle []conn
-	for range 6 {
-		c, r := keepAlive(t, addr)
-		idle = append(idle, conn{c, r})
-	}
-	// The server marks a connection idle just after writing its answer.
-	waitFor(t, "6 idle connections", func() bool {
+	idleCount := func() int {
 		lim.mu.Lock()
 		defer lim.mu.Unlock()
 		n := 0
@@ -112,8 +106,19 @@ func TestHardenServerClosesIdleOldestFirst(t *testing.T) {
 				n++
 			}
 		}
-		return lim.open() == 6 && n == 6
-	})
+		return n
+	}
+	// The server marks a connection idle just after writing its answer,
+	// which the client may read first: wait for each to be idle before the
+	// next, so that they went idle in this order.
+	var idle []conn
+	for i := range 6 {
+		c, r := keepAlive(t, addr)
+		idle = append(idle, conn{c, r})
+		waitFor(t, "the connection to go idle", func() bool { return idleCount() == i+1 })
+		time.Sleep(2 * time.Millisecond)
+	}
+	waitFor(t, "6 idle connections", func() bool { return lim.open() == 6 && idleCount() == 6 })
 	c, r := keepAlive(t, addr) // the 7th: the high-water mark
 	waitFor(t, "the oldest idle connection to close", func() bool { return lim.open() == 6 })
 	if !closedByServer(idle[0].c, idle[0].r) {
