@@ -24,7 +24,10 @@ type Purger interface {
 // saves or deletes (changed), and whether that report is live (healthy):
 // healthy(false) when the connection is lost, healthy(true) once it is back.
 // A Manager with a cache drops changed entries at once and serves nothing
-// from its cache while the report is not live.
+// from its cache while the report is not live. Watch returns at once; once
+// ctx has ended (or the store is closed) the watch stops promptly and calls
+// changed and healthy no more. A store whose watch runs goroutines should
+// also implement WatchWaiter, so that the Manager's Close can wait for them.
 //
 // A store several authbff processes share must implement Watcher (better,
 // LeasedWatcher) or the hosts must turn the session cache off: without it an
@@ -46,6 +49,19 @@ type Watcher interface {
 type LeasedWatcher interface {
 	Watcher
 	WatchLeased(ctx context.Context, changed func(id string), healthy func(ok bool)) (current func() bool)
+}
+
+// WatchWaiter is implemented by a Watcher whose watch runs goroutines of its
+// own (the built-in Redis store). WaitWatch returns once the watch started
+// with ctx (by Watch or WatchLeased, given this very ctx value; all of them
+// if several were) has stopped: it calls changed and healthy no more and
+// every goroutine it started has ended. It returns at once when there is no
+// such watch, and waits for ctx to end otherwise. A Manager cancels its
+// watch's ctx on Close and then calls WaitWatch, so that nothing it started
+// outlives its Close, also when the host keeps the store open. The
+// storetest suite checks it on every store that implements it.
+type WatchWaiter interface {
+	WaitWatch(ctx context.Context)
 }
 
 // Locker is implemented by stores that several processes share: a lock

@@ -1,7 +1,8 @@
 // Package store is the contract between authbff and the place its sessions
 // live: the Store interface, the Record it keeps, the sentinel errors, and
 // the optional interfaces a store may also implement (Purger; and, for a
-// store several processes share, Watcher or LeasedWatcher and Locker). Implement Store to keep sessions in a database of
+// store several processes share, Watcher or LeasedWatcher, WatchWaiter and
+// Locker). Implement Store to keep sessions in a database of
 // your own (DynamoDB, Postgres, ...), check it with package
 // [github.com/authbff/authbff/bff/store/storetest], and hand it to
 // bff.Options.Store.
@@ -142,6 +143,8 @@ type Store interface {
 	UnmarkUsed(ctx context.Context, key string) error
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
-	// Close releases resources and stops background cleanup.
+	// Close releases resources and stops background work (cleanup sweeps,
+	// watches), and should return only once every goroutine the store
+	// started has ended.
 	Close() error
 }

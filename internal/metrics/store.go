@@ -224,6 +224,14 @@ func (p watchPart) Watch(ctx context.Context, changed func(id string), healthy f
 	p.w.Watch(ctx, changed, healthy)
 }
 
+// WaitWatch implements session.WatchWaiter: it waits for the wrapped
+// store's watch when it can, else returns at once.
+func (p watchPart) WaitWatch(ctx context.Context) {
+	if ww, ok := p.w.(session.WatchWaiter); ok {
+		ww.WaitWatch(ctx)
+	}
+}
+
 // WatchLeased implements session.LeasedWatcher: the wrapped store's lease
 // when it has one (the Manager's cache must honour it across the
 // decorator), else a plain Watch that is always current.

@@ -86,6 +86,7 @@ type Manager struct {
 	bufs      sync.Pool // of *[]byte plaintext scratch
 	cache     *cache    // nil when CacheTTL is 0
 	stopWatch context.CancelFunc
+	watchCtx  context.Context // the watch's, for WatchWaiter
 	revoke    func(ctx context.Context, provider, refreshToken string)
 	revoking  sync.WaitGroup
 	revokeSem chan struct{} // bounds concurrent Revoke calls
@@ -150,7 +151,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		// bypassed: another instance's sign-out must never be missed.
 		m.cache.setLive(false)
 		ctx, cancel := context.WithCancel(context.Background())
-		m.stopWatch = cancel
+		m.stopWatch, m.watchCtx = cancel, ctx
 		if lw, ok := o.Store.(LeasedWatcher); ok {
 			m.cache.current = lw.WatchLeased(ctx, m.cache.drop, m.cache.setLive)
 		} else {
@@ -166,12 +167,16 @@ func (m *Manager) CacheStats() (hits, misses uint64) {
 	return m.cacheHits.Load(), m.cacheMisses.Load()
 }
 
-// Close stops watching the store for other instances' changes and waits for
-// the revocations of ended sessions still under way. The Manager must not be
-// used afterwards.
+// Close stops watching the store for other instances' changes and waits
+// for the watch to stop (when the store implements WatchWaiter, as Redis
+// does) and for the revocations of ended sessions still under way. It does
+// not close the store. The Manager must not be used afterwards.
 func (m *Manager) Close() {
 	if m.stopWatch != nil {
 		m.stopWatch()
+		if ww, ok := m.store.(WatchWaiter); ok {
+			ww.WaitWatch(m.watchCtx)
+		}
 	}
 	m.revoking.Wait()
 }

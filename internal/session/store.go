@@ -34,6 +34,9 @@ type Watcher = store.Watcher
 // to date.
 type LeasedWatcher = store.LeasedWatcher
 
+// WatchWaiter is store.WatchWaiter: waiting for a watch to stop.
+type WatchWaiter = store.WatchWaiter
+
 // Locker is store.Locker: a lock shared by every process (the refresh lock).
 type Locker = store.Locker
 

@@ -64,6 +64,27 @@ func testWatch(t *testing.T, s store.Store) {
 		t.Fatal("Delete returned while the lease was current but the end was not yet passed to changed")
 	}
 	waitFor(t, 5*time.Second, "Delete to be reported", func() bool { return count(rec.ID) > n })
+
+	// A WatchWaiter's watch stops once its ctx ended: WaitWatch returns,
+	// and later writes are reported no more.
+	ww, ok := s.(store.WatchWaiter)
+	if !ok {
+		return
+	}
+	cancel()
+	done := make(chan struct{})
+	go func() { ww.WaitWatch(c); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("WaitWatch did not return within 5s of its ctx ending")
+	}
+	after := newRecord(t, "u|watch")
+	mustCreate(t, s, after)
+	time.Sleep(100 * time.Millisecond)
+	if count(after.ID) != 0 {
+		t.Fatal("a write was reported after WaitWatch returned")
+	}
 }
 
 func testLock(t *testing.T, s store.Store) {

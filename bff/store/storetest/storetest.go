@@ -13,7 +13,7 @@
 //
 // The optional interfaces a store implements are checked too: Purger
 // (DeleteExpired), Watcher or LeasedWatcher (the change feed, its own
-// writes included), Locker; on a store that does not implement one, its
+// writes included) with WatchWaiter (the watch stops with its ctx), Locker; on a store that does not implement one, its
 // subtest is skipped.
 //
 // Precision: stores must keep Record times to at least the millisecond; the

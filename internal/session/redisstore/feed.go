@@ -139,7 +139,7 @@ func (s *Store) startAcks() {
 				}
 			},
 		}
-		go sub.run(s.bg)
+		s.goBg(func() { sub.run(s.bg) })
 	})
 }
 
@@ -317,10 +317,11 @@ func parseAnnounce(res *redis.Cmd, published time.Time) (int, map[string]time.Ti
 }
 
 // sendAck tells origin that this Store's watch member has dropped the ids
-// of its end seq.
-func (s *Store) sendAck(origin, seq, member string) {
-	ctx, cancel := s.opCtx(s.bg)
+// of its end seq, unless the watch (ctx) or the store ends first.
+func (s *Store) sendAck(ctx context.Context, origin, seq, member string) {
+	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
+	defer context.AfterFunc(s.bg, cancel)()
 	if err := s.publishFeed(ctx, s.client, s.ackChannel(origin), seq+" "+member).Err(); err != nil && s.bg.Err() == nil {
 		s.log.Warn("redisstore: acknowledge an ended session", "err", err)
 	}

@@ -131,6 +131,12 @@ type Store struct {
 	bg     context.Context // ends at Close: background subscriptions
 	stopBg context.CancelFunc
 
+	// Every goroutine the store starts is in wg, and those of a watch also
+	// in watches[its ctx] (watch.go); gmu orders starting one with Close.
+	gmu     sync.Mutex
+	wg      sync.WaitGroup
+	watches map[context.Context]*watchGroup
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -276,13 +282,20 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close marks the store closed (later calls fail with session.ErrUnavailable)
-// and closes the client unless it was shared through Options.Client. It is
-// safe to call more than once.
+// Close marks the store closed (later calls fail with session.ErrUnavailable),
+// stops every watch and background subscription and waits for all the
+// goroutines the store started (an acknowledgement or presence withdrawal
+// under way ends within its own timeout, at most a second or the op
+// timeout), then closes the client unless it was shared through
+// Options.Client. It is safe to call more than once; every call returns
+// once the first has finished.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.closed.Store(true)
+		s.gmu.Lock()
+		s.closed.Store(true) // no goroutine starts from now on
+		s.gmu.Unlock()
 		s.stopBg()
+		s.wg.Wait()
 		if s.ownClient {
 			if err := s.client.Close(); err != nil {
 				s.closeErr = fmt.Errorf("redisstore: close: %w", err)

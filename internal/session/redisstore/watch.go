@@ -18,7 +18,10 @@ import (
 // (re)subscribe.
 const watchRetry = 100 * time.Millisecond
 
-var _ session.LeasedWatcher = (*Store)(nil)
+var (
+	_ session.LeasedWatcher = (*Store)(nil)
+	_ session.WatchWaiter   = (*Store)(nil)
+)
 
 // Watch is WatchLeased without the lease: see there.
 func (s *Store) Watch(ctx context.Context, changed func(id string), healthy func(ok bool)) {
@@ -47,7 +50,9 @@ func (s *Store) Watch(ctx context.Context, changed func(id string), healthy func
 // on (e.g. it is on a replica, or a master that has been replaced), with
 // or without healthy(false). WatchLeased returns at once; the
 // subscriptions and the renewals run in the background, and the presence
-// is withdrawn when ctx ends.
+// is withdrawn when ctx ends. The watch then stops (WaitWatch waits for
+// that), as it does when the store is closed; on a closed store it starts
+// nothing and current stays false.
 func (s *Store) WatchLeased(ctx context.Context, changed func(id string), healthy func(ok bool)) (current func() bool) {
 	s.startAcks() // a watching instance deletes too: be ready
 	h := &health{report: healthy}
@@ -73,7 +78,7 @@ func (s *Store) WatchLeased(ctx context.Context, changed func(id string), health
 				}
 			}
 			if origin != "" && seq != "" {
-				go s.sendAck(origin, seq, p.member)
+				s.goWatch(ctx, func() { s.sendAck(ctx, origin, seq, p.member) })
 			}
 		},
 		onUp: func(up bool) {
@@ -83,10 +88,79 @@ func (s *Store) WatchLeased(ctx context.Context, changed func(id string), health
 			h.set(1, up)
 		},
 	}
-	go compat.run(ctx)
-	go feed.run(ctx)
-	go p.run(ctx)
+	s.goWatch(ctx, func() { compat.run(ctx) })
+	s.goWatch(ctx, func() { feed.run(ctx) })
+	s.goWatch(ctx, func() { p.run(ctx) })
 	return p.current
+}
+
+// WaitWatch returns once the watch started with ctx (by Watch or
+// WatchLeased, given this very ctx; every one of them if several were) has
+// stopped: it calls changed and healthy no more, its presence is withdrawn
+// and every goroutine it started has ended. A watch stops soon after ctx
+// ends or the store is closed (an acknowledgement or presence withdrawal
+// under way ends within its timeout, at most a second or the op timeout);
+// WaitWatch before that waits for it. Without such a watch it returns at
+// once.
+func (s *Store) WaitWatch(ctx context.Context) {
+	s.gmu.Lock()
+	w := s.watches[ctx]
+	s.gmu.Unlock()
+	if w != nil {
+		<-w.done
+	}
+}
+
+// watchGroup counts the goroutines of the watches started with one ctx.
+type watchGroup struct {
+	n    int
+	done chan struct{} // closed when n drops to 0
+}
+
+// goBg runs f in a goroutine Close waits for, unless the store is closed.
+func (s *Store) goBg(f func()) {
+	s.gmu.Lock()
+	defer s.gmu.Unlock()
+	if s.closed.Load() {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// goWatch runs f in a goroutine of the watch started with ctx, which
+// WaitWatch(ctx) and Close wait for, unless the store is closed.
+func (s *Store) goWatch(ctx context.Context, f func()) {
+	s.gmu.Lock()
+	defer s.gmu.Unlock()
+	if s.closed.Load() {
+		return
+	}
+	w := s.watches[ctx]
+	if w == nil {
+		if s.watches == nil {
+			s.watches = make(map[context.Context]*watchGroup)
+		}
+		w = &watchGroup{done: make(chan struct{})}
+		s.watches[ctx] = w
+	}
+	w.n++
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.gmu.Lock()
+			defer s.gmu.Unlock()
+			if w.n--; w.n == 0 {
+				delete(s.watches, ctx)
+				close(w.done)
+			}
+		}()
+		f()
+	}()
 }
 
 // health combines the state of two subscriptions into one report, made on
@@ -169,18 +243,24 @@ func (x *subscription) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	go func() {
+	// The pinger closes ps when ctx ends (a read does not end with its
+	// context), and serve returns only once it has ended.
+	var pinger sync.WaitGroup
+	defer pinger.Wait()
+	defer cancel()
+	pinger.Go(func() {
 		t := time.NewTicker(x.pingEvery)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
+				_ = ps.Close()
 				return
 			case <-t.C:
 				_ = ps.Ping(ctx, strconv.FormatInt(int64(time.Since(x.s.base)), 10))
 			}
 		}
-	}()
+	})
 	pending := make(map[string]bool, len(x.channels))
 	for _, c := range x.channels {
 		pending[c] = true
