@@ -73,9 +73,11 @@ type Options struct {
 	Providers []Provider
 	// DevIdP runs the embedded development IdP (Cognito-shaped, under
 	// /_devidp/) as the only provider: anyone who reaches it signs in as any
-	// demo user without a password. It is for development only: it is
-	// refused with Providers or behind a public https URL, and answers only
-	// loopback peers and DevIdPAllowCIDRs.
+	// demo user without a password. It is for development only: it has no
+	// effect when Providers is set (OptionsFromEnv sets DevIdP when the
+	// environment names no provider; providers filled in afterwards win), it
+	// is refused behind a public https URL, and it answers only loopback
+	// peers and DevIdPAllowCIDRs.
 	DevIdP bool
 	// DevIdPAllowCIDRs are the networks, besides loopback, whose peers may
 	// use the development IdP, e.g. 172.17.0.0/16 for a browser reaching a

@@ -229,7 +229,6 @@ func TestOptionsRules(t *testing.T) {
 		{"short secret", bff.Options{Providers: okta, Secrets: []string{testSecret[1:]}}, "Secrets[0]: 31 bytes"},
 		{"public URL without secret", bff.Options{Providers: okta, URL: "https://app.example.com"}, "Secrets is empty"},
 		{"no provider", bff.Options{}, "Providers is empty"},
-		{"dev IdP and a provider", bff.Options{Providers: okta, DevIdP: true}, "DevIdP is set together with Providers"},
 		{"dev IdP on a public URL", bff.Options{DevIdP: true, URL: "https://app.example.com", Secrets: []string{testSecret}}, "DevIdP is set, but URL"},
 		{"flavor", bff.Options{Providers: okta, Flavor: "v6"}, `Flavor "v6"`},
 		{"auth style", bff.Options{Providers: []bff.Provider{{ID: "okta", Issuer: "https://idp.example.com", ClientID: "x", AuthStyle: bff.AuthStyleBasic}}}, "Providers[0].AuthStyle"},
@@ -304,5 +303,27 @@ func TestNewHonoursCtx(t *testing.T) {
 	_, err := bff.New(ctx, bff.Options{DevIdP: true, Logger: slog.New(slog.DiscardHandler)})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("New with a cancelled ctx: %v", err)
+	}
+}
+
+// TestProvidersWinOverDevIdP: OptionsFromEnv asks for the development IdP
+// when the environment names no provider; a program that then fills
+// Providers by hand gets its providers, and no development IdP.
+func TestProvidersWinOverDevIdP(t *testing.T) {
+	b, err := bff.New(context.Background(), bff.Options{
+		URL: "http://localhost:3000", Secrets: []string{strings.Repeat("s", 32)}, DevIdP: true,
+		Providers: []bff.Provider{{ID: "okta", Issuer: "https://idp.example.com", ClientID: "x", ClientSecret: "y"}},
+	})
+	if err != nil {
+		t.Fatalf("New with DevIdP and Providers: %v", err)
+	}
+	defer b.Close()
+	rec := httptest.NewRecorder()
+	b.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://localhost:3000/api/auth/providers", nil))
+	if body := rec.Body.String(); !strings.Contains(body, `"okta"`) || strings.Contains(body, `"cognito"`) {
+		t.Fatalf("providers = %s, want okta only", body)
+	}
+	if b.DevIdPIssuer() != "" {
+		t.Fatalf("the development IdP runs next to configured providers: %s", b.DevIdPIssuer())
 	}
 }

@@ -248,11 +248,12 @@ func upstreamName(s string) bool {
 }
 
 func (o Options) resolveProviders(s *settings, p *problems) {
-	s.DevIdP = o.DevIdP
+	// Configured providers win over DevIdP: OptionsFromEnv asks for the
+	// development IdP when the environment names no provider, and a program
+	// that then fills Providers by hand must get its providers, not an error.
+	s.DevIdP = o.DevIdP && len(o.Providers) == 0
 	switch {
-	case o.DevIdP && len(o.Providers) > 0:
-		p.add("DevIdP", " is set together with Providers: the development IdP is the only provider when it runs; unset one of them")
-	case o.DevIdP && s.Secure() && !validate.Loopback(s.URL.Hostname()):
+	case s.DevIdP && s.Secure() && !validate.Loopback(s.URL.Hostname()):
 		p.add("DevIdP", " is set, but URL %s is a public https URL: the development IdP is not for production; configure Providers", s.Origin())
 	case !o.DevIdP && len(o.Providers) == 0:
 		p.add("Providers", " is empty: configure an identity provider (Issuer, ClientID, ClientSecret), or set DevIdP for local development")
