@@ -93,17 +93,8 @@ func cloneEnv(env map[string]string) map[string]string {
 	return out
 }
 
-func envSource(env map[string]string, dir string) config.Source {
-	var list []string
-	for k, v := range env {
-		list = append(list, k+"="+v)
-	}
-	return config.Source{
-		Getenv:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		Environ: list,
-		Dir:     dir,
-	}
-}
+// envSource is exactly env as the configuration, with dir for dotenv files.
+func envSource(env map[string]string, dir string) config.Source { return config.FromMap(env, dir) }
 
 // browser is an HTTP client with a cookie jar that does not follow
 // redirects, and records everything it saw (for token-leak checks).

@@ -31,6 +31,21 @@ func FromOS() Source {
 	return Source{Getenv: os.LookupEnv, Environ: os.Environ(), Dir: ""}
 }
 
+// FromMap returns a Source holding exactly env (as if it were the whole
+// environment), with dir for the dotenv files: for programs and tests that
+// configure authbff without touching the process environment.
+func FromMap(env map[string]string, dir string) Source {
+	list := make([]string, 0, len(env))
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	return Source{
+		Getenv:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Environ: list,
+		Dir:     dir,
+	}
+}
+
 // AuthStyle is how a client authenticates at the token endpoint.
 type AuthStyle string
 

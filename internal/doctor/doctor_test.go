@@ -76,7 +76,7 @@ func TestDoctorFindsCognitoMisconfiguration(t *testing.T) {
 // mapped to Options and validated as bff.New does.
 func doctorSettings(t *testing.T, env map[string]string) (*nextauth.Settings, []nextauth.Provider) {
 	t.Helper()
-	cfg, err := config.Load(envSource(env, t.TempDir()))
+	cfg, err := config.Load(config.FromMap(env, t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,17 +89,4 @@ func doctorSettings(t *testing.T, env map[string]string) (*nextauth.Settings, []
 		t.Fatal(err)
 	}
 	return set, providers
-}
-
-// envSource is exactly env as the configuration, with dir for dotenv files.
-func envSource(env map[string]string, dir string) config.Source {
-	var list []string
-	for k, v := range env {
-		list = append(list, k+"="+v)
-	}
-	return config.Source{
-		Getenv:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		Environ: list,
-		Dir:     dir,
-	}
 }
