@@ -24,7 +24,7 @@ func TestStoreWrittenOutsideTheModule(t *testing.T) {
 	}
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("no go command on PATH")
+		t.Fatalf("the go command is not on PATH: %v", err)
 	}
 	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", "mapstore"))
 	if err != nil {
