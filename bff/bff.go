@@ -237,6 +237,9 @@ func (b *BFF) Ready(ctx context.Context) error { return b.store.Ping(ctx) }
 // that down first. Calling it again returns the first result.
 func (b *BFF) Close() error {
 	b.closeOnce.Do(func() {
+		if b.core != nil {
+			b.core.Close() // refreshes store their tokens before the store closes
+		}
 		if b.sessions != nil {
 			b.sessions.Close()
 		}

@@ -197,6 +197,10 @@ func (c *Core) Store() session.Store { return c.store }
 // Logger returns the core's logger.
 func (c *Core) Logger() *slog.Logger { return c.log }
 
+// Close waits for the token refreshes running now (each bounded) and starts
+// no new one; call it before closing the session manager. Idempotent.
+func (c *Core) Close() { c.refresher.Close() }
+
 // Now returns the core's current time.
 func (c *Core) Now() time.Time { return c.now() }
 

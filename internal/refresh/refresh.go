@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -126,6 +127,38 @@ type Coordinator struct {
 	local   keyedMutex
 	backoff *backoff
 	log     *slog.Logger
+
+	// flights counts refreshes running now; Close waits for them (a refresh
+	// cut short could lose a rotated refresh token), and none starts after.
+	mu      sync.Mutex
+	closed  bool
+	flights sync.WaitGroup
+}
+
+// ErrClosed is returned by IfDue and Force once Close has been called and
+// a refresh would have started. It wraps session.ErrUnavailable: the user
+// is still signed in (503, retry), never signed out.
+var ErrClosed = fmt.Errorf("refresh: coordinator closed: %w", session.ErrUnavailable)
+
+// Close stops new refreshes and waits for the ones running (each bounded by
+// Options.Flight), so that their results are stored or their tokens
+// revoked before the session store closes. Calling it again is fine.
+func (c *Coordinator) Close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.flights.Wait()
+}
+
+// begin registers a refresh about to run; false once closed.
+func (c *Coordinator) begin() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.flights.Add(1)
+	return true
 }
 
 // New returns a Coordinator for o.
@@ -226,6 +259,10 @@ func (c *Coordinator) Force(ctx context.Context, token string, s *session.Sessio
 // one caller giving up does not fail the others.
 func (c *Coordinator) flight(ctx context.Context, kind, token string, s *session.Session, force bool) (*session.Session, error) {
 	ch := c.group.DoChan(kind+s.ID, func() (any, error) {
+		if !c.begin() {
+			return nil, ErrClosed
+		}
+		defer c.flights.Done()
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.o.Flight)
 		defer cancel()
 		return c.run(fctx, token, s, force)
