@@ -59,7 +59,7 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		r.Cookies.Clear(name)
 	}
 	code, _, err := oidc.ValidateAuthResponse(params, p.client.Issuer())
-	var authErr *oidc.AuthError
+	var authErr *oidc.Error
 	if errors.As(err, &authErr) {
 		log.Info("identity provider returned an error", "provider", id, "error", authErr.Code, "error_description", authErr.Description)
 		return "", fail(auth.ErrCallback, url.Values{"provider": {id}, "code": {SafeCode(authErr.Code)}})
@@ -87,7 +87,7 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 	}
 	res, err := p.client.Exchange(ctx, code, flow.Verifier, flow.Nonce)
 	if err != nil {
-		var te *oidc.TokenError
+		var te *oidc.Error
 		if errors.As(err, &te) {
 			log.Error("token endpoint refused the code exchange", "provider", id, "error", te.Code,
 				"error_description", te.Description, "status", te.Status)
