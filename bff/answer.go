@@ -13,7 +13,7 @@ import (
 type answerMode int
 
 const (
-	// fetch: JSON {"error","message"} with the error's status.
+	// fetch: JSON {"error","message"} with its code's status (errors.go).
 	fetch answerMode = iota
 	// navigation: a browser navigation; a redirect, or an HTML page.
 	navigation
