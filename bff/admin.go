@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/authbff/authbff/internal/metrics"
+	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/validate"
 )
@@ -100,14 +101,13 @@ func (b *BFF) handleAdminRevoke(w http.ResponseWriter, r *http.Request) {
 		b.log.Warn("admin: refused a request without a valid admin credential",
 			"path", r.URL.Path, "remote", r.RemoteAddr, "authorization_sent", r.Header.Get("Authorization") != "")
 		w.Header().Set("WWW-Authenticate", `Bearer realm="authbff admin"`)
-		writeJSONError(w, http.StatusUnauthorized, "unauthorized",
-			"send Authorization: Bearer <admin credential> (authbff sessions revoke derives it from NEXTAUTH_SECRET)")
+		b.refuse(w, r, nextauth.CodeUnauthorized, "")
 		return
 	}
 	var req AdminRevokeRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, adminBodyLimit))
 	if err := dec.Decode(&req); err != nil || req.Provider == "" || req.Sub == "" {
-		writeJSONError(w, http.StatusBadRequest, "invalid_request", `send a JSON body {"provider":"<id>","sub":"<sub>"}`)
+		b.refuse(w, r, nextauth.CodeInvalidRequest, `send a JSON body {"provider":"<id>","sub":"<sub>"}`)
 		return
 	}
 	store := b.StoreName()
@@ -115,8 +115,8 @@ func (b *BFF) handleAdminRevoke(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		b.log.Error("admin: ending a user's sessions failed", "provider", req.Provider, "sub", req.Sub,
 			"ended", n, "store", store, "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, AdminRevokeAnswer{Ended: n, Store: store,
-			Error: "session_store_unavailable", Message: "the session store failed; some sessions may still live: retry"}, true)
+		writeErrorBody(w, nextauth.CodeStoreUnavailable, AdminRevokeAnswer{Ended: n, Store: store,
+			Error: string(nextauth.CodeStoreUnavailable), Message: "the session store failed; some sessions may still live: retry"}, true)
 		return
 	}
 	b.log.Info("admin: ended a user's sessions", "provider", req.Provider, "sub", req.Sub, "ended", n, "store", store)

@@ -2,7 +2,6 @@ package bff
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -14,7 +13,7 @@ import (
 type answerMode int
 
 const (
-	// fetch: JSON {"error","message"} with the error's status.
+	// fetch: JSON {"error","message"} with its code's status (errors.go).
 	fetch answerMode = iota
 	// navigation: a browser navigation; a redirect, or an HTML page.
 	navigation
@@ -22,59 +21,6 @@ const (
 	// carries a URL.
 	jsonURL
 )
-
-// writeError is the ONE place an error becomes an HTTP answer:
-//   - a store outage (Unavailable) is 503 with Retry-After, the session
-//     cookie untouched: JSON for fetches, an HTML page with a retry link
-//     for navigations;
-//   - an error with a URL (error page, CSRF failure URL) is a 302 there for
-//     navigations and {"url"} in JSON mode;
-//   - anything else is JSON {"error","message"} with its status.
-//
-// Errors that are not *nextauth.Error are internal: 500, logged.
-func (b *BFF) writeError(w http.ResponseWriter, r *http.Request, mode answerMode, err error) {
-	var e *nextauth.Error
-	if !errors.As(err, &e) {
-		b.reqLog(w, r).Error("internal error", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "internal_error", "an internal error occurred; it has been logged")
-		return
-	}
-	if e.Unavailable {
-		b.reqLog(w, r).Error("temporarily unavailable", "error", e.Code, "err", e.Err)
-		w.Header().Set("Retry-After", "5")
-		if mode == navigation {
-			retry := b.core.Origin() + "/"
-			if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, b.cfg.BasePath+"/callback/") {
-				retry = b.core.Origin() + r.URL.RequestURI()
-			}
-			b.renderPage(w, r, http.StatusServiceUnavailable, "error", b.core.UnavailablePage(retry))
-			return
-		}
-		writeJSONError(w, e.Status, e.Code, e.Message)
-		return
-	}
-	if e.URL != "" {
-		switch mode {
-		case jsonURL:
-			writeURL(w, e.URL)
-			return
-		case navigation:
-			w.Header().Set("Cache-Control", "no-store")
-			http.Redirect(w, r, e.URL, http.StatusFound)
-			return
-		}
-	}
-	status := e.Status
-	if status == 0 {
-		status = http.StatusBadRequest
-	}
-	writeJSONError(w, status, e.Code, e.Message)
-}
-
-// writeJSONError writes the ONE error shape for fetches: {"error","message"}.
-func writeJSONError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]string{"error": code, "message": message}, true)
-}
 
 // writeJSON writes v as JSON; noStore adds Cache-Control: no-store.
 func writeJSON(w http.ResponseWriter, status int, v any, noStore bool) {
@@ -86,7 +32,8 @@ func writeJSON(w http.ResponseWriter, status int, v any, noStore bool) {
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":"internal_error","message":"cannot encode the answer"}`)
+		writeCode(w, nextauth.CodeInternal)
+		return
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)

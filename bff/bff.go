@@ -265,4 +265,6 @@ var ErrAccessTokenExpired = errors.New("bff: access token expired")
 
 // ErrNoSession is returned by Session.AccessToken when the session has ended
 // (signed out elsewhere, or the IdP refused the refresh): sign in again.
-var ErrNoSession = errors.New("bff: no session")
+// WriteError answers it 401 {"error":"unauthenticated"} and clears the
+// session cookie.
+var ErrNoSession = fmt.Errorf("bff: no session: %w", nextauth.ErrSessionEnded)

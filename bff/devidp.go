@@ -87,14 +87,11 @@ func (b *BFF) serveDevIdP(w http.ResponseWriter, r *http.Request) {
 	if !b.devIdPPeer(r.RemoteAddr) {
 		b.log.Warn("development IdP: refused a request from a peer that is neither loopback nor in DEVIDP_ALLOW_CIDRS",
 			"peer", r.RemoteAddr, "path", r.URL.Path)
-		writeJSONError(w, http.StatusForbidden, "devidp_loopback_only",
-			"the development IdP only answers clients on this machine (or the networks in DEVIDP_ALLOW_CIDRS); "+
-				"configure a real identity provider to serve other clients")
+		b.refuse(w, r, nextauth.CodeDevIdPLoopback, "")
 		return
 	}
 	if !strings.EqualFold(r.Host, b.cfg.URL.Host) && !loopbackHost(r.Host) {
-		writeJSONError(w, http.StatusForbidden, "devidp_wrong_host",
-			"the development IdP only answers on NEXTAUTH_URL's host or localhost")
+		b.refuse(w, r, nextauth.CodeDevIdPWrongHost, "")
 		return
 	}
 	b.devidp.ServeHTTP(w, r)

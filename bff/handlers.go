@@ -28,7 +28,7 @@ func (b *BFF) handleCallback(w http.ResponseWriter, r *http.Request, provider st
 	if r.Method == http.MethodPost {
 		body, err := readBody(w, r)
 		if err != nil {
-			http.Redirect(w, r, b.core.ErrorURL("OAuthCallback", nil), http.StatusFound)
+			b.writeError(w, r, navigation, b.core.CallbackBodyError(err))
 			return
 		}
 		params = body
@@ -62,7 +62,7 @@ func (b *BFF) handleSessionUpdate(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r)
 	if !b.core.CheckUpdate(b.request(w, r), body, err) {
 		noCache(w)
-		writeRawJSON(w, http.StatusBadRequest, b.core.EmptySession())
+		writeRawErrorBody(w, nextauth.CodeBadRequest, b.core.EmptySession())
 		return
 	}
 	// update() may send "data", but identity fields always come from the
@@ -86,12 +86,12 @@ func (b *BFF) respondSession(w http.ResponseWriter, r *http.Request, refresh boo
 }
 
 func (b *BFF) handleErrorPage(w http.ResponseWriter, r *http.Request) {
-	d, status, to := b.core.ErrorPage(r.URL.Query())
+	d, to := b.core.ErrorPage(r.URL.Query())
 	if to != "" {
 		http.Redirect(w, r, to, http.StatusFound)
 		return
 	}
-	b.renderPage(w, r, status, "error", d)
+	b.renderPage(w, r, errorPageStatus(d.Error), "error", d)
 }
 
 // handleLog takes the v4 client logger's beacon: bounded, logged at debug.
@@ -136,7 +136,7 @@ func (b *BFF) handleBackchannelLogout(w http.ResponseWriter, r *http.Request, pr
 	w.Header().Set("Cache-Control", "no-store")
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		b.writeError(w, r, fetch, nextauth.Fetch(http.StatusBadRequest, "invalid_request", "the body must be a form with logout_token"))
+		b.refuse(w, r, nextauth.CodeInvalidRequest, "the body must be a form with logout_token")
 		return
 	}
 	if _, err := b.core.BackchannelLogout(r.Context(), b.request(w, r), provider, r.PostForm.Get("logout_token")); err != nil {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/tracectx"
 )
 
@@ -82,7 +83,7 @@ func (b *BFF) middleware(next http.Handler) http.Handler {
 				b.log.Error("panic while serving a request", "panic", v, "path", r.URL.Path, "request_id", id,
 					tracectx.LogKey, sw.trace.TraceID.String())
 				if sw.status == 0 {
-					writeJSONError(sw, http.StatusInternalServerError, "internal_error", "an internal error occurred; it has been logged")
+					writeCode(sw, nextauth.CodeInternal)
 				}
 			}
 			status := sw.status

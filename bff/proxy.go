@@ -116,7 +116,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 		// TRACE echoes the request - the bearer token included - back to
 		// the browser; CONNECT would open a tunnel.
 		w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-		writeJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not proxied")
+		b.refuse(w, r, nextauth.CodeMethodNotAllowed, r.Method+" is not proxied")
 		return
 	}
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/api/proxy/")
@@ -124,7 +124,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	name, _ := url.PathUnescape(rawName)
 	base := b.cfg.Upstreams[strings.ToLower(name)]
 	if base == nil {
-		writeJSONError(w, http.StatusNotFound, "unknown_upstream",
+		b.refuse(w, r, nextauth.CodeUnknownUpstream,
 			"no upstream named "+strconv.Quote(name)+"; configure it with UPSTREAM_<NAME>=https://...")
 		return
 	}
@@ -136,11 +136,11 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	target, err := upstreamURL(base, rawRest, slash, r.URL.RawQuery)
 	if err != nil {
 		b.reqLog(w, r).Info("proxy: path refused", "upstream", name, "err", err)
-		writeJSONError(w, http.StatusBadRequest, "bad_path", "the API path is not allowed (no . or .. segments, no encoded slashes, ?, # or control characters)")
+		b.refuse(w, r, nextauth.CodeBadPath, "")
 		return
 	}
 	if r.ContentLength > MaxProxyBody {
-		writeJSONError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over the 10 MiB limit")
+		b.refuse(w, r, nextauth.CodeBodyTooLarge, "")
 		return
 	}
 	token, s, ok := b.apiSession(w, r)
@@ -150,10 +150,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	access, s, err := b.core.AccessToken(ctx, token, s)
 	if err != nil {
-		if s == nil && !nextauth.IsUnavailable(err) { // the IdP ended the session
-			b.clearSessionCookie(w, r)
-		}
-		b.writeError(w, r, fetch, err)
+		b.writeError(w, r, fetch, err) // clears the cookie of a session the IdP ended
 		return
 	}
 	if r.Body != nil && r.Body != http.NoBody {
@@ -276,8 +273,9 @@ func (t *trailerFilter) Close() error {
 	return err
 }
 
-// fail answers a proxy failure: 413 for an over-long streamed body, 504 on
-// a timeout, else 502. The upstream's error never reaches the browser.
+// fail answers a proxy failure (statuses from the one table, errors.go):
+// body_too_large for an over-long streamed body, upstream_timeout on a
+// timeout, client_gone when the browser left, else upstream_unreachable. The upstream's error never reaches the browser.
 func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 	call, _ := r.Context().Value(proxyCallKey{}).(*proxyCall)
 	log := p.b.log
@@ -289,16 +287,16 @@ func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ne net.Error
 	switch {
 	case errors.As(err, &mbe):
-		writeJSONError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over the 10 MiB limit")
+		writeCode(w, nextauth.CodeBodyTooLarge)
 	case errors.Is(r.Context().Err(), context.Canceled):
 		log.Debug("proxy: client went away", "upstream", name)
-		w.WriteHeader(http.StatusBadGateway)
+		writeCode(w, nextauth.CodeClientGone) // counted; nobody reads it
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		log.Warn("proxy: upstream timed out", "upstream", name, "err", err)
-		writeJSONError(w, http.StatusGatewayTimeout, "upstream_timeout", "the API did not answer in time; try again")
+		writeCode(w, nextauth.CodeUpstreamTimeout)
 	default:
 		log.Warn("proxy: upstream unreachable", "upstream", name, "err", err)
-		writeJSONError(w, http.StatusBadGateway, "upstream_unreachable", "the API cannot be reached right now; try again")
+		writeCode(w, nextauth.CodeUpstreamUnreachable)
 	}
 }
 

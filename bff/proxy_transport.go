@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/session"
 )
 
@@ -30,6 +31,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	s, rerr := t.refresh(req.Context(), call.token, call.s)
+	if nextauth.SessionEnded(rerr) {
+		// The IdP ended the session: the upstream's 401 goes to the browser,
+		// whose next request finds no session.
+		return resp, nil
+	}
 	if rerr != nil {
 		call.log().Warn("proxy: upstream answered 401 and the token refresh failed", "upstream", call.name, "err", rerr)
 		return resp, nil

@@ -26,12 +26,10 @@ func (b *BFF) apiGuard(w http.ResponseWriter, r *http.Request) bool {
 
 func (b *BFF) checkAPI(r *http.Request) error {
 	if r.Header.Get("X-CSRF") != "1" {
-		return nextauth.Fetch(http.StatusUnauthorized, nextauth.CodeCSRFHeaderMissing,
-			"send the header X-CSRF: 1 with API calls (fetchApi in auth.js does)")
+		return nextauth.NewError(nextauth.CodeCSRFHeaderMissing, "")
 	}
 	if !b.core.SameOrigin(&nextauth.Request{Origin: r.Header.Get("Origin"), FetchSite: r.Header.Get("Sec-Fetch-Site")}) {
-		return nextauth.Fetch(http.StatusForbidden, nextauth.CodeCrossOrigin,
-			"cross-site API calls are refused; add the origin to CORS_ORIGINS if it is yours")
+		return nextauth.NewError(nextauth.CodeCrossOrigin, "")
 	}
 	return nil
 }
@@ -94,24 +92,18 @@ func (b *BFF) Authorize(w http.ResponseWriter, r *http.Request) (*Session, bool)
 			b.writeError(w, r, fetch, err)
 			return nil, false
 		}
-		var e *nextauth.Error
-		re := &RequestError{Status: http.StatusInternalServerError, Code: "internal_error", Message: "internal error", err: err}
-		if errors.As(err, &e) {
-			re.Status, re.Code, re.Message = e.Status, string(e.Code), e.Message
-			if e.Unavailable {
-				re.Status, re.err = http.StatusServiceUnavailable, errors.Join(ErrUnavailable, err)
-			}
-		}
-		b.onError(w, r, re)
+		b.onError(w, r, requestError(err))
 		return nil, false
 	}
 	return &Session{b: b, token: token, s: s, reqCtx: r.Context()}, true
 }
 
 // RequestError is a refusal of Require, given to Options.ErrorHandler:
-// Status and Code are what authbff would answer (401 unauthenticated or
-// csrf_header_missing, 403 cross_origin, 503 store_unavailable); a store
-// outage also wraps ErrUnavailable (the user is still signed in).
+// Status, Code and Message are what authbff would answer, from the same
+// table as every other answer (401 unauthenticated or csrf_header_missing,
+// 403 cross_origin, 503 session_store_unavailable); it wraps the cause,
+// and a store outage also wraps ErrUnavailable (the user is still signed
+// in).
 type RequestError struct {
 	// Status is the HTTP status authbff would answer.
 	Status int
@@ -128,18 +120,11 @@ func (e *RequestError) Error() string { return "bff: " + e.Code + ": " + e.Messa
 // Unwrap returns the cause (wrapping ErrUnavailable for a store outage).
 func (e *RequestError) Unwrap() error { return e.err }
 
-// WriteError answers err as authbff does (JSON {"error","message"}; a
-// store outage 503 with Retry-After), for handlers behind Require:
-// pass it what Session.AccessToken returned.
+// WriteError answers err as authbff does, from the same table as every
+// other answer (JSON {"error","message"}; ErrNoSession 401 with the session
+// cookie cleared; a store outage, ErrUnavailable, 503 with Retry-After),
+// for handlers behind Require: pass it what Session.AccessToken returned.
 func (b *BFF) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, ErrNoSession):
-		b.clearSessionCookie(w, r)
-		err = nextauth.Unauthenticated("the session has ended: sign in again")
-	case errors.Is(err, ErrUnavailable) && !nextauth.IsUnavailable(err):
-		err = &nextauth.Error{Code: nextauth.CodeStoreUnavailable, Status: 503, Unavailable: true, Err: err,
-			Message: "The session store cannot be reached right now. You are still signed in; try again in a few seconds."}
-	}
 	b.writeError(w, r, fetch, err)
 }
 
@@ -242,9 +227,9 @@ func (s *Session) AccessToken(ctx context.Context) (string, error) {
 	if err != nil {
 		var e *nextauth.Error
 		switch {
-		case s2 == nil && !nextauth.IsUnavailable(err):
+		case nextauth.SessionEnded(err):
 			return "", ErrNoSession
-		case errors.As(err, &e) && e.Unavailable:
+		case nextauth.IsUnavailable(err):
 			return "", errors.Join(ErrUnavailable, err)
 		case errors.As(err, &e) && e.Code == nextauth.CodeAccessTokenExpired:
 			return "", errors.Join(ErrAccessTokenExpired, err)

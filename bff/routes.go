@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/authbff/authbff/internal/nextauth"
 )
 
 // routes is the dispatcher of everything Handler serves. It matches the few
@@ -92,16 +94,14 @@ const readyTimeout = 2 * time.Second
 
 func (b *BFF) handleReady(w http.ResponseWriter, r *http.Request) {
 	if b.draining.Load() {
-		w.Header().Set("Retry-After", "5")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"}, false)
+		writeErrorBody(w, nextauth.CodeDraining, map[string]string{"status": "draining"}, false)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	if err := b.Ready(ctx); err != nil {
 		b.log.Warn("readiness: session store unreachable", "err", err)
-		w.Header().Set("Retry-After", "5")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"}, false)
+		writeErrorBody(w, nextauth.CodeStoreUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"}, false)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "store": "ok"}, false)
@@ -116,12 +116,12 @@ func (b *BFF) noRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p == b.cfg.BasePath || hasPathPrefix(p, b.cfg.BasePath) {
-		writeJSONError(w, http.StatusBadRequest, "bad_request",
+		b.refuse(w, r, nextauth.CodeBadRequest,
 			fmt.Sprintf("%s %s is not a NextAuth action; see %s/providers, /csrf, /session, /signin, /signout", r.Method, p, b.cfg.BasePath))
 		return
 	}
 	if hasPathPrefix(p, "/api") || b.spa == nil {
-		writeJSONError(w, http.StatusNotFound, "not_found", "no API route "+p)
+		b.refuse(w, r, nextauth.CodeNotFound, "no API route "+p)
 		return
 	}
 	b.spa.ServeHTTP(w, r)

@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/authbff/authbff/internal/nextauth"
 )
 
 // spaRoutes is what the spa package's handler tells about a request: the
@@ -76,7 +78,7 @@ func (b *BFF) guard(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	if hasPathPrefix(r.URL.Path, "/api") {
-		writeJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in first: this route needs a session")
+		b.refuse(w, r, nextauth.CodeUnauthenticated, "")
 		return false
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -30,18 +30,6 @@ func ClientCode(f Flavor, code string) string {
 	}
 }
 
-// ErrorStatus is the HTTP status of the error page for a code.
-func ErrorStatus(code string) int {
-	switch code {
-	case ErrConfiguration:
-		return 500
-	case ErrAccessDenied, ErrVerification:
-		return 403
-	default:
-		return 200
-	}
-}
-
 // IsSigninError reports whether v4 shows this code on the sign-in page
 // (its /error page forwards these to <base>/signin?error=<code>).
 func IsSigninError(code string) bool {

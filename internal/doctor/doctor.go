@@ -123,7 +123,7 @@ func redirectQuery(loc string) url.Values {
 // credential or app client setting to fix.
 func checkClient(ctx context.Context, p *oidc.Provider, cs oidc.ClientSettings, report func(bool, string)) {
 	_, err := p.Exchange(ctx, "authbff-doctor-"+oidc.RandomString(8), oidc.NewVerifier(), "")
-	var te *oidc.TokenError
+	var te *oidc.Error
 	switch {
 	case errors.As(err, &te) && te.Code == "invalid_grant":
 		report(true, "token endpoint accepts the client id and secret")

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/authbff/authbff/internal/metrics"
@@ -18,15 +17,19 @@ import (
 const logoutReplayTTL = 10 * time.Minute
 
 func badLogout(message string) *Error {
-	return &Error{Code: "invalid_request", Status: http.StatusBadRequest, Message: message}
+	return NewError(CodeInvalidRequest, message)
 }
+
+// errLogoutReplayed is the cause of the answer to a replayed logout token
+// (the metrics count it apart).
+var errLogoutReplayed = errors.New("nextauth: the logout token was already used")
 
 // BackchannelLogout is POST /backchannel-logout/:provider (OpenID Connect
 // Back-Channel Logout 1.0). The IdP calls it server to server, so there is
 // no CSRF token or Origin to check: the signed logout token is the
 // authentication. A valid, unused token ends the sessions of one IdP
 // session (a sid, with or without sub) or every session of the user (sub
-// only). It returns how many sessions ended. Errors: invalid_request (400)
+// only). It returns how many sessions ended. Errors: CodeInvalidRequest
 // for a missing, invalid or replayed token; Unavailable when the IdP's keys or
 // the session store cannot be reached (the IdP may retry).
 func (c *Core) BackchannelLogout(ctx context.Context, r *Request, id, raw string) (int, error) {
@@ -35,17 +38,15 @@ func (c *Core) BackchannelLogout(ctx context.Context, r *Request, id, raw string
 	switch {
 	case err == nil:
 		c.metrics.Backchannel(id, metrics.BackchannelOK)
-	case errors.As(err, &e) && e.Unavailable:
+	case errors.As(err, &e) && e.Unavailable():
 		c.metrics.Backchannel(id, metrics.BackchannelUnavailable)
-	case errors.As(err, &e) && e.Message == msgReplayed:
+	case errors.Is(err, errLogoutReplayed):
 		c.metrics.Backchannel(id, metrics.BackchannelReplayed)
 	default:
 		c.metrics.Backchannel(id, metrics.BackchannelInvalid)
 	}
 	return n, err
 }
-
-const msgReplayed = "the logout token was already used"
 
 func (c *Core) backchannelLogout(ctx context.Context, r *Request, id, raw string) (int, error) {
 	log := c.logger(r)
@@ -61,8 +62,9 @@ func (c *Core) backchannelLogout(ctx context.Context, r *Request, id, raw string
 	lc, err := p.client.VerifyLogoutToken(ctx, raw)
 	if errors.Is(err, oidc.ErrDiscovery) {
 		log.Error("back-channel logout: the IdP's keys cannot be fetched", "provider", id, "err", err)
-		return 0, &Error{Code: "temporarily_unavailable", Status: http.StatusServiceUnavailable, Unavailable: true, Err: err,
-			Message: "the provider's signing keys cannot be fetched; retry later"}
+		e := NewError(CodeKeysUnavailable, "")
+		e.Err = err
+		return 0, e
 	}
 	if err != nil {
 		log.Warn("back-channel logout refused: invalid logout token", "provider", id, "err", err)
@@ -76,7 +78,9 @@ func (c *Core) backchannelLogout(ctx context.Context, r *Request, id, raw string
 	}
 	if seen {
 		log.Warn("back-channel logout refused: replayed logout token", "provider", id, "sid_given", lc.SID != "")
-		return 0, badLogout(msgReplayed)
+		e := badLogout("the logout token was already used")
+		e.Err = errLogoutReplayed
+		return 0, e
 	}
 	n, err := c.endIdPSessions(ctx, id, lc)
 	if err != nil {

@@ -33,10 +33,10 @@ func (c *Core) countSignIn(id string, err error) {
 	switch {
 	case err == nil:
 		c.metrics.SignIn(id, metrics.ResultOK)
-	case errors.As(err, &e) && e.Unavailable:
+	case errors.As(err, &e) && e.Unavailable():
 		c.metrics.SignIn(id, metrics.ResultUnavailable)
 	case errors.As(err, &e):
-		c.metrics.SignIn(id, e.Code)
+		c.metrics.SignIn(id, string(e.Code))
 	default:
 		c.metrics.SignIn(id, metrics.ResultOther)
 	}
@@ -44,13 +44,11 @@ func (c *Core) countSignIn(id string, err error) {
 
 func (c *Core) callback(ctx context.Context, r *Request, id string, params url.Values) (string, error) {
 	log := c.logger(r)
-	fail := func(code string, extra url.Values) error {
-		return &Error{Code: code, Status: 400, Message: auth.Message(code), URL: c.ErrorURL(code, extra)}
-	}
+	fail := func(code Code, extra url.Values) error { return c.pageError(code, extra) }
 	p := c.providers[id]
 	if p == nil {
 		log.Info("callback for an unknown provider", "provider", oidc.LogText(id))
-		return "", fail(auth.ErrOAuthCallback, nil)
+		return "", fail(CodeOAuthCallback, nil)
 	}
 	state := params.Get("state")
 	name := c.names.FlowPrefix + "." + auth.FlowKey(state)
@@ -59,23 +57,23 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		r.Cookies.Clear(name)
 	}
 	code, _, err := oidc.ValidateAuthResponse(params, p.client.Issuer())
-	var authErr *oidc.AuthError
+	var authErr *oidc.Error
 	if errors.As(err, &authErr) {
 		log.Info("identity provider returned an error", "provider", id, "error", authErr.Code, "error_description", authErr.Description)
-		return "", fail(auth.ErrCallback, url.Values{"provider": {id}, "code": {SafeCode(authErr.Code)}})
+		return "", fail(CodeCallback, url.Values{"provider": {id}, "code": {SafeCode(authErr.Code)}})
 	}
 	if err != nil {
 		log.Warn("callback refused: malformed authorization response", "provider", id, "err", err)
-		return "", fail(auth.ErrOAuthCallback, nil)
+		return "", fail(CodeOAuthCallback, nil)
 	}
 	if raw == "" || state == "" {
 		log.Warn("callback refused: no sign-in flow in progress for this state in this browser", "provider", id)
-		return "", fail(auth.ErrOAuthCallback, nil)
+		return "", fail(CodeOAuthCallback, nil)
 	}
 	flow, err := c.sealer.Open(name, raw, state, id)
 	if err != nil {
 		log.Warn("callback refused: flow state invalid, expired or for another provider", "provider", id)
-		return "", fail(auth.ErrOAuthCallback, nil)
+		return "", fail(CodeOAuthCallback, nil)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -83,23 +81,23 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		return "", storeErr(err)
 	} else if replay {
 		log.Warn("callback refused: this sign-in flow was already completed (replay)", "provider", id)
-		return "", fail(auth.ErrOAuthCallback, nil)
+		return "", fail(CodeOAuthCallback, nil)
 	}
 	res, err := p.client.Exchange(ctx, code, flow.Verifier, flow.Nonce)
 	if err != nil {
-		var te *oidc.TokenError
+		var te *oidc.Error
 		if errors.As(err, &te) {
 			log.Error("token endpoint refused the code exchange", "provider", id, "error", te.Code,
 				"error_description", te.Description, "status", te.Status)
-			return "", fail(auth.ErrOAuthCallback, url.Values{"provider": {id}, "code": {SafeCode(te.Code)}})
+			return "", fail(CodeOAuthCallback, url.Values{"provider": {id}, "code": {SafeCode(te.Code)}})
 		}
 		log.Error("sign-in failed after the IdP redirect", "provider", id, "err", err)
-		return "", fail(auth.ErrOAuthCallback, url.Values{"provider": {id}})
+		return "", fail(CodeOAuthCallback, url.Values{"provider": {id}})
 	}
 	cl := res.Claims
 	if !c.allowed(cl) {
 		log.Info("sign-in refused by policy", "provider", id, "sub", cl.Subject)
-		return "", fail(auth.ErrAccessDenied, nil)
+		return "", fail(CodeAccessDenied, nil)
 	}
 	data := session.Data{
 		Provider: id, Issuer: cl.Issuer, Subject: cl.Subject,
@@ -120,6 +118,20 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 	r.Cookies.Set(c.names.Session, token, s.Expires)
 	log.Info("signed in", "provider", id, "sub", cl.Subject, "session", s.ID[:12], "client_ip", r.ClientIP)
 	return c.SafeURL(flow.CallbackURL), nil
+}
+
+// pageError is the error of a navigation: code, its message, and the
+// error page's URL (with extra, e.g. the provider and its error code).
+func (c *Core) pageError(code Code, extra url.Values) *Error {
+	return &Error{Code: code, Message: code.Message(), URL: c.ErrorURL(string(code), extra)}
+}
+
+// CallbackBodyError is the answer to a form_post callback whose body cannot
+// be read: the error page, as for any callback that cannot be completed.
+func (c *Core) CallbackBodyError(err error) error {
+	e := c.pageError(CodeOAuthCallback, nil)
+	e.Err = err
+	return e
 }
 
 // markFlowUsed records a completed flow in the store's one-time markers

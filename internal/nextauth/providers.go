@@ -69,9 +69,10 @@ func (c *Core) SignoutPage(r *Request) Page {
 	return c.page(Page{Title: "Sign out", CSRF: c.CSRFToken(r), CallbackURL: c.CallbackURL(r, url.Values{})})
 }
 
-// ErrorPage is GET /error: the page and its status, or (v4, sign-in
-// errors) a URL to redirect to instead.
-func (c *Core) ErrorPage(q url.Values) (d Page, status int, redirect string) {
+// ErrorPage is GET /error: the page (its Error is the code shown; the
+// adapter's table gives the status), or (v4, sign-in errors) a URL to
+// redirect to instead.
+func (c *Core) ErrorPage(q url.Values) (d Page, redirect string) {
 	code := SafeCode(q.Get("error"))
 	if code == "" {
 		code = auth.ErrDefault
@@ -83,7 +84,7 @@ func (c *Core) ErrorPage(q url.Values) (d Page, status int, redirect string) {
 				fwd.Set(k, v)
 			}
 		}
-		return Page{}, 0, c.base + "/signin?" + fwd.Encode()
+		return Page{}, c.base + "/signin?" + fwd.Encode()
 	}
 	d = Page{Title: "Error", Heading: "Unable to sign in", Error: code, Message: auth.Message(code)}
 	if code == auth.ErrConfiguration {
@@ -92,7 +93,7 @@ func (c *Core) ErrorPage(q url.Values) (d Page, status int, redirect string) {
 		d.Heading = "Access denied"
 	}
 	c.diagnosis(q, &d)
-	return c.page(d), auth.ErrorStatus(code), ""
+	return c.page(d), ""
 }
 
 // UnavailablePage is the page a navigation gets when the session store is

@@ -90,7 +90,7 @@ func (c *Core) csrfOK(r *Request, body url.Values) bool {
 func (c *Core) CheckForm(r *Request, action string, body url.Values, readErr error) error {
 	if readErr != nil || !c.csrfOK(r, body) {
 		c.logger(r).Info(action+" refused: unreadable body, missing or invalid CSRF token, or cross-site origin", "err", readErr)
-		return &Error{Code: auth.ErrMissingCSRF, Status: 403, Message: "invalid or missing CSRF token", URL: c.csrfFailURL(action)}
+		return &Error{Code: CodeMissingCSRF, Message: "invalid or missing CSRF token", URL: c.csrfFailURL(action)}
 	}
 	return nil
 }

@@ -160,30 +160,36 @@ func (c *Core) RefreshIfDue(ctx context.Context, token string, s *session.Sessio
 // ForceRefresh refreshes the session's tokens whatever their expiry, for an
 // upstream that answered 401 to its access token. When another request has
 // already replaced that access token (or it was refreshed moments ago) the
-// stored session is returned instead. Results as for RefreshIfDue.
+// stored session is returned instead. A session the IdP ended is
+// ErrSessionEnded (SessionEnded reports true); other errors wrap
+// session.ErrUnavailable (keep the cookie).
 func (c *Core) ForceRefresh(ctx context.Context, token string, s *session.Session) (*session.Session, error) {
-	return c.refresher.Force(ctx, token, s)
+	s2, err := c.refresher.Force(ctx, token, s)
+	if err == nil && s2 == nil {
+		return nil, ErrSessionEnded
+	}
+	return s2, err
 }
 
 // AccessToken returns the session's current access token, refreshed first
 // when due (single-flight per session across instances). The session
-// returned is the one the token belongs to. A session the IdP ended is an
-// Unauthenticated *Error (clear the cookie); a store fault is Unavailable.
+// returned is the one the token belongs to. A session the IdP ended is
+// ErrSessionEnded (SessionEnded: clear the cookie); a store fault is
+// Unavailable.
 func (c *Core) AccessToken(ctx context.Context, token string, s *session.Session) (string, *session.Session, error) {
 	s2, err := c.refresher.IfDue(ctx, token, s)
 	if err != nil {
 		return "", s, storeErr(err)
 	}
 	if s2 == nil {
-		return "", nil, Unauthenticated("the session has ended: sign in again")
+		return "", nil, ErrSessionEnded
 	}
 	if s2.Data.RefreshError == rf.ExpiredCode || rf.AccessExpired(&s2.Data, c.now()) {
-		return "", s2, Fetch(401, CodeAccessTokenExpired,
-			"the access token has expired and cannot be renewed (the provider gave no refresh token): sign in again")
+		return "", s2, NewError(CodeAccessTokenExpired, "")
 	}
 	access := s2.Data.Tokens.AccessToken
 	if access == "" {
-		return "", s2, Fetch(401, CodeNoAccessToken, "the session holds no access token: sign in again")
+		return "", s2, NewError(CodeNoAccessToken, "")
 	}
 	return access, s2, nil
 }

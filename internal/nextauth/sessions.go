@@ -2,7 +2,6 @@ package nextauth
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/authbff/authbff/internal/session"
 )
@@ -56,7 +55,7 @@ func (c *Core) EndSession(ctx context.Context, r *Request, s *session.Session, i
 		}
 	}
 	if len(match) != 1 {
-		return Fetch(http.StatusNotFound, CodeNotFound, "you have no session with that id; list them with GET /sessions")
+		return NewError(CodeNotFound, "you have no session with that id; list them with GET /sessions")
 	}
 	if err := c.sessions.DeleteID(ctx, match[0].ID); err != nil {
 		return storeErr(err)

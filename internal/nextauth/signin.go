@@ -26,9 +26,9 @@ func (c *Core) StartSignIn(ctx context.Context, r *Request, id string, body url.
 	p := c.providers[id]
 	if p == nil {
 		if c.flavor == auth.FlavorV5 {
-			return "", &Error{Code: auth.ErrConfiguration, Status: 400, Message: "unknown provider", URL: c.ErrorURL(auth.ErrConfiguration, nil)}
+			return "", &Error{Code: CodeConfiguration, Message: "unknown provider", URL: c.ErrorURL(auth.ErrConfiguration, nil)}
 		}
-		return "", &Error{Code: auth.ErrOAuthSignin, Status: 400, Message: "unknown provider", URL: c.base + "/signin?csrf=true"}
+		return "", &Error{Code: CodeOAuthSignin, Message: "unknown provider", URL: c.base + "/signin?csrf=true"}
 	}
 	log := c.logger(r)
 	callback := c.CallbackURL(r, body)
@@ -41,8 +41,8 @@ func (c *Core) StartSignIn(ctx context.Context, r *Request, id string, body url.
 	authURL, err := p.client.AuthCodeURL(ctx, flow.State, flow.Nonce, flow.Verifier, r.Query)
 	if err != nil {
 		log.Error("sign-in: cannot build the authorization URL", "provider", id, "err", err)
-		c.metrics.SignIn(id, auth.ErrOAuthSignin)
-		return "", &Error{Code: auth.ErrOAuthSignin, Status: 502, Message: "the identity provider cannot be reached", Err: err,
+		c.metrics.SignIn(id, string(CodeOAuthSignin))
+		return "", &Error{Code: CodeOAuthSignin, Message: "the identity provider cannot be reached", Err: err,
 			URL: c.ErrorURL(auth.ErrOAuthSignin, url.Values{"provider": {id}})}
 	}
 	name := c.names.FlowPrefix + "." + auth.FlowKey(flow.State)
@@ -56,8 +56,8 @@ func (c *Core) StartSignIn(ctx context.Context, r *Request, id string, body url.
 	}
 	if err != nil {
 		log.Error("sign-in: sealing flow state", "err", err)
-		c.metrics.SignIn(id, auth.ErrConfiguration)
-		return "", &Error{Code: auth.ErrConfiguration, Status: 500, Message: "cannot seal the sign-in state", Err: err,
+		c.metrics.SignIn(id, string(CodeConfiguration))
+		return "", &Error{Code: CodeConfiguration, Message: "cannot seal the sign-in state", Err: err,
 			URL: c.ErrorURL(auth.ErrConfiguration, nil)}
 	}
 	c.pruneFlows(r)

@@ -8,30 +8,12 @@ import (
 	"net/url"
 )
 
-// AuthError is an error carried by the authorization response (the
-// callback's error=...&error_description=...). Show Code (and Diagnose's
-// fix); log Description. Never call the token endpoint after one. Both are
-// what the request carried, passed through LogText (at most about
-// MaxLogText bytes): anyone can send such a callback.
-type AuthError struct {
-	Code        string
-	Description string
-}
-
-// Error includes code and description.
-func (e *AuthError) Error() string {
-	if e.Description == "" {
-		return "oidc: authorization error: " + e.Code
-	}
-	return "oidc: authorization error: " + e.Code + ": " + e.Description
-}
-
 // ValidateAuthResponse checks the callback query (or form) of an
 // authorization response and returns its code and state. It refuses a
 // repeated code, state, error or iss; both code and error; an "iss"
 // (RFC 9207) that is present and differs from issuer; a missing code or
 // state. Those errors wrap ErrInvalidAuthResponse. An error=... response
-// returns the state (if single) and a *AuthError.
+// returns the state (if single) and an *Error (EndpointAuthorization).
 //
 // The caller must STILL check that state belongs to a flow in progress in
 // this browser, for this provider, not used before; then call Exchange.
@@ -54,7 +36,7 @@ func ValidateAuthResponse(q url.Values, issuer string) (code, state string, err 
 		if e == "" {
 			e = "unknown_error"
 		}
-		return "", state, &AuthError{Code: e, Description: LogText(q.Get("error_description"))}
+		return "", state, &Error{Endpoint: EndpointAuthorization, Code: e, Description: LogText(q.Get("error_description"))}
 	}
 	if code == "" {
 		return "", "", fmt.Errorf("%w: code missing", ErrInvalidAuthResponse)

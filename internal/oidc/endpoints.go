@@ -80,7 +80,7 @@ func mergeUserInfo(c, ui *Claims) {
 // refresh_token, the configured client authentication; for Cognito a
 // confidential client always uses Basic, as /oauth2/revoke requires). The endpoint is
 // discovery's revocation_endpoint, for Cognito <hosted UI>/oauth2/revoke.
-// No endpoint: ErrNotSupported. An error answer is a *TokenError. Revoked
+// No endpoint: ErrNotSupported. An error answer is an *Error (EndpointRevocation). Revoked
 // JWTs still verify locally: the caller must STILL delete its session.
 func (p *Provider) Revoke(ctx context.Context, refreshToken string) error {
 	e, err := p.endpoints(ctx)
@@ -121,7 +121,7 @@ func (p *Provider) Revoke(ctx context.Context, refreshToken string) error {
 	if resp.StatusCode == http.StatusOK {
 		return nil
 	}
-	te := &TokenError{Code: "invalid_response", Status: resp.StatusCode}
+	te := &Error{Endpoint: EndpointRevocation, Code: "invalid_response", Status: resp.StatusCode}
 	var ej struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`

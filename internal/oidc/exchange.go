@@ -87,7 +87,7 @@ func (p *Provider) AuthCodeURL(ctx context.Context, state, nonce, codeVerifier s
 // must STILL have checked state (and bound the flow to this provider)
 // before calling.
 //
-// Errors: *TokenError for an OAuth error or an unreadable token response;
+// Errors: *Error (EndpointToken) for an OAuth error or an unreadable token response;
 // ErrInvalidIDToken / ErrInvalidResponse wrapped for refused answers;
 // ErrDiscovery; network errors wrapped (see IsTransient).
 func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, nonce string) (*Result, error) {
@@ -130,7 +130,7 @@ func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, nonce strin
 // userinfo "sub" that is not the user's is ErrInvalidIDToken. Result.Claims
 // is nil only when prev is nil and no ID token came back.
 //
-// Errors: *TokenError (IsTransient tells a dead refresh token from an
+// Errors: *Error (IsTransient tells a dead refresh token from an
 // outage), wrapped network errors. The caller must STILL serialise
 // refreshes per session (rotation kills the old token).
 func (p *Provider) Refresh(ctx context.Context, refreshToken string, prev *Claims) (*Result, error) {
@@ -208,47 +208,12 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
-// TokenError is an error answer (or an unreadable answer) from the token or
-// revocation endpoint. Code is the OAuth error code, or "invalid_response"
-// when the body was not a usable OAuth answer (HTML, redirect, non-JSON).
-// Description is the provider's error_description: log it, do not show it
-// to end users (use Diagnose for that). Code and Description are passed
-// through LogText (at most about MaxLogText bytes).
-type TokenError struct {
-	Code        string
-	Description string
-	// Status is the HTTP status, 0 when unknown.
-	Status int
-}
-
-// Error includes the code, description and status.
-func (e *TokenError) Error() string {
-	s := "oidc: token endpoint: " + e.Code
-	if e.Description != "" {
-		s += ": " + e.Description
-	}
-	if e.Status != 0 {
-		s += fmt.Sprintf(" (http %d)", e.Status)
-	}
-	return s
-}
-
-// Is makes errors.Is(err, &TokenError{Code: "invalid_grant"}) match by code
-// (an empty target code matches any TokenError).
-func (e *TokenError) Is(target error) bool {
-	t, ok := target.(*TokenError)
-	if !ok {
-		return false
-	}
-	return t.Code == "" || t.Code == e.Code
-}
-
-// tokenErr turns an x/oauth2 error into a *TokenError or a wrapped
+// tokenErr turns an x/oauth2 error into a token endpoint *Error or a wrapped
 // transport error, and logs the provider's error fields (never tokens).
 func (p *Provider) tokenErr(ctx context.Context, op string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		te := &TokenError{Code: LogText(re.ErrorCode), Description: LogText(re.ErrorDescription)}
+		te := &Error{Endpoint: EndpointToken, Code: LogText(re.ErrorCode), Description: LogText(re.ErrorDescription)}
 		if re.Response != nil {
 			te.Status = re.Response.StatusCode
 		}
@@ -268,5 +233,5 @@ func (p *Provider) tokenErr(ctx context.Context, op string, err error) error {
 	// x/oauth2's error carries the response body.
 	desc := LogText(err.Error())
 	p.log.WarnContext(ctx, "oidc: unusable token response", "op", op, "err", desc)
-	return fmt.Errorf("oidc: %s: %w", op, &TokenError{Code: "invalid_response", Description: desc})
+	return fmt.Errorf("oidc: %s: %w", op, &Error{Endpoint: EndpointToken, Code: "invalid_response", Description: desc})
 }

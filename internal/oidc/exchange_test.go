@@ -60,7 +60,7 @@ func TestExchangeAuthStyleOnTheWire(t *testing.T) {
 		basicOnly  bool
 		wantBasic  bool
 		wantSecret bool
-		wantErr    string // TokenError code
+		wantErr    string // token endpoint Error code
 	}{
 		{name: "basic", style: AuthStyleBasic, secret: testClientSecret, wantBasic: true},
 		{name: "basic against basic-only endpoint", style: AuthStyleBasic, secret: testClientSecret, basicOnly: true, wantBasic: true},
@@ -87,8 +87,8 @@ func TestExchangeAuthStyleOnTheWire(t *testing.T) {
 			p := newProvider(t, op, func(c *Config) { c.AuthStyle = tt.style; c.ClientSecret = tt.secret })
 			_, err := p.Exchange(context.Background(), "code", "verifier", testNonce)
 			if tt.wantErr != "" {
-				if !errors.Is(err, &TokenError{Code: tt.wantErr}) {
-					t.Fatalf("err = %v, want TokenError %s", err, tt.wantErr)
+				if !errors.Is(err, &Error{Endpoint: EndpointToken, Code: tt.wantErr}) {
+					t.Fatalf("err = %v, want a token endpoint Error %s", err, tt.wantErr)
 				}
 			} else if err != nil {
 				t.Fatalf("Exchange: %v", err)
@@ -146,7 +146,7 @@ func TestExchangeTokenResponses(t *testing.T) {
 					_, _ = w.Write([]byte("<html><body>Sign in</body></html>"))
 				}
 			},
-			wantErr: &TokenError{Code: "invalid_response"}, transient: true,
+			wantErr: &Error{Endpoint: EndpointToken, Code: "invalid_response"}, transient: true,
 		},
 		{
 			name: "html error page 502",
@@ -157,7 +157,7 @@ func TestExchangeTokenResponses(t *testing.T) {
 					_, _ = w.Write([]byte("<html>Bad gateway</html>"))
 				}
 			},
-			wantErr: &TokenError{Code: "invalid_response"}, transient: true,
+			wantErr: &Error{Endpoint: EndpointToken, Code: "invalid_response"}, transient: true,
 		},
 		{
 			name: "non-json json",
@@ -167,14 +167,14 @@ func TestExchangeTokenResponses(t *testing.T) {
 					_, _ = w.Write([]byte("access_token=abc"))
 				}
 			},
-			wantErr: &TokenError{Code: "invalid_response"}, transient: true,
+			wantErr: &Error{Endpoint: EndpointToken, Code: "invalid_response"}, transient: true,
 		},
 		{
 			name: "no access_token",
 			handler: func(_ *fakeOP, idt string) http.HandlerFunc {
 				return tokenOK(idt, map[string]any{"access_token": nil})
 			},
-			wantErr: &TokenError{Code: "invalid_response"}, transient: true,
+			wantErr: &Error{Endpoint: EndpointToken, Code: "invalid_response"}, transient: true,
 		},
 		{
 			name: "no id_token",
@@ -204,7 +204,7 @@ func TestExchangeTokenResponses(t *testing.T) {
 					http.Redirect(w, r, op.srv.URL+"/trap", http.StatusFound)
 				}
 			},
-			wantErr: &TokenError{Code: "invalid_response", Status: http.StatusFound}, transient: true,
+			wantErr: &Error{Endpoint: EndpointToken, Code: "invalid_response", Status: http.StatusFound}, transient: true,
 		},
 		{
 			name: "invalid_grant is fatal",
@@ -213,7 +213,7 @@ func TestExchangeTokenResponses(t *testing.T) {
 					writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "code used"})
 				}
 			},
-			wantErr: &TokenError{Code: "invalid_grant"},
+			wantErr: &Error{Endpoint: EndpointToken, Code: "invalid_grant"},
 		},
 		{
 			name: "error with 200 status",
@@ -222,14 +222,14 @@ func TestExchangeTokenResponses(t *testing.T) {
 					writeJSON(w, http.StatusOK, map[string]string{"error": "unauthorized_client", "error_description": "invalid_redirect"})
 				}
 			},
-			wantErr: &TokenError{Code: "unauthorized_client"},
+			wantErr: &Error{Endpoint: EndpointToken, Code: "unauthorized_client"},
 		},
 		{
 			name: "oversized body",
 			handler: func(_ *fakeOP, idt string) http.HandlerFunc {
 				return tokenOK(idt, map[string]any{"padding": strings.Repeat("x", 2<<20)})
 			},
-			wantErr: &TokenError{Code: "invalid_response"}, transient: true,
+			wantErr: &Error{Endpoint: EndpointToken, Code: "invalid_response"}, transient: true,
 		},
 		{
 			name: "at_hash wrong",
@@ -271,8 +271,8 @@ func TestExchangeTokenResponses(t *testing.T) {
 			if res != nil || !errors.Is(err, tt.wantErr) {
 				t.Fatalf("res=%v err=%v, want %v", res, err, tt.wantErr)
 			}
-			var te *TokenError
-			if want, ok := tt.wantErr.(*TokenError); ok && want.Status != 0 {
+			var te *Error
+			if want, ok := tt.wantErr.(*Error); ok && want.Status != 0 {
 				if !errors.As(err, &te) || te.Status != want.Status {
 					t.Errorf("status = %+v, want %d", te, want.Status)
 				}
@@ -421,7 +421,7 @@ func TestRefresh(t *testing.T) {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "Refresh Token has been revoked"})
 		})
 		_, err := p.Refresh(context.Background(), "r", prev)
-		if !errors.Is(err, &TokenError{Code: "invalid_grant"}) || IsTransient(err) {
+		if !errors.Is(err, &Error{Endpoint: EndpointToken, Code: "invalid_grant"}) || IsTransient(err) {
 			t.Fatalf("err = %v transient=%v", err, IsTransient(err))
 		}
 	})
@@ -444,9 +444,9 @@ func TestRefresh(t *testing.T) {
 		if err == nil || !IsTransient(err) {
 			t.Fatalf("err = %v, want transient", err)
 		}
-		var te *TokenError
+		var te *Error
 		if errors.As(err, &te) {
-			t.Fatalf("network error reported as TokenError %v", te)
+			t.Fatalf("network error reported as an OAuth Error %v", te)
 		}
 	})
 }

@@ -70,7 +70,7 @@ func FuzzParseClaims(f *testing.F) {
 
 // FuzzValidateAuthResponse feeds arbitrary callback queries: a code is
 // returned only from a single code and state with no error and no foreign
-// iss; everything else is an *AuthError or ErrInvalidAuthResponse.
+// iss; everything else is an *Error or ErrInvalidAuthResponse.
 func FuzzValidateAuthResponse(f *testing.F) {
 	f.Add("code=c&state=s", fuzzIssuer)
 	f.Add("code=c&state=s&iss=https%3A%2F%2Fidp.example.com%2Fpool", fuzzIssuer)
@@ -87,7 +87,7 @@ func FuzzValidateAuthResponse(f *testing.F) {
 		if iss, ok := q["iss"]; ok && iss[0] != issuer && !errors.Is(err, ErrInvalidAuthResponse) {
 			t.Fatalf("foreign iss %q not refused: %v", iss[0], err)
 		}
-		var ae *AuthError
+		var ae *Error
 		switch {
 		case err == nil:
 			if code == "" || state == "" || !slices.Equal(q["code"], []string{code}) || !slices.Equal(q["state"], []string{state}) {
@@ -96,12 +96,12 @@ func FuzzValidateAuthResponse(f *testing.F) {
 			if _, ok := q["error"]; ok {
 				t.Fatal("accepted a response carrying error")
 			}
-		case errors.As(err, &ae):
+		case errors.As(err, &ae) && ae.Endpoint == EndpointAuthorization:
 			if code != "" || len(q["error"]) != 1 || q.Get("code") != "" || ae.Code == "" {
-				t.Fatalf("AuthError %+v with code %q from %v", ae, code, q)
+				t.Fatalf("authorization Error %+v with code %q from %v", ae, code, q)
 			}
 			if state != q.Get("state") {
-				t.Fatalf("AuthError state %q, query state %q", state, q.Get("state"))
+				t.Fatalf("authorization Error state %q, query state %q", state, q.Get("state"))
 			}
 		case errors.Is(err, ErrInvalidAuthResponse):
 			if code != "" || state != "" {

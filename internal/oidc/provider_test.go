@@ -318,7 +318,7 @@ func TestValidateAuthResponse(t *testing.T) {
 		query     string
 		wantCode  string
 		wantState string
-		wantErr   error // errors.Is target; *AuthError checked by As
+		wantErr   error // errors.Is target; *Error checked by As
 		authErr   string
 	}{
 		{name: "ok", query: "code=c1&state=s1", wantCode: "c1", wantState: "s1"},
@@ -336,8 +336,8 @@ func TestValidateAuthResponse(t *testing.T) {
 			q, _ := url.ParseQuery(tt.query)
 			code, state, err := ValidateAuthResponse(q, iss)
 			if tt.authErr != "" {
-				var ae *AuthError
-				if !errors.As(err, &ae) || ae.Code != tt.authErr || ae.Description != "User cancelled" || state != tt.wantState || code != "" {
+				var ae *Error
+				if !errors.As(err, &ae) || ae.Endpoint != EndpointAuthorization || ae.Code != tt.authErr || ae.Description != "User cancelled" || state != tt.wantState || code != "" {
 					t.Fatalf("code=%q state=%q err=%v", code, state, err)
 				}
 				return

@@ -18,7 +18,7 @@ func IsTransient(err error) bool {
 	if err == nil {
 		return false
 	}
-	var te *TokenError
+	var te *Error
 	if errors.As(err, &te) {
 		if te.Status >= 500 {
 			return true

@@ -257,7 +257,7 @@ func (c *Coordinator) failedFatal(ctx context.Context, token string, cur *sessio
 	}
 	c.backoff.clear(cur.ID)
 	reason := "refused"
-	var te *oidc.TokenError
+	var te *oidc.Error
 	if errors.As(cause, &te) {
 		reason = te.Code
 	} else if errors.Is(cause, oidc.ErrInvalidIDToken) {
