@@ -233,3 +233,18 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A role that may create in its own schema but not in the database (the
+// usual grant) gets its tables made there.
+func TestSchemaOfItsOwn(t *testing.T) {
+	srv := pgtest.Start(t)
+	srv.Exec("CREATE ROLE app LOGIN")
+	srv.Exec("CREATE SCHEMA tenant AUTHORIZATION app")
+	s := newStore(t, srv, func(o *pgstore.Options) {
+		o.URL, o.Schema = strings.Replace(srv.URL, "postgres@", "app@", 1), "tenant"
+	})
+	if err := s.Ping(ctx(t)); err != nil {
+		t.Fatalf("Ping as the schema's owner: %v", err)
+	}
+	mustCreate(t, s, record("u|app", time.Hour))
+}

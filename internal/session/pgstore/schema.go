@@ -172,8 +172,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.t.lockKey); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+s.t.schema); err != nil {
-		return fmt.Errorf("create schema %s: %w", s.schema, err)
+	// CREATE SCHEMA checks the database's CREATE privilege even when the
+	// schema exists: only a missing schema is created.
+	var exists bool
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", s.schema).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+s.t.schema); err != nil {
+			return fmt.Errorf("create schema %s: %w", s.schema, err)
+		}
 	}
 	if _, err := tx.Exec(ctx, s.t.expand(`CREATE TABLE IF NOT EXISTS {migrations} (
 		version int PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())`)); err != nil {

@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,6 +69,9 @@ type Options struct {
 	// pool_max_conns, ...) and these of the store, removed before the rest
 	// reaches pgx: schema, table_prefix, op_timeout, feed_lease,
 	// purge_every (Go durations). Fields set below override the URL's.
+	// The pool holds at most pool_max_conns connections (default 4 per
+	// CPU, at least 10) plus one LISTEN connection per watch and one for
+	// the acknowledgements of this store's Deletes.
 	URL string
 	// Pool is an existing pool to share; the store does not close it.
 	Pool *pgxpool.Pool
@@ -161,6 +165,12 @@ func New(o Options) (*Store, error) {
 		opTimeout := cmp.Or(o.OpTimeout, up.opTimeout, DefaultOpTimeout)
 		if cfg.ConnConfig.ConnectTimeout == 0 && opTimeout > 0 {
 			cfg.ConnConfig.ConnectTimeout = opTimeout
+		}
+		if !strings.Contains(raw, "pool_max_conns") {
+			// pgxpool's default (the CPU count, at least 4) queues a busy
+			// instance's session reads behind a few connections; go-redis
+			// allows 10 per CPU. PostgreSQL backends cost more: 4 per CPU.
+			cfg.MaxConns = int32(max(10, 4*runtime.GOMAXPROCS(0)))
 		}
 		if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 			cfg.ConnConfig.RuntimeParams["application_name"] = "authbff"
