@@ -326,12 +326,32 @@ func checkFaultAnswers(t *testing.T, samples []pgSample) (unavailable int, lastB
 	return unavailable, lastBad
 }
 
+// TestPostgresRestart stops PostgreSQL (pg_ctl stop -m fast) for 10 s while
+// reads loop on both instances and sign-ins on b.
 func TestPostgresRestart(t *testing.T) {
 	p := newPgPair(t)
 	c := pgClient()
 	pgSignIn(t, c, p.a)
 	stop := make(chan struct{})
 	la, lb := readLoop(c, p.a, stop), readLoop(c, p.b, stop)
+	// Sign-ins loop too (on b): each one either completes or fails, and
+	// they complete again once PostgreSQL is back.
+	var lastSignIn atomic.Int64 // unix ns of the last completed sign-in
+	signins := make(chan struct{})
+	go func() {
+		defer close(signins)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			done, err := devidptest.SignIn(pgClient(), p.b, "", "ada")
+			if err == nil && done.StatusCode == http.StatusFound && !strings.Contains(done.Header.Get("Location"), "error") {
+				lastSignIn.Store(time.Now().UnixNano())
+			}
+		}
+	}()
 	time.Sleep(300 * time.Millisecond)
 	p.pg.Stop()
 	time.Sleep(10 * time.Second)
@@ -339,6 +359,10 @@ func TestPostgresRestart(t *testing.T) {
 	back := time.Now()
 	time.Sleep(6 * time.Second)
 	close(stop)
+	<-signins
+	if last := time.Unix(0, lastSignIn.Load()); last.Before(back) {
+		t.Errorf("no sign-in completed after PostgreSQL was back (last at %s)", last.Format("15:04:05.000"))
+	}
 	for name, ch := range map[string]<-chan []pgSample{"a": la, "b": lb} {
 		n503, lastBad := checkFaultAnswers(t, <-ch)
 		if n503 < 100 {
