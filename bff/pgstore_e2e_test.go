@@ -353,8 +353,15 @@ func TestPostgresRestart(t *testing.T) {
 		}
 	}()
 	time.Sleep(300 * time.Millisecond)
+	if code := pgReady(p.a); code != 200 {
+		t.Fatalf("/readyz before the stop: %d", code)
+	}
 	p.pg.Stop()
-	time.Sleep(10 * time.Second)
+	time.Sleep(5 * time.Second)
+	if code := pgReady(p.a); code != 503 {
+		t.Errorf("/readyz with PostgreSQL stopped: %d, want 503", code)
+	}
+	time.Sleep(5 * time.Second)
 	p.pg.Restart()
 	back := time.Now()
 	time.Sleep(6 * time.Second)
@@ -375,6 +382,19 @@ func TestPostgresRestart(t *testing.T) {
 	if r := pgSession(c, p.b); r.name != "Ada Lovelace" {
 		t.Fatalf("after the restart: %d %q", r.status, r.body)
 	}
+	if code := pgReady(p.b); code != 200 {
+		t.Fatalf("/readyz after the restart: %d", code)
+	}
+}
+
+// pgReady is the status of GET /readyz.
+func pgReady(base string) int {
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func TestPostgresTerminatedConnections(t *testing.T) {
