@@ -126,7 +126,7 @@ if [ -s "$SEEDS" ]; then
 	echo "real sign-in through the dev IdP (read from Redis), written with the product's encoders (session.MarshalRecord for"
 	echo "bolt, redisstore.EncodeRecord for Redis, plus the per-user and expiry indexes each store keeps); one seeded session of"
 	echo "each store is read back and opened with its cookie token. Bytes per session: bolt = growth of the used file size"
-	echo "(tx.Size) / sessions; Redis = growth of INFO used_memory / sessions. Small bolt file at the end: $SMALL_BOLT_SIZE."
+	echo "(tx.Size) / sessions; Redis = growth of INFO used_memory / sessions; PostgreSQL = growth of the sessions table (with TOAST) and its indexes / sessions. Small bolt file at the end: $SMALL_BOLT_SIZE."
 fi
 
 if has_part signin; then
