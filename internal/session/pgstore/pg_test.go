@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/authbff/authbff/internal/leakcheck"
 	"github.com/authbff/authbff/internal/pgtest"
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/pgstore"
@@ -247,4 +248,36 @@ func TestSchemaOfItsOwn(t *testing.T) {
 		t.Fatalf("Ping as the schema's owner: %v", err)
 	}
 	mustCreate(t, s, record("u|app", time.Hour))
+}
+
+// Close (and, for a watch, WaitWatch) leaves no goroutine of the store
+// running: LISTEN connections, presence renewals, acknowledgements, purge.
+func TestCloseLeavesNoGoroutine(t *testing.T) {
+	srv := pgtest.Start(t)
+	before := leakcheck.Take()
+	s, err := pgstore.New(pgstore.Options{URL: srv.URL, Schema: "leak", PurgeEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	var live atomic.Bool
+	current := s.WatchLeased(wctx, func(string) {}, live.Store)
+	waitFor(t, 5*time.Second, "the feed to be current", func() bool { return live.Load() && current() })
+	rec := record("u|leak", time.Hour)
+	mustCreate(t, s, rec)
+	if _, err := s.Delete(ctx(t), rec.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	unlock, ok, err := s.Lock(ctx(t), "leak", time.Second)
+	if !ok || err != nil {
+		t.Fatalf("Lock = %v, %v", ok, err)
+	}
+	unlock()
+	cancel()
+	s.WaitWatch(wctx)
+	leakcheck.Check(t, before, 0, "pgstore.(*Store).WatchLeased", "pgstore.(*presence)", "pgstore.(*Store).sendAck", "pgstore.(*Store).goWatch")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	leakcheck.Check(t, before, 2*time.Second)
 }
