@@ -143,8 +143,15 @@ func TestStoppedServer(t *testing.T) {
 	if _, err := s.Delete(ctx(t), rec.ID, time.Now()); !errors.Is(err, session.ErrUnavailable) {
 		t.Fatalf("Delete on a stopped server = %v", err)
 	}
+	// An instance starting while the database is down answers
+	// ErrUnavailable and creates its schema once the database is back.
+	late := newStore(t, srv, func(o *pgstore.Options) { o.Schema = "late" })
+	if err := late.Ping(ctx(t)); !errors.Is(err, session.ErrUnavailable) {
+		t.Fatalf("Ping of a store started while the server is down = %v", err)
+	}
 	srv.Restart()
 	back := time.Now()
+	waitFor(t, 5*time.Second, "the late store to migrate", func() bool { return late.Ping(ctx(t)) == nil })
 	for {
 		got, err := s.Get(ctx(t), rec.ID)
 		if err == nil && got.Version == rec.Version {
