@@ -130,8 +130,7 @@ func (s *Store) purgeLoop(every time.Duration) {
 	}
 }
 
-// purgeOnce runs one sweep if no other instance is running one; it
-// reports whether it did.
+// purgeOnce runs one sweep unless another instance is running one.
 func (s *Store) purgeOnce(ctx context.Context) error {
 	octx, cancel := s.opCtx(ctx)
 	defer cancel()
