@@ -13,10 +13,16 @@ require (
 	golang.org/x/oauth2 v0.37.0
 )
 
-require github.com/gin-contrib/cors v1.7.7
+require (
+	github.com/gin-contrib/cors v1.7.7
+	github.com/jackc/pgx/v5 v5.13.0
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
 )

@@ -20,6 +20,7 @@ echo "- kernel: $(uname -sr)"
 echo "- $(go version)"
 echo "- wrk: $( { wrk -v 2>&1 || true; } | head -1 | cut -c1-60)"
 echo "- $(redis-server --version | cut -d' ' -f1-3)"
+echo "- PostgreSQL ${PG_VERSION:-?} (synchronous_commit off, shared_buffers 512MB; bench/run starts it)"
 echo "- Everything (wrk, authbff, the references, the upstream, redis-server, the dev IdP) shares these $(nproc) cores over"
 echo "  loopback. \"CPU us/req\" is the server process's utime+stime (/proc/<pid>/stat, 10 ms ticks) during the run divided"
 echo "  by the requests wrk completed."
@@ -32,13 +33,13 @@ if has_part read; then
 	echo
 	echo "- baseline: bench/baseline, bare Gin in release mode, no middleware: cookie -> map lookup (sync.RWMutex) -> the same"
 	echo "  ${BODY_BYTES:-?}-byte session JSON authbff returns for the same user, with the same no-cache headers."
-	echo "- Order per round and connection count: baseline memory baseline bolt redis baseline-no-cookie memory-signed-out"
+	echo "- Order per round and connection count: baseline memory baseline bolt redis postgres baseline-no-cookie memory-signed-out"
 	echo "  (each authbff run is compared with the median of all baseline runs at that connection count; signed-out rows"
 	echo "  with baseline-no-cookie, which answers \`{}\`)."
 	echo "- Cache on: the product default (\`AUTH_SESSION_CACHE_TTL\` unset: 1 min for every store); with one"
 	echo "  cookie every read after the first is a cache hit, so these rows measure authbff's HTTP path, not the store."
-	echo "- bolt, redis: $SMALL_N seeded sessions + the signed-in one; memory: the signed-in one."
-	echo "- Targets: memory and bolt >= 0.85x the baseline's req/s (issue 15) and p99 at 256 connections <= 2x; Redis >= 0.5x (issue 6)."
+	echo "- bolt, redis, postgres: $SMALL_N seeded sessions + the signed-in one; memory: the signed-in one."
+	echo "- Targets: memory and bolt >= 0.85x the baseline's req/s (issue 15) and p99 at 256 connections <= 2x; Redis >= 0.5x (issue 6); PostgreSQL >= 0.8x (issue 26)."
 	echo "- RSS at the end: $RSS_ALL."
 fi
 
@@ -125,7 +126,7 @@ if [ -s "$SEEDS" ]; then
 	echo "real sign-in through the dev IdP (read from Redis), written with the product's encoders (session.MarshalRecord for"
 	echo "bolt, redisstore.EncodeRecord for Redis, plus the per-user and expiry indexes each store keeps); one seeded session of"
 	echo "each store is read back and opened with its cookie token. Bytes per session: bolt = growth of the used file size"
-	echo "(tx.Size) / sessions; Redis = growth of INFO used_memory / sessions. Small bolt file at the end: $SMALL_BOLT_SIZE."
+	echo "(tx.Size) / sessions; Redis = growth of INFO used_memory / sessions; PostgreSQL = growth of the sessions table (with TOAST) and its indexes / sessions. Small bolt file at the end: $SMALL_BOLT_SIZE."
 fi
 
 if has_part signin; then

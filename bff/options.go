@@ -44,7 +44,8 @@ type Options struct {
 	// StoreSpec names the store New opens when Store is nil (with Store it
 	// is ignored): memory,
 	// bolt:<path>, redis://..., rediss://..., redis-sentinel://...,
-	// redis-cluster://.... Empty: bolt:<DataDir>/sessions.db with DataDir,
+	// redis-cluster://..., postgres://... or postgresql://....
+	// Empty: bolt:<DataDir>/sessions.db with DataDir,
 	// else memory.
 	StoreSpec string
 	// SessionMaxAge is the sliding idle limit of a session (default 30 days).

@@ -7,13 +7,16 @@ import (
 
 // readTarget returns the requests/s ratio and p99 ratio asked of a
 // session-read config (0: no target): issue 6 (Redis >= 0.5x, p99 at 256
-// connections <= 2x) and issue 15 (memory and bolt still >= 0.85x).
+// connections <= 2x), issue 15 (memory and bolt still >= 0.85x) and issue
+// 26 (PostgreSQL, cache on, >= 0.8x).
 func readTarget(config string) (minRatio, maxP99 float64) {
 	switch config {
 	case "memory", "bolt":
 		return 0.85, 2
 	case "redis":
 		return 0.5, 0
+	case "postgres":
+		return 0.8, 0
 	}
 	return 0, 0
 }

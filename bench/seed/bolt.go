@@ -12,6 +12,7 @@ import (
 
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/boltstore"
+	"github.com/authbff/authbff/internal/session/pgstore"
 	"github.com/authbff/authbff/internal/session/redisstore"
 )
 
@@ -19,6 +20,9 @@ import (
 func openStore(spec string) (session.Store, error) {
 	if path, ok := strings.CutPrefix(spec, "bolt:"); ok {
 		return boltstore.Open(path, boltstore.Options{CleanupInterval: -1})
+	}
+	if isPostgres(spec) {
+		return pgstore.New(pgstore.Options{URL: spec, PurgeEvery: -1})
 	}
 	return redisstore.New(redisstore.Options{URL: spec})
 }

@@ -9,6 +9,7 @@
 //
 //	NEXTAUTH_SECRET=... seed -store bolt:/tmp/x/sessions.db -n 1000000 -tokens-out t.txt -tokens-n 100000
 //	NEXTAUTH_SECRET=... seed -store redis://127.0.0.1:6379/1 -n 1000000 ...
+//	NEXTAUTH_SECRET=... seed -store postgres://127.0.0.1:5432/db?schema=big -n 1000000 ...
 //	    -template-store redis://... -template-token <cookie value>
 //	    copies the Data (profile, tokens), SID and User-Agent of a real
 //	    session, opened with the same secret; without it a synthetic
@@ -23,6 +24,8 @@
 // Redis: -workers goroutines, each sending pipelines of -redis-batch
 // records: SET ... PXAT with redisstore.EncodeRecord's value plus the
 // per-user index (ZADD + PEXPIREAT), the keys redisstore writes.
+// PostgreSQL: -workers goroutines, each COPYing batches of -redis-batch
+// rows into the table pgstore creates (the rows pgstore.Create writes).
 // Either way, a seeded session is then loaded back through the real store
 // with a session.Manager and its cookie token, proving it opens. seed
 // prints one JSON line: what it added, how long it took, the sealed size
@@ -48,10 +51,10 @@ import (
 )
 
 func main() {
-	spec := flag.String("store", "", "bolt:<path> or redis://host:port/db")
+	spec := flag.String("store", "", "bolt:<path>, redis://host:port/db or postgres://...")
 	n := flag.Int("n", 1000, "sessions to add")
 	batch := flag.Int("batch", 20000, "records per bolt transaction")
-	rbatch := flag.Int("redis-batch", 1000, "records per redis pipeline")
+	rbatch := flag.Int("redis-batch", 1000, "records per redis pipeline or postgres COPY")
 	workers := flag.Int("workers", 2, "sealing goroutines (bolt) / parallel pipelines (redis)")
 	tStore := flag.String("template-store", "", "redis URL holding a real session to copy")
 	tToken := flag.String("template-token", "", "that session's cookie value")
@@ -91,6 +94,12 @@ func main() {
 		}
 	case strings.HasPrefix(*spec, "redis://"):
 		res, err = seedRedis(ctx, g, *spec, *n, *rbatch, *workers)
+	case isPostgres(*spec):
+		var extra map[string]any
+		res, extra, err = seedPostgres(ctx, g, *spec, *n, *rbatch, *workers)
+		for k, v := range extra {
+			out[k] = v
+		}
 	default:
 		err = fmt.Errorf("unknown store %q", *spec)
 	}

@@ -3,11 +3,11 @@
 // the optional interfaces a store may also implement (Purger; and, for a
 // store several processes share, Watcher or LeasedWatcher, WatchWaiter and
 // Locker). Implement Store to keep sessions in a database of
-// your own (DynamoDB, Postgres, ...), check it with package
+// your own (DynamoDB, MySQL, ...), check it with package
 // [github.com/authbff/authbff/bff/store/storetest], and hand it to
 // bff.Options.Store.
 //
-// The built-in stores (memory, bolt, Redis) implement this same interface;
+// The built-in stores (memory, bolt, Redis, PostgreSQL) implement this same interface;
 // bff.OpenStore opens them.
 package store
 

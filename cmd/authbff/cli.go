@@ -89,7 +89,7 @@ DEVIDP_REDIRECT_URIS, DEVIDP_LOGOUT_URIS, LOG_LEVEL, LOG_FORMAT.`,
 		about: `Ends every session of a user and revokes its refresh token at the IdP:
 through the running server's admin endpoint on METRICS_ADDR (authenticated with
 a credential derived from NEXTAUTH_SECRET), else directly in SESSION_STORE where
-that reaches the sessions (Redis; a bolt file no server holds). Run it with the
+that reaches the sessions (Redis, PostgreSQL; a bolt file no server holds). Run it with the
 server's configuration. It exits 1 whenever sessions may still live.`,
 		flags: func(fs *flag.FlagSet, inv *invocation) {
 			fs.StringVar(&inv.sub, "sub", "", "`SUB`, the user's subject: the ID token's sub claim (required)")

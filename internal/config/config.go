@@ -134,7 +134,8 @@ type Config struct {
 	// Port is the listening port (PORT, default 3000); 0 means pick a free
 	// port, in which case the caller must fix URL up after listening.
 	Port int
-	// SessionStore is "memory", "bolt:<path>" or a redis:// / rediss:// URL
+	// SessionStore is "memory", "bolt:<path>", a redis:// / rediss:// URL
+	// or a postgres:// URL (SESSION_STORE, or the file SESSION_STORE_FILE)
 	// (default "bolt:" + DataDir + "/sessions.db").
 	SessionStore string
 	// DataDir is where authbff keeps files (AUTHBFF_DATA_DIR, default ./data).

@@ -255,6 +255,10 @@ func TestSettings(t *testing.T) {
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	storeFile := filepath.Join(t.TempDir(), "store-url")
+	if err := os.WriteFile(storeFile, []byte("postgres://u:secret@db/app\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name      string
 		env       []string
@@ -265,6 +269,10 @@ func TestSettings(t *testing.T) {
 		{"redis store", []string{"SESSION_STORE=rediss://u:p@cache:6380/2"}, func(c *Config) bool { return c.SessionStore == "rediss://u:p@cache:6380/2" }, ""},
 		{"bolt follows data dir", []string{"AUTHBFF_DATA_DIR=/var/lib/authbff/"}, func(c *Config) bool { return c.SessionStore == "bolt:/var/lib/authbff/sessions.db" }, ""},
 		{"unknown store", []string{"SESSION_STORE=mongodb://x"}, nil, "SESSION_STORE"},
+		{"postgres store", []string{"SESSION_STORE=postgresql://u:p@db:5432/app?sslmode=require"}, func(c *Config) bool { return c.SessionStore == "postgresql://u:p@db:5432/app?sslmode=require" }, ""},
+		{"store URL from a file", []string{"SESSION_STORE_FILE=" + storeFile}, func(c *Config) bool { return c.SessionStore == "postgres://u:secret@db/app" }, ""},
+		{"store file and variable", []string{"SESSION_STORE_FILE=" + storeFile, "SESSION_STORE=memory"}, nil, "SESSION_STORE_FILE"},
+		{"store file missing", []string{"SESSION_STORE_FILE=" + storeFile + ".nope"}, nil, "SESSION_STORE_FILE"},
 		{"bolt without path", []string{"SESSION_STORE=bolt:"}, nil, "SESSION_STORE"},
 		{"v5 flavor", []string{"AUTH_CLIENT_FLAVOR=V5"}, func(c *Config) bool { return c.Flavor == "v5" }, ""},
 		{"unknown flavor", []string{"AUTH_CLIENT_FLAVOR=v3"}, nil, "AUTH_CLIENT_FLAVOR"},
@@ -338,7 +346,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
 		"NEXTAUTH_URL=https://x.io/?q=1",
 		"NEXTAUTH_SECRET=short",
 		"PORT=99999",
-		"SESSION_STORE=postgres://db",
+		"SESSION_STORE=mongodb://db",
 		"AUTH_SESSION_MAX_AGE=forever",
 		"CORS_ORIGINS=*",
 		"AUTH_CLIENT_FLAVOR=v9",

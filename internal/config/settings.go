@@ -167,10 +167,23 @@ func (l *loader) server(c *Config) {
 // MaxSessionsPerUser, RefreshMargin and RefreshOnSession.
 func (l *loader) sessions(c *Config) {
 	c.SessionStore = "bolt:" + strings.TrimRight(c.DataDir, "/") + "/sessions.db"
-	if s := l.env.get("SESSION_STORE"); s != "" {
+	s, name := l.env.get("SESSION_STORE"), "SESSION_STORE"
+	if f := l.env.get("SESSION_STORE_FILE"); f != "" {
+		// The store URL may carry a password: a file (a mounted secret)
+		// keeps it out of the environment.
+		name = "SESSION_STORE_FILE"
+		if s != "" {
+			l.probs.add(name, "is set together with SESSION_STORE", "set only one of them")
+		} else if b, err := os.ReadFile(f); err != nil {
+			l.probs.add(name, "cannot be read: "+err.Error(), "give the path of a file holding the SESSION_STORE value")
+		} else if s = strings.TrimSpace(string(b)); s == "" {
+			l.probs.add(name, f+" is empty", "write the SESSION_STORE value (e.g. postgres://user:pass@host/db) into it")
+		}
+	}
+	if s != "" {
 		if err := checkStore(s); err != nil {
-			l.probs.add("SESSION_STORE", err.Error(),
-				"use memory, bolt:<path>, redis://[user:pass@]host:port[/db], rediss://..., redis-sentinel://host:26379,.../<master> or redis-cluster://host:6379,...")
+			l.probs.add(name, err.Error(),
+				"use memory, bolt:<path>, redis://[user:pass@]host:port[/db], rediss://..., redis-sentinel://host:26379,.../<master>, redis-cluster://host:6379,... or postgres://user:pass@host:5432/db")
 		} else {
 			c.SessionStore = s
 		}
@@ -202,7 +215,7 @@ func (l *loader) sessions(c *Config) {
 		c.SessionCacheTTL = l.durationVar("AUTH_SESSION_CACHE_TTL", c.SessionCacheTTL)
 		if c.SessionCacheTTL > time.Minute && !processLocal(c.SessionStore) {
 			l.probs.add("AUTH_SESSION_CACHE_TTL", fmt.Sprintf("(%s) is longer than a minute with a shared store", c.SessionCacheTTL),
-				"keep it at or below 1s with Redis (another instance's sign-out must show quickly), or 0 to turn the cache off")
+				"keep it at or below 1s with Redis or PostgreSQL (another instance's sign-out must show quickly), or 0 to turn the cache off")
 		}
 	}
 	if b := l.boolVar("AUTH_REFRESH_ON_SESSION"); b != nil {

@@ -135,6 +135,8 @@ func StoreSpec(s string) error {
 	case "redis", "rediss":
 	case "redis-sentinel", "redis-cluster":
 		return nil // several hosts; redisstore.ParseUniversalURL checks them
+	case "postgres", "postgresql":
+		return nil // the host may be a query parameter (a socket); pgx checks
 	default:
 		return fmt.Errorf("%q is not a known session store", RedactURL(s))
 	}
