@@ -58,7 +58,7 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 	if raw != "" {
 		r.Cookies.Clear(name)
 	}
-	code, _, err := oidc.ValidateAuthResponse(params, p.client.Issuer())
+	ctx, code, _, err := p.client.CheckAuthResponse(ctx, params)
 	var authErr *oidc.AuthError
 	if errors.As(err, &authErr) {
 		log.Info("identity provider returned an error", "provider", id, "error", authErr.Code, "error_description", authErr.Description)
@@ -86,6 +86,10 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		return "", fail(auth.ErrOAuthCallback, nil)
 	}
 	res, err := p.client.Exchange(ctx, code, flow.Verifier, flow.Nonce)
+	if errors.Is(err, oidc.ErrNotAllowed) {
+		log.Info("sign-in refused by the provider's settings", "provider", id, "err", err)
+		return "", fail(auth.ErrAccessDenied, nil)
+	}
 	if err != nil {
 		var te *oidc.TokenError
 		if errors.As(err, &te) {

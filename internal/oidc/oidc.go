@@ -138,6 +138,24 @@ type Config struct {
 	// Off, client_id (and logout_hint) identify the client and user.
 	// Cognito ignores it.
 	LogoutIDTokenHint bool
+	// OAuth2, when set, makes this a plain OAuth 2.0 provider (oauth2.go):
+	// no discovery, no ID token, no nonce; Issuer must be empty and Scopes
+	// are sent as given (no openid added). The user comes from its
+	// userinfo URL through its profile map.
+	OAuth2 *OAuth2
+	// Google accepts ID tokens whose iss is the issuer without its scheme
+	// ("accounts.google.com", which Google documents) besides the issuer.
+	Google bool
+	// HostedDomain, when set, requires the ID token's hd claim to equal it
+	// (a Google Workspace domain); other accounts get ErrNotAllowed.
+	HostedDomain string
+	// Tenants are the Microsoft Entra ID tenant ids allowed to sign in
+	// through a multi-tenant issuer (".../common/v2.0"), whose discovery
+	// issuer is the template ".../{tenantid}/v2.0": an ID token's iss must
+	// be the template with its own tid, and tid must be listed ("*" allows
+	// every tenant), else ErrNotAllowed. Without Tenants such a discovery
+	// document is refused (its issuer is not the configured one).
+	Tenants []string
 	// ClockSkew is the tolerance for exp/iat/nbf, default and maximum 60 s.
 	ClockSkew time.Duration
 	// HTTPClient is copied, never modified. Whatever is passed, redirects are
@@ -178,7 +196,14 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.ID == "" {
 		return nil, errors.New("oidc: new: provider id is required")
 	}
-	if !cfg.LearnIssuer || cfg.Issuer != "" {
+	if cfg.OAuth2 != nil {
+		if cfg.Issuer != "" || cfg.LearnIssuer {
+			return nil, errors.New("oidc: new: an oauth2 provider has no issuer")
+		}
+		if err := checkOAuth2(cfg.OAuth2); err != nil {
+			return nil, err
+		}
+	} else if !cfg.LearnIssuer || cfg.Issuer != "" {
 		if err := checkEndpointURL(cfg.Issuer); err != nil {
 			return nil, fmt.Errorf("oidc: new: issuer: %w", err)
 		}
@@ -220,7 +245,7 @@ func New(cfg Config) (*Provider, error) {
 	if len(p.scopes) == 0 {
 		p.scopes = []string{"openid", "profile", "email"}
 	}
-	if !slices.Contains(p.scopes, "openid") {
+	if !slices.Contains(p.scopes, "openid") && cfg.OAuth2 == nil {
 		p.scopes = append([]string{"openid"}, p.scopes...)
 	}
 
@@ -260,6 +285,9 @@ func New(cfg Config) (*Provider, error) {
 		}
 	}
 	p.client = safeClient(cfg.HTTPClient)
+	if cfg.OAuth2 != nil {
+		p.client = oauth2Client(p.client, cfg.OAuth2.UserAgent)
+	}
 	p.keys = &keySet{client: p.client, now: p.now, log: p.log}
 	return p, nil
 }
