@@ -56,6 +56,11 @@ func (p *Provider) issuerTemplate() string {
 // both "https://accounts.google.com" and "accounts.google.com"); for a
 // multi-tenant Entra issuer exactly the template with the token's own tid.
 func (p *Provider) issuerOK(c *Claims) bool {
+	if t := p.issuerTemplate(); t != "" {
+		// Never the configured ".../common/v2.0" itself: only the tenant's.
+		tid, _ := c.Raw["tid"].(string)
+		return tid != "" && !strings.ContainsAny(tid, "/?#{}") && c.Issuer == strings.Replace(t, TenantPlaceholder, tid, 1)
+	}
 	iss := p.issuer()
 	if c.Issuer == iss {
 		return true
@@ -63,10 +68,6 @@ func (p *Provider) issuerOK(c *Claims) bool {
 	if p.cfg.Google {
 		_, bare, ok := strings.Cut(iss, "://")
 		return ok && c.Issuer == bare
-	}
-	if t := p.issuerTemplate(); t != "" {
-		tid, _ := c.Raw["tid"].(string)
-		return tid != "" && !strings.ContainsAny(tid, "/?#{}") && c.Issuer == strings.Replace(t, TenantPlaceholder, tid, 1)
 	}
 	return false
 }
