@@ -85,6 +85,7 @@ func fromConfig(c *config.Config) (Options, error) {
 			UserInfo: p.UserInfo, IDTokenAlgs: p.IDTokenAlgs, LogoutIDTokenHint: p.LogoutIDTokenHint,
 			Type: ProviderType(p.Type), AuthorizationURL: p.AuthorizationURL, TokenURL: p.TokenURL, UserinfoURL: p.UserinfoURL,
 			ProfileMap: p.ProfileMap, GitHub: p.GitHub, GitHubEnterpriseURL: p.GitHubEnterpriseURL,
+			Apple: p.Apple, AppleTeamID: p.AppleTeamID, AppleKeyID: p.AppleKeyID, ApplePrivateKey: p.ApplePrivateKey,
 			Google: p.Google, HostedDomain: p.HostedDomain, Tenants: p.Tenants, AuthorizationParams: p.AuthorizationParams,
 		})
 	}

@@ -236,6 +236,14 @@ type Provider struct {
 	// multi-tenant issuer (https://login.microsoftonline.com/common/v2.0 or
 	// /organizations/v2.0), required with one; "*" allows every tenant.
 	Tenants []string
+	// Apple is Sign in with Apple (OIDC; ID "apple", Issuer
+	// https://appleid.apple.com unless set, scopes name email,
+	// response_mode=form_post). ClientID is the Services ID; there is no
+	// ClientSecret: authbff mints the ES256 client secret JWT from
+	// ApplePrivateKey (the .p8 file's PEM text) with AppleTeamID and
+	// AppleKeyID, short-lived and renewed before it expires.
+	Apple                                    bool
+	AppleTeamID, AppleKeyID, ApplePrivateKey string
 	// AuthorizationParams are default authorization URL parameters
 	// (audience for Auth0, domain_hint...), under the ones signIn()
 	// passes; the protocol's own (state, nonce, redirect_uri...) are refused.

@@ -222,6 +222,9 @@ type provOP struct {
 	AuthPath, TokenPath string
 	// AuthIss, when set, is sent as iss in the authorization response.
 	AuthIss string
+	// CheckClient, when set, checks the token request's form (client
+	// authentication); false answers invalid_client.
+	CheckClient func(form url.Values) bool
 
 	mu sync.Mutex
 	// Claims makes the ID token's claims for a code's nonce.
@@ -286,8 +289,14 @@ func (op *provOP) serve(w http.ResponseWriter, r *http.Request) {
 		op.Tokens = append(op.Tokens, r.PostForm)
 		aq, ok := op.codes[r.PostForm.Get("code")]
 		delete(op.codes, r.PostForm.Get("code"))
-		claims := op.Claims
+		claims, check := op.Claims, op.CheckClient
 		op.mu.Unlock()
+		if check != nil && !check(r.PostForm) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":"invalid_client"}`)
+			return
+		}
 		if !ok || oidc.PKCEChallenge(r.PostForm.Get("code_verifier")) != aq.Get("code_challenge") {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusBadRequest)
@@ -328,4 +337,13 @@ func writeJSON(w http.ResponseWriter, v any) {
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		panic(fmt.Sprint(err))
 	}
+}
+
+// newBFF runs bff.New on o, closing what it made.
+func newBFF(o bff.Options) (*bff.BFF, error) {
+	b, err := bff.New(context.Background(), o)
+	if err == nil {
+		b.Close()
+	}
+	return b, err
 }

@@ -338,11 +338,15 @@ func (pr Provider) resolve(field string, p *problems) (nextauth.Provider, bool) 
 	}
 	if len(pr.Scopes) > 0 {
 		np.Scopes = append([]string(nil), pr.Scopes...)
-		if !contains(np.Scopes, "openid") && !oauth {
+		if !contains(np.Scopes, "openid") && !oauth && !pr.Apple {
 			p.add(field+".Scopes", " %q lacks openid: add it, e.g. openid profile email", strings.Join(pr.Scopes, " "))
 		}
 	}
-	np.AuthStyle = resolveAuthStyle(field, pr, p)
+	if pr.Apple {
+		np.AuthStyle = oidc.AuthStylePost // the minted secret
+	} else {
+		np.AuthStyle = resolveAuthStyle(field, pr, p)
+	}
 	pr.resolveKind(field, &np, p)
 	for i, a := range pr.IDTokenAlgs {
 		alg, msg := validate.IDTokenAlg(a)

@@ -14,6 +14,7 @@ import (
 
 // Google's issuer and the authorization parameters a refresh token needs.
 const (
+	appleIssuer  = "https://appleid.apple.com"
 	googleIssuer = "https://accounts.google.com"
 	googleParams = "access_type=offline&prompt=consent"
 )
@@ -41,6 +42,22 @@ func (pr Provider) preset() Provider {
 		}
 		if len(pr.Scopes) == 0 {
 			pr.Scopes = []string{"read:user", "user:email"}
+		}
+	case pr.Apple:
+		if pr.ID == "" {
+			pr.ID = "apple"
+		}
+		if pr.Name == "" {
+			pr.Name = "Apple"
+		}
+		if pr.Issuer == "" {
+			pr.Issuer = appleIssuer
+		}
+		if len(pr.Scopes) == 0 {
+			pr.Scopes = []string{"name", "email"}
+		}
+		if pr.AuthStyle == AuthStyleAuto {
+			pr.AuthStyle = AuthStylePost
 		}
 	case pr.Google:
 		if pr.ID == "" {
@@ -134,6 +151,37 @@ func (pr Provider) resolveKind(field string, np *nextauth.Provider, p *problems)
 		np.AuthorizationParams = params
 	}
 	pr.resolveTenants(field, np, p)
+	pr.resolveApple(field, np, p)
+}
+
+// resolveApple checks Sign in with Apple's key and mints nothing yet (the
+// provider does, on first use); a key that does not parse is a problem.
+func (pr Provider) resolveApple(field string, np *nextauth.Provider, p *problems) {
+	if !pr.Apple {
+		for name, v := range map[string]string{"AppleTeamID": pr.AppleTeamID, "AppleKeyID": pr.AppleKeyID, "ApplePrivateKey": pr.ApplePrivateKey} {
+			if v != "" {
+				p.add(field+"."+name, " is set without Apple: set Apple too")
+			}
+		}
+		return
+	}
+	if pr.ClientSecret != "" {
+		p.add(field+".ClientSecret", " is set, but Apple's client secret is minted from ApplePrivateKey: remove it")
+	}
+	if pr.AuthStyle != AuthStylePost {
+		p.add(field+".AuthStyle", " is %q, but Apple takes the minted secret as client_secret_post: leave it empty", pr.AuthStyle)
+	}
+	for name, v := range map[string]string{"AppleTeamID": pr.AppleTeamID, "AppleKeyID": pr.AppleKeyID} {
+		if v == "" {
+			p.add(field+"."+name, " is empty: copy it from the Apple developer portal (Membership for the team id, Keys for the key id)")
+		}
+	}
+	key, err := oidc.ParseAppleKey([]byte(pr.ApplePrivateKey))
+	if err != nil {
+		p.add(field+".ApplePrivateKey", " %v: give the text of the .p8 file downloaded from Certificates, Identifiers & Profiles > Keys", err)
+		return
+	}
+	np.Apple = &oidc.AppleKey{TeamID: pr.AppleTeamID, KeyID: pr.AppleKeyID, Key: key}
 }
 
 // profileMap checks ProfileMap and returns it for oidc; nil when empty

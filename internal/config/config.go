@@ -122,6 +122,11 @@ type Provider struct {
 	// Tenants is AUTH_MICROSOFT_ENTRA_ID_TENANTS (Entra's allowed tenant
 	// ids, "*" for all).
 	Tenants []string
+	// Apple is Sign in with Apple (AUTH_APPLE_ID = the Services ID,
+	// AUTH_APPLE_TEAM_ID, AUTH_APPLE_KEY_ID, AUTH_APPLE_PRIVATE_KEY or
+	// AUTH_APPLE_PRIVATE_KEY_FILE: the .p8 key's PEM text).
+	Apple                                    bool
+	AppleTeamID, AppleKeyID, ApplePrivateKey string
 	// AuthorizationParams is AUTH_<ID>_AUTHORIZATION_PARAMS (a query
 	// string of default authorization parameters).
 	AuthorizationParams url.Values
@@ -295,7 +300,7 @@ func (l *loader) providers(c *Config) {
 		c.Providers = append(c.Providers, p)
 		present = true
 	}
-	for _, preset := range []func() (Provider, bool){l.github, l.google, l.entra} {
+	for _, preset := range []func() (Provider, bool){l.github, l.google, l.apple, l.entra} {
 		if p, ok := preset(); ok {
 			c.Providers = append(c.Providers, p)
 			present = true

@@ -12,7 +12,7 @@ import (
 
 // presetIDs are the upper-cased ids whose AUTH_<ID>_* variables belong to
 // a preset, not to a generic OIDC provider.
-var presetIDs = map[string]bool{"GITHUB": true, "GOOGLE": true, "MICROSOFT_ENTRA_ID": true}
+var presetIDs = map[string]bool{"GITHUB": true, "GOOGLE": true, "APPLE": true, "MICROSOFT_ENTRA_ID": true}
 
 // protectedParams are the authorization parameters authbff sets itself.
 var protectedParams = []string{

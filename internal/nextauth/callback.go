@@ -101,6 +101,9 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		return "", fail(auth.ErrOAuthCallback, url.Values{"provider": {id}})
 	}
 	cl := res.Claims
+	if p.cfg.Apple != nil {
+		c.appleName(log, cl, params)
+	}
 	if !c.allowed(cl) {
 		log.Info("sign-in refused by policy", "provider", id, "sub", cl.Subject)
 		return "", fail(auth.ErrAccessDenied, nil)

@@ -136,7 +136,7 @@ func NewOIDCProvider(cfg *Settings, pc Provider, hc *http.Client, log *slog.Logg
 		Cognito: pc.Cognito, CognitoDomain: pc.CognitoDomain, UserInfo: pc.UserInfo,
 		LearnIssuer: pc.LearnIssuer, IssuerPin: pin,
 		AllowedAlgs: pc.IDTokenAlgs, LogoutIDTokenHint: pc.LogoutIDTokenHint,
-		OAuth2: pc.OAuth2, Google: pc.Google, HostedDomain: pc.HostedDomain, Tenants: pc.Tenants,
+		OAuth2: pc.OAuth2, Apple: pc.Apple, Google: pc.Google, HostedDomain: pc.HostedDomain, Tenants: pc.Tenants,
 		HTTPClient: hc, Logger: log.With("provider", pc.ID),
 	})
 	if err != nil {

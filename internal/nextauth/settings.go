@@ -87,6 +87,9 @@ type Provider struct {
 	// Tenants are the Entra tenant ids a multi-tenant issuer lets in ("*":
 	// all).
 	Tenants []string
+	// Apple is Sign in with Apple's client secret key (the secret is minted
+	// from it; the callback is a form_post whose "user" field names the user).
+	Apple *oidc.AppleKey
 	// AuthorizationParams are default authorization parameters, under the
 	// ones signIn() passes; none is protected.
 	AuthorizationParams url.Values

@@ -73,6 +73,9 @@ func (p *Provider) AuthCodeURL(ctx context.Context, state, nonce, codeVerifier s
 	if !p.isOAuth2() {
 		q.Set("nonce", nonce)
 	}
+	if p.cfg.Apple != nil {
+		q.Set("response_mode", "form_post")
+	}
 	q.Set("code_challenge", PKCEChallenge(codeVerifier))
 	q.Set("code_challenge_method", "S256")
 	u.RawQuery = q.Encode()

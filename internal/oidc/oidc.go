@@ -156,6 +156,12 @@ type Config struct {
 	// every tenant), else ErrNotAllowed. Without Tenants such a discovery
 	// document is refused (its issuer is not the configured one).
 	Tenants []string
+	// Apple, when set, is Sign in with Apple (apple.go): the client secret
+	// is an ES256 JWT minted from the key (ClientSecret stays empty; the
+	// auth style is client_secret_post), the authorization request asks for
+	// response_mode=form_post, and Scopes are sent as given (Apple's are
+	// "name email", without openid).
+	Apple *AppleKey
 	// ClockSkew is the tolerance for exp/iat/nbf, default and maximum 60 s.
 	ClockSkew time.Duration
 	// HTTPClient is copied, never modified. Whatever is passed, redirects are
@@ -187,6 +193,7 @@ type Provider struct {
 	learn     *learner // non-nil with Config.LearnIssuer
 
 	warnedNoProfile, warnedNoRefresh atomic.Bool // noteSignIn's logged-once flags
+	apple                            appleSecret // the minted client secret (Config.Apple)
 }
 
 // New validates cfg and returns a Provider. It makes no network call: a
@@ -223,18 +230,19 @@ func New(cfg Config) (*Provider, error) {
 	}
 
 	p.style = cfg.AuthStyle
+	hasSecret := cfg.ClientSecret != "" || cfg.Apple != nil
 	switch p.style {
 	case AuthStyleDefault:
 		p.style = AuthStyleNone
-		if cfg.ClientSecret != "" {
+		if hasSecret {
 			p.style = AuthStylePost
 		}
 	case AuthStyleBasic, AuthStylePost:
-		if cfg.ClientSecret == "" {
+		if !hasSecret {
 			return nil, fmt.Errorf("oidc: new: auth style %s needs a client secret", p.style)
 		}
 	case AuthStyleNone:
-		if cfg.ClientSecret != "" {
+		if hasSecret {
 			return nil, errors.New("oidc: new: auth style none (public client) must not have a client secret")
 		}
 	default:
@@ -245,7 +253,7 @@ func New(cfg Config) (*Provider, error) {
 	if len(p.scopes) == 0 {
 		p.scopes = []string{"openid", "profile", "email"}
 	}
-	if !slices.Contains(p.scopes, "openid") && cfg.OAuth2 == nil {
+	if !slices.Contains(p.scopes, "openid") && cfg.OAuth2 == nil && cfg.Apple == nil {
 		p.scopes = append([]string{"openid"}, p.scopes...)
 	}
 
@@ -408,7 +416,7 @@ func (p *Provider) oauthConfig(e endpoints) *oauth2.Config {
 	if p.style == AuthStyleBasic {
 		style = oauth2.AuthStyleInHeader
 	}
-	secret := p.cfg.ClientSecret
+	secret := p.clientSecret()
 	if p.style == AuthStyleNone {
 		secret = ""
 	}
