@@ -29,7 +29,7 @@ var (
 	resubmitCSP = "default-src 'none'; script-src 'sha256-" + scriptHash(resubmitScript) + "'; style-src 'unsafe-inline'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 	resubmitPage = template.Must(template.New("resubmit").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Signing in…</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>Signing in…</title></head>
 <body><form id="f" method="POST" action="{{.Action}}">{{range .Fields}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">{{end}}
 <noscript><button type="submit">Continue signing in</button></noscript></form>
 <script>` + resubmitScript + `</script></body></html>`))
@@ -68,7 +68,7 @@ func (b *BFF) resubmitFormPost(w http.ResponseWriter, r *http.Request, req *next
 	h.Set("Content-Security-Policy", resubmitCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	action := b.core.Base() + "/callback/" + url.PathEscape(provider)

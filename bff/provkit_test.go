@@ -13,6 +13,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -82,11 +83,19 @@ func provOptions(t *testing.T, env map[string]string, origin string) (bff.Option
 // startProv serves an authbff configured by env on a loopback port.
 func startProv(t *testing.T, env map[string]string) *provApp {
 	t.Helper()
+	return startProvAs(t, env, "127.0.0.1")
+}
+
+// startProvAs is startProv with the public origin on host (localhost
+// makes the app another site than fakes on 127.0.0.1, for a browser).
+func startProvAs(t *testing.T, env map[string]string, host string) *provApp {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin := "http://" + ln.Addr().String()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	origin := "http://" + net.JoinHostPort(host, port)
 	o, err := provOptions(t, env, origin)
 	if err != nil {
 		ln.Close()
@@ -222,6 +231,11 @@ type provOP struct {
 	AuthPath, TokenPath string
 	// AuthIss, when set, is sent as iss in the authorization response.
 	AuthIss string
+	// FormPost answers the authorization request as Apple does with
+	// response_mode=form_post: a page of the OP's site that POSTs code,
+	// state and FormUser (the "user" field) to the redirect URI.
+	FormPost bool
+	FormUser string
 	// CheckClient, when set, checks the token request's form (client
 	// authentication); false answers invalid_client.
 	CheckClient func(form url.Values) bool
@@ -281,6 +295,16 @@ func (op *provOP) serve(w http.ResponseWriter, r *http.Request) {
 		back := url.Values{"code": {code}, "state": {q.Get("state")}}
 		if op.AuthIss != "" {
 			back.Set("iss", op.AuthIss)
+		}
+		if op.FormPost {
+			back.Set("user", op.FormUser)
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><html><body><form id="f" method="POST" action="%s">`, template.HTMLEscapeString(q.Get("redirect_uri")))
+			for k := range back {
+				fmt.Fprintf(w, `<input type="hidden" name="%s" value="%s">`, template.HTMLEscapeString(k), template.HTMLEscapeString(back.Get(k)))
+			}
+			io.WriteString(w, `</form><script>document.getElementById("f").submit()</script></body></html>`)
+			return
 		}
 		http.Redirect(w, r, q.Get("redirect_uri")+"?"+back.Encode(), http.StatusFound)
 	case op.TokenPath:
