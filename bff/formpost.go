@@ -47,7 +47,7 @@ const maxResubmitFields = 16
 // resubmitFormPost answers a POST callback that arrived without its flow
 // cookie with the page that posts it again; it reports whether it did.
 func (b *BFF) resubmitFormPost(w http.ResponseWriter, r *http.Request, req *nextauth.Request, provider string, params url.Values) bool {
-	if r.Method != http.MethodPost || params.Has(nextauth.ResubmitField) || b.core.HasFlow(req, params) || len(params) > maxResubmitFields {
+	if r.Method != http.MethodPost || len(params) > maxResubmitFields || !b.core.NeedsResubmit(req, provider, params) {
 		return false
 	}
 	type field struct{ Name, Value string }

@@ -196,3 +196,16 @@ func TestAppleConfiguration(t *testing.T) {
 		t.Errorf("a broken key was accepted: %v", err)
 	}
 }
+
+// TestFormPostUnknownProviderNoPage: a POST callback for a provider that
+// is not configured is refused at once, without the re-post page.
+func TestFormPostUnknownProviderNoPage(t *testing.T) {
+	keyFile, pub := appleKey(t)
+	app := startProv(t, appleEnv(newAppleOP(t, pub), keyFile))
+	req, _ := http.NewRequest(http.MethodPost, app.URL+"/api/auth/callback/nope", strings.NewReader("code=c&state=s"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, _ := newBrowser(t).do(req)
+	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "error=OAuthCallback") {
+		t.Fatalf("answered %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

@@ -23,6 +23,13 @@ func (c *Core) HasFlow(r *Request, params url.Values) bool {
 	return state != "" && r.Cookies.Get(c.names.FlowPrefix+"."+auth.FlowKey(state)) != ""
 }
 
+// NeedsResubmit reports whether a POST callback for provider id should get
+// the re-post page: the provider exists, the callback was not re-posted
+// already, and its flow cookie did not come (HasFlow).
+func (c *Core) NeedsResubmit(r *Request, id string, params url.Values) bool {
+	return c.providers[id] != nil && !params.Has(ResubmitField) && !c.HasFlow(r, params)
+}
+
 // appleName keeps the name of Apple's first callback for a user: Apple
 // sends it only there, in the "user" form field (JSON), never in the ID
 // token. The ID token's own claims win.
