@@ -2,6 +2,7 @@ package bff_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +25,9 @@ type fakeGitHub struct {
 	mu sync.Mutex
 	// TokenError, when set, is the error the token endpoint answers (200).
 	TokenError string
+	// ExpiresIn > 0 answers as a GitHub App with expiring user tokens:
+	// expires_in and a refresh_token (ghr_...), redeemable once.
+	ExpiresIn int
 	// User is /user's answer; Emails /user/emails'.
 	User   map[string]any
 	Emails []map[string]any
@@ -64,6 +68,11 @@ func (g *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		g.TokenReqs, g.TokenForms = append(g.TokenReqs, r), append(g.TokenForms, r.PostForm)
 		aq, ok := g.codes[r.PostForm.Get("code")]
 		delete(g.codes, r.PostForm.Get("code"))
+		if rt := r.PostForm.Get("refresh_token"); r.PostForm.Get("grant_type") == "refresh_token" {
+			ok = g.tokens[rt]
+			delete(g.tokens, rt)
+			aq = url.Values{"code_challenge": {oidc.PKCEChallenge(r.PostForm.Get("code_verifier"))}}
+		}
 		var ans url.Values
 		switch {
 		case g.TokenError != "":
@@ -76,6 +85,13 @@ func (g *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 			tok := "gho_" + oidc.RandomString(12)
 			g.tokens[tok] = true
 			ans = url.Values{"access_token": {tok}, "scope": {"read:user,user:email"}, "token_type": {"bearer"}}
+			if g.ExpiresIn > 0 {
+				rt := "ghr_" + oidc.RandomString(12)
+				g.tokens[rt] = true
+				ans.Set("expires_in", fmt.Sprint(g.ExpiresIn))
+				ans.Set("refresh_token", rt)
+				ans.Set("refresh_token_expires_in", "15897600")
+			}
 		}
 		// GitHub answers 200 in every case, form-encoded unless asked for JSON.
 		if strings.Contains(r.Header.Get("Accept"), "application/json") {
@@ -234,5 +250,46 @@ func TestGitHubProvidersListing(t *testing.T) {
 				t.Errorf("%s: providers.github.%s = %q, want %q", flavor, k, got["github"][k], v)
 			}
 		}
+	}
+}
+
+// TestGitHubAppTokensRefreshed: a GitHub App's expiring user token
+// (expires_in + refresh_token) is refreshed like any other before a
+// proxied call, which carries the new token.
+func TestGitHubAppTokensRefreshed(t *testing.T) {
+	g := newFakeGitHub(t)
+	g.ExpiresIn = 30 // inside the refresh margin: due at once
+	var seen []string
+	var mu sync.Mutex
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		writeJSON(w, map[string]any{"ok": true})
+	}))
+	t.Cleanup(api.Close)
+	env := githubEnv(g)
+	env["UPSTREAM_API"] = api.URL
+	app := startProv(t, env)
+	b := newBrowser(t)
+	b.signIn(app, "github", nil)
+	g.mu.Lock()
+	first := len(g.TokenForms)
+	g.mu.Unlock()
+	req, _ := http.NewRequest(http.MethodGet, app.URL+"/api/proxy/api/repos", nil)
+	req.Header.Set("X-CSRF", "1")
+	req.Header.Set("Origin", app.URL)
+	if resp, body := b.do(req); resp.StatusCode != http.StatusOK {
+		t.Fatalf("proxy answered %d %s", resp.StatusCode, body)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.TokenForms) != first+1 || g.TokenForms[first].Get("grant_type") != "refresh_token" {
+		t.Fatalf("token calls after sign-in: %v, want one refresh", g.TokenForms[first:])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || !strings.HasPrefix(seen[0], "Bearer gho_") {
+		t.Fatalf("upstream saw %v", seen)
 	}
 }
