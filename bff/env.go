@@ -83,6 +83,10 @@ func fromConfig(c *config.Config) (Options, error) {
 			ID: p.ID, Name: p.Name, Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
 			Cognito: p.Cognito, CognitoDomain: p.CognitoDomain, Scopes: p.Scopes, AuthStyle: AuthStyle(p.AuthStyle),
 			UserInfo: p.UserInfo, IDTokenAlgs: p.IDTokenAlgs, LogoutIDTokenHint: p.LogoutIDTokenHint,
+			Type: ProviderType(p.Type), AuthorizationURL: p.AuthorizationURL, TokenURL: p.TokenURL, UserinfoURL: p.UserinfoURL,
+			ProfileMap: p.ProfileMap, GitHub: p.GitHub, GitHubEnterpriseURL: p.GitHubEnterpriseURL,
+			Apple: p.Apple, AppleTeamID: p.AppleTeamID, AppleKeyID: p.AppleKeyID, ApplePrivateKey: p.ApplePrivateKey,
+			Google: p.Google, HostedDomain: p.HostedDomain, Tenants: p.Tenants, AuthorizationParams: p.AuthorizationParams,
 		})
 	}
 	so := spa.Options{}

@@ -33,7 +33,11 @@ func (b *BFF) handleCallback(w http.ResponseWriter, r *http.Request, provider st
 		}
 		params = body
 	}
-	to, err := b.core.Callback(r.Context(), b.request(w, r), provider, params)
+	req := b.request(w, r)
+	if b.resubmitFormPost(w, r, req, provider, params) {
+		return
+	}
+	to, err := b.core.Callback(r.Context(), req, provider, params)
 	w.Header().Set("Cache-Control", "no-store")
 	if err != nil {
 		b.writeError(w, r, navigation, err)

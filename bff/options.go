@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"time"
 )
 
@@ -154,7 +155,21 @@ const (
 	AuthStyleNone AuthStyle = "none"
 )
 
-// Provider is one OpenID Connect identity provider.
+// ProviderType is the protocol a provider speaks.
+type ProviderType string
+
+// Provider types.
+const (
+	// ProviderOIDC is OpenID Connect (discovery, ID token): the default.
+	ProviderOIDC ProviderType = "oidc"
+	// ProviderOAuth is plain OAuth 2.0 (AuthorizationURL, TokenURL,
+	// UserinfoURL, ProfileMap), as GitHub.
+	ProviderOAuth ProviderType = "oauth"
+)
+
+// Provider is one identity provider: OpenID Connect (the default), plain
+// OAuth 2.0 (Type ProviderOAuth), or a preset (GitHub, Google; Microsoft
+// Entra ID is OIDC with Tenants).
 type Provider struct {
 	// ID is the provider id in URLs (/signin/<id>, /callback/<id>):
 	// lower-case letters and digits, unique. Empty: "cognito" for Cognito.
@@ -189,4 +204,49 @@ type Provider struct {
 	// LogoutIDTokenHint sends the ID token as id_token_hint in the
 	// browser-visible federated logout URL, for providers that require it.
 	LogoutIDTokenHint bool
+
+	// Type is ProviderOIDC ("" too) or ProviderOAuth. A plain OAuth 2.0
+	// provider has no Issuer; AuthorizationURL, TokenURL and UserinfoURL
+	// are required; state and PKCE are always sent, and the profile's sub
+	// (through ProfileMap) is required.
+	Type ProviderType
+	// AuthorizationURL, TokenURL and UserinfoURL are a plain OAuth 2.0
+	// provider's endpoints (https, http on loopback).
+	AuthorizationURL, TokenURL, UserinfoURL string
+	// ProfileMap maps the session user's fields (sub, name, email, image,
+	// email_verified) to the userinfo JSON's keys, fallbacks separated by
+	// "|": {"sub": "id", "name": "name|login"}. Empty: sub=sub|id,
+	// name=name|login|preferred_username, email=email,
+	// image=picture|avatar_url.
+	ProfileMap map[string]string
+	// GitHub is the GitHub preset (plain OAuth 2.0; ID "github", scopes
+	// read:user user:email, sub=id, name=name|login, image=avatar_url, the
+	// primary verified e-mail of /user/emails when /user has none).
+	GitHub bool
+	// GitHubEnterpriseURL is a GitHub Enterprise Server's URL
+	// (https://ghe.example.com; API at <url>/api/v3); "" is github.com.
+	GitHubEnterpriseURL string
+	// Google is the Google preset (OIDC; ID "google", Issuer
+	// https://accounts.google.com unless set, its scheme-less iss accepted,
+	// AuthorizationParams access_type=offline&prompt=consent unless set).
+	Google bool
+	// HostedDomain (Google) refuses sign-in (AccessDenied) unless the ID
+	// token's hd claim is this domain; it is also sent as hd.
+	HostedDomain string
+	// Tenants (Microsoft Entra ID) are the tenant ids allowed through a
+	// multi-tenant issuer (https://login.microsoftonline.com/common/v2.0 or
+	// /organizations/v2.0), required with one; "*" allows every tenant.
+	Tenants []string
+	// Apple is Sign in with Apple (OIDC; ID "apple", Issuer
+	// https://appleid.apple.com unless set, scopes name email,
+	// response_mode=form_post). ClientID is the Services ID; there is no
+	// ClientSecret: authbff mints the ES256 client secret JWT from
+	// ApplePrivateKey (the .p8 file's PEM text) with AppleTeamID and
+	// AppleKeyID, short-lived and renewed before it expires.
+	Apple                                    bool
+	AppleTeamID, AppleKeyID, ApplePrivateKey string
+	// AuthorizationParams are default authorization URL parameters
+	// (audience for Auth0, domain_hint...), under the ones signIn()
+	// passes; the protocol's own (state, nonce, redirect_uri...) are refused.
+	AuthorizationParams url.Values
 }

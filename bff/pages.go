@@ -62,7 +62,11 @@ func (b *BFF) renderPage(w http.ResponseWriter, r *http.Request, status int, nam
 	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer browsers send
+	// "Origin: null" with the page's own form POSTs (Fetch's origin header
+	// rules), and the sign-in and sign-out forms' same-origin check then
+	// refuses them. Nothing goes to another origin either way.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	if err := pages[name].ExecuteTemplate(w, "layout", d); err != nil {

@@ -276,6 +276,7 @@ func (o Options) resolveProviders(s *settings, p *problems) {
 // resolve checks one provider; field is its path ("Providers[1]").
 func (pr Provider) resolve(field string, p *problems) (nextauth.Provider, bool) {
 	n := len(*p)
+	pr = pr.preset()
 	np := nextauth.Provider{ID: pr.ID, Name: pr.Name, ClientID: pr.ClientID, ClientSecret: pr.ClientSecret,
 		Cognito: pr.Cognito, UserInfo: pr.UserInfo, LogoutIDTokenHint: pr.LogoutIDTokenHint}
 	if np.ID == "" && pr.Cognito {
@@ -285,7 +286,7 @@ func (pr Provider) resolve(field string, p *problems) (nextauth.Provider, bool) 
 	case np.ID == "":
 		p.add(field+".ID", " is empty: give the provider an id of a-z and 0-9, e.g. okta")
 	case !validate.ProviderID(np.ID):
-		p.add(field+".ID", " %q: use a-z and 0-9", np.ID)
+		p.add(field+".ID", " %q: use a-z and 0-9 (single hyphens inside allowed)", np.ID)
 	}
 	if np.Name == "" && np.ID != "" {
 		np.Name = strings.ToUpper(np.ID[:1]) + np.ID[1:]
@@ -310,7 +311,12 @@ func (pr Provider) resolve(field string, p *problems) (nextauth.Provider, bool) 
 			np.CognitoDomain = u.Scheme + "://" + u.Host
 		}
 	}
+	oauth := pr.Type == ProviderOAuth
 	switch {
+	case oauth:
+		if pr.Issuer != "" {
+			p.add(field+".Issuer", " is set, but Type is oauth: a plain OAuth 2.0 provider has no issuer (remove it, or use Type oidc)")
+		}
 	case pr.Issuer != "":
 		if _, err := validate.Issuer(pr.Issuer); err != nil {
 			p.add(field+".Issuer", " %v: give the provider's https:// issuer exactly as its discovery document states", err)
@@ -327,13 +333,21 @@ func (pr Provider) resolve(field string, p *problems) (nextauth.Provider, bool) 
 		p.add(field+".ClientID", " is empty: give the client id registered at the provider")
 	}
 	np.Scopes = []string{"openid", "profile", "email"}
+	if oauth {
+		np.Scopes = nil
+	}
 	if len(pr.Scopes) > 0 {
 		np.Scopes = append([]string(nil), pr.Scopes...)
-		if !contains(np.Scopes, "openid") {
+		if !contains(np.Scopes, "openid") && !oauth && !pr.Apple {
 			p.add(field+".Scopes", " %q lacks openid: add it, e.g. openid profile email", strings.Join(pr.Scopes, " "))
 		}
 	}
-	np.AuthStyle = resolveAuthStyle(field, pr, p)
+	if pr.Apple {
+		np.AuthStyle = oidc.AuthStylePost // the minted secret
+	} else {
+		np.AuthStyle = resolveAuthStyle(field, pr, p)
+	}
+	pr.resolveKind(field, &np, p)
 	for i, a := range pr.IDTokenAlgs {
 		alg, msg := validate.IDTokenAlg(a)
 		if msg != "" {

@@ -103,6 +103,33 @@ type Provider struct {
 	// in the federated sign-out URL as id_token_hint, for providers that
 	// need it; otherwise only client_id identifies the client there.
 	LogoutIDTokenHint bool
+	// Type is "oidc" (default) or "oauth" (AUTH_<ID>_TYPE=oauth: plain
+	// OAuth 2.0, with AuthorizationURL, TokenURL, UserinfoURL, ProfileMap
+	// from AUTH_<ID>_AUTHORIZATION_URL, _TOKEN_URL, _USERINFO_URL,
+	// _PROFILE_MAP; no Issuer).
+	Type                                    string
+	AuthorizationURL, TokenURL, UserinfoURL string
+	// ProfileMap maps user fields to profile keys ("name" -> "name|login").
+	ProfileMap map[string]string
+	// GitHub is the GitHub preset (AUTH_GITHUB_ID or GITHUB_ID);
+	// GitHubEnterpriseURL is AUTH_GITHUB_ENTERPRISE_URL.
+	GitHub              bool
+	GitHubEnterpriseURL string
+	// Google is the Google preset (AUTH_GOOGLE_ID or GOOGLE_CLIENT_ID);
+	// HostedDomain is AUTH_GOOGLE_HOSTED_DOMAIN.
+	Google       bool
+	HostedDomain string
+	// Tenants is AUTH_MICROSOFT_ENTRA_ID_TENANTS (Entra's allowed tenant
+	// ids, "*" for all).
+	Tenants []string
+	// Apple is Sign in with Apple (AUTH_APPLE_ID = the Services ID,
+	// AUTH_APPLE_TEAM_ID, AUTH_APPLE_KEY_ID, AUTH_APPLE_PRIVATE_KEY or
+	// AUTH_APPLE_PRIVATE_KEY_FILE: the .p8 key's PEM text).
+	Apple                                    bool
+	AppleTeamID, AppleKeyID, ApplePrivateKey string
+	// AuthorizationParams is AUTH_<ID>_AUTHORIZATION_PARAMS (a query
+	// string of default authorization parameters).
+	AuthorizationParams url.Values
 }
 
 // Config is authbff's validated configuration. Every field is set (to its
@@ -273,6 +300,12 @@ func (l *loader) providers(c *Config) {
 	if p, ok := l.cognito(); ok {
 		c.Providers = append(c.Providers, p)
 		present = true
+	}
+	for _, preset := range []func() (Provider, bool){l.github, l.google, l.apple, l.entra} {
+		if p, ok := preset(); ok {
+			c.Providers = append(c.Providers, p)
+			present = true
+		}
 	}
 	for _, id := range l.genericIDs() {
 		c.Providers = append(c.Providers, l.generic(id))

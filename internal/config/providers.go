@@ -192,7 +192,7 @@ func (l *loader) genericIDs() []string {
 				continue // an unrelated AUTH_* variable
 			}
 		}
-		if id == "" || id == "COGNITO" || seen[id] {
+		if id == "" || id == "COGNITO" || presetIDs[id] || seen[id] {
 			continue
 		}
 		if !isAlnum(id) || strings.ToUpper(id) != id {
@@ -219,6 +219,9 @@ func (l *loader) generic(id string) Provider {
 	if n := l.env.get(v("_NAME")); n != "" {
 		p.Name = n
 	}
+	if l.oauthType(&p, "AUTH_"+id+"_") {
+		return p
+	}
 	if issuer := l.env.get(v("_ISSUER")); issuer == "" {
 		l.probs.add(v("_ISSUER"), "is not set, but "+v("_ID")+" is",
 			"set it to the provider's OIDC issuer URL (the one serving /.well-known/openid-configuration), e.g. https://accounts.google.com")
@@ -235,6 +238,7 @@ func (l *loader) generic(id string) Provider {
 	}
 	l.clientOptions(&p, v("_SECRET"), v("_SCOPE"), v("_AUTH_STYLE"), v("_USERINFO"))
 	l.oidcOptions(&p, v("_ID_TOKEN_ALGS"), v("_LOGOUT_ID_TOKEN_HINT"))
+	l.authParams(&p, v("_AUTHORIZATION_PARAMS"))
 	return p
 }
 
@@ -244,7 +248,7 @@ func (l *loader) clientOptions(p *Provider, secretVar, scopeVar, styleVar, useri
 	p.Scopes = []string{"openid", "profile", "email"}
 	if s := l.env.get(scopeVar); s != "" {
 		p.Scopes = strings.Fields(strings.ReplaceAll(s, ",", " "))
-		if !contains(p.Scopes, "openid") {
+		if !contains(p.Scopes, "openid") && p.Type != "oauth" {
 			l.probs.add(scopeVar, fmt.Sprintf("%q lacks the openid scope", s),
 				`add openid, e.g. "openid profile email"`)
 		}

@@ -139,7 +139,7 @@ func TestGenericProviderProblems(t *testing.T) {
 		substr string
 	}{
 		{"missing client id", []string{"AUTH_OKTA_ISSUER=https://dev.okta.com"}, "AUTH_OKTA_ID", "is not set"},
-		{"missing issuer (Auth.js built-in style)", []string{"AUTH_GOOGLE_ID=g", "AUTH_GOOGLE_SECRET=s"}, "AUTH_GOOGLE_ISSUER", "is not set"},
+		{"missing issuer (Auth.js built-in style)", []string{"AUTH_OKTA_ID=g", "AUTH_OKTA_SECRET=s"}, "AUTH_OKTA_ISSUER", "is not set"},
 		{"http off loopback", []string{"AUTH_OKTA_ISSUER=http://dev.okta.com", "AUTH_OKTA_ID=x"}, "AUTH_OKTA_ISSUER", "not loopback"},
 		{"relative issuer", []string{"AUTH_OKTA_ISSUER=dev.okta.com", "AUTH_OKTA_ID=x"}, "AUTH_OKTA_ISSUER", "not an absolute"},
 		{"issuer with query", []string{"AUTH_OKTA_ISSUER=https://dev.okta.com?x=1", "AUTH_OKTA_ID=x"}, "AUTH_OKTA_ISSUER", "query"},

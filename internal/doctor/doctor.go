@@ -43,6 +43,7 @@ func Run(ctx context.Context, cfg *nextauth.Settings, providers []nextauth.Provi
 			report(false, pc.ID, err.Error())
 			continue
 		}
+		checkKind(pc, p, func(pass bool, what string) { report(pass, pc.ID, what) })
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		issuer := p.Issuer()
 		if pc.LearnIssuer {
@@ -95,7 +96,8 @@ func checkCallback(ctx context.Context, p *oidc.Provider, hc *http.Client, cb st
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	loc := resp.Header.Get("Location")
 	switch {
-	case strings.Contains(loc, "redirect_mismatch") || strings.Contains(string(body), "redirect_mismatch"):
+	case strings.Contains(loc, "redirect_mismatch") || strings.Contains(string(body), "redirect_mismatch") ||
+		strings.Contains(loc, "redirect_uri_mismatch") || strings.Contains(string(body), "redirect_uri_mismatch"):
 		report(false, "callback URL "+cb+" is not registered: add it exactly (no trailing slash) to the app client's Allowed callback URLs")
 	case resp.StatusCode >= 400:
 		report(false, fmt.Sprintf("the authorization endpoint answered %d to a sign-in for %s: check the client id and the Allowed callback URLs", resp.StatusCode, cb))
@@ -125,7 +127,9 @@ func checkClient(ctx context.Context, p *oidc.Provider, cs oidc.ClientSettings, 
 	_, err := p.Exchange(ctx, "authbff-doctor-"+oidc.RandomString(8), oidc.NewVerifier(), "")
 	var te *oidc.Error
 	switch {
-	case errors.As(err, &te) && te.Code == "invalid_grant":
+	case errors.As(err, &te) && (te.Code == "invalid_grant" || te.Code == "bad_verification_code"):
+		// bad_verification_code: GitHub's answer to a made-up code from a
+		// known client (an unknown one gets incorrect_client_credentials).
 		report(true, "token endpoint accepts the client id and secret")
 	case errors.As(err, &te):
 		msg := "token endpoint answered " + te.Code

@@ -56,7 +56,7 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 	if raw != "" {
 		r.Cookies.Clear(name)
 	}
-	code, _, err := oidc.ValidateAuthResponse(params, p.client.Issuer())
+	ctx, code, _, err := p.client.CheckAuthResponse(ctx, params)
 	var authErr *oidc.Error
 	if errors.As(err, &authErr) {
 		log.Info("identity provider returned an error", "provider", id, "error", authErr.Code, "error_description", authErr.Description)
@@ -84,6 +84,10 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		return "", fail(CodeOAuthCallback, nil)
 	}
 	res, err := p.client.Exchange(ctx, code, flow.Verifier, flow.Nonce)
+	if errors.Is(err, oidc.ErrNotAllowed) {
+		log.Info("sign-in refused by the provider's settings", "provider", id, "err", err)
+		return "", fail(CodeAccessDenied, nil)
+	}
 	if err != nil {
 		var te *oidc.Error
 		if errors.As(err, &te) {
@@ -95,6 +99,9 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		return "", fail(CodeOAuthCallback, url.Values{"provider": {id}})
 	}
 	cl := res.Claims
+	if p.cfg.Apple != nil {
+		c.appleName(log, cl, params)
+	}
 	if !c.allowed(cl) {
 		log.Info("sign-in refused by policy", "provider", id, "sub", cl.Subject)
 		return "", fail(CodeAccessDenied, nil)

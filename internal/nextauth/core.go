@@ -136,10 +136,18 @@ func NewOIDCProvider(cfg *Settings, pc Provider, hc *http.Client, log *slog.Logg
 		Cognito: pc.Cognito, CognitoDomain: pc.CognitoDomain, UserInfo: pc.UserInfo,
 		LearnIssuer: pc.LearnIssuer, IssuerPin: pin,
 		AllowedAlgs: pc.IDTokenAlgs, LogoutIDTokenHint: pc.LogoutIDTokenHint,
+		OAuth2: pc.OAuth2, Apple: pc.Apple, Google: pc.Google, HostedDomain: pc.HostedDomain, Tenants: pc.Tenants,
 		HTTPClient: hc, Logger: log.With("provider", pc.ID),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("nextauth: provider %s: %w", pc.ID, err)
+	}
+	for _, t := range pc.Tenants {
+		if t == "*" {
+			log.Warn("ENTRA: EVERY Microsoft Entra ID tenant may sign in (tenants \"*\"): any organisation's user, "+
+				"and with a /common issuer any personal Microsoft account; list your tenant ids to restrict it",
+				"provider", pc.ID)
+		}
 	}
 	return client, nil
 }

@@ -18,15 +18,11 @@ type ProviderJSON struct {
 
 // Providers returns GET /providers: every provider by id.
 func (c *Core) Providers() map[string]ProviderJSON {
-	typ := "oauth"
-	if c.flavor == auth.FlavorV5 {
-		typ = "oidc"
-	}
 	out := make(map[string]ProviderJSON, len(c.order))
 	for _, id := range c.order {
 		p := c.providers[id]
 		out[id] = ProviderJSON{
-			ID: id, Name: p.cfg.Name, Type: typ,
+			ID: id, Name: p.cfg.Name, Type: p.cfg.Type(c.flavor),
 			SigninURL:   c.base + "/signin/" + id,
 			CallbackURL: c.cfg.CallbackURL(id),
 		}

@@ -77,6 +77,32 @@ type Provider struct {
 	IDTokenAlgs []string
 	// LogoutIDTokenHint sends the ID token as id_token_hint at sign-out.
 	LogoutIDTokenHint bool
+	// OAuth2 makes a plain OAuth 2.0 provider (GitHub, AUTH_<ID>_TYPE=oauth):
+	// endpoints and profile map; Issuer is then "" and Scopes need no openid.
+	OAuth2 *oidc.OAuth2
+	// Google accepts Google's scheme-less iss; HostedDomain requires the
+	// ID token's hd claim.
+	Google       bool
+	HostedDomain string
+	// Tenants are the Entra tenant ids a multi-tenant issuer lets in ("*":
+	// all).
+	Tenants []string
+	// Apple is Sign in with Apple's client secret key (the secret is minted
+	// from it; the callback is a form_post whose "user" field names the user).
+	Apple *oidc.AppleKey
+	// AuthorizationParams are default authorization parameters, under the
+	// ones signIn() passes; none is protected.
+	AuthorizationParams url.Values
+}
+
+// Type is NextAuth's provider type in GET /providers: "oauth" for every
+// provider in the v4 flavour (NextAuth 4 knew no other) and for plain
+// OAuth 2.0 providers, "oidc" for OpenID Connect ones in the v5 flavour.
+func (p Provider) Type(f auth.Flavor) string {
+	if f == auth.FlavorV5 && p.OAuth2 == nil {
+		return "oidc"
+	}
+	return "oauth"
 }
 
 // providerVars are the environment variables that configure p's client,
@@ -85,8 +111,8 @@ func providerVars(p Provider) (clientID, secret, authStyle, scope string) {
 	if p.Cognito {
 		return "COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET", "COGNITO_AUTH_STYLE", "COGNITO_SCOPE"
 	}
-	v := "AUTH_" + strings.ToUpper(p.ID)
-	return v + "_ID", v + "_SECRET", v + "_AUTH_STYLE", v + "_SCOPE"
+	v := "AUTH_" + strings.ReplaceAll(strings.ToUpper(p.ID), "-", "_") + "_"
+	return v + "ID", v + "SECRET", v + "AUTH_STYLE", v + "SCOPE"
 }
 
 // ScopeVar names the variable holding p's scopes (for doctor's advice).

@@ -38,7 +38,7 @@ func (c *Core) StartSignIn(ctx context.Context, r *Request, id string, body url.
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	authURL, err := p.client.AuthCodeURL(ctx, flow.State, flow.Nonce, flow.Verifier, r.Query)
+	authURL, err := p.client.AuthCodeURL(ctx, flow.State, flow.Nonce, flow.Verifier, authParams(p.cfg.AuthorizationParams, r.Query))
 	if err != nil {
 		log.Error("sign-in: cannot build the authorization URL", "provider", id, "err", err)
 		c.metrics.SignIn(id, string(CodeOAuthSignin))
@@ -97,4 +97,20 @@ func (c *Core) pruneFlows(r *Request) {
 	for _, fc := range live[MaxFlows-1:] {
 		r.Cookies.Clear(fc.name)
 	}
+}
+
+// authParams merges a provider's default authorization parameters under
+// the ones the client passed (signIn()'s third argument wins per key).
+func authParams(defaults, query url.Values) url.Values {
+	if len(defaults) == 0 {
+		return query
+	}
+	out := url.Values{}
+	for k, vs := range defaults {
+		out[k] = append([]string(nil), vs...)
+	}
+	for k, vs := range query {
+		out[k] = vs
+	}
+	return out
 }

@@ -205,6 +205,9 @@ func (p *Provider) learnIssuer(ctx context.Context, raw, nonce string) (*Claims,
 	if err != nil {
 		return nil, "", err
 	}
+	if err := checkCandidate(ctx, iss); err != nil {
+		return nil, "", err
+	}
 	if err := l.accept(iss); err != nil {
 		p.log.WarnContext(ctx, "cognito: id token refused while learning the user pool issuer", "err", err)
 		return nil, "", invalid("%w", err)

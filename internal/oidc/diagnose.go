@@ -67,6 +67,9 @@ func (s ClientSettings) withDefaults() ClientSettings {
 // false for codes it does not know; the caller then shows the code alone.
 func DiagnoseClient(code string, s ClientSettings) (Diagnosis, bool) {
 	s = s.withDefaults()
+	if d, ok := providerDiagnosis(code, s); ok {
+		return d, true
+	}
 	if s.Cognito {
 		return cognitoDiagnosis(code, s)
 	}

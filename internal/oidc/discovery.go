@@ -69,7 +69,7 @@ func (p *Provider) fetchMetadata(ctx context.Context) (*metadata, error) {
 	if err := p.getJSON(ctx, u, &m); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrDiscovery, err)
 	}
-	if m.Issuer != p.issuer() {
+	if m.Issuer != p.issuer() && !p.multiTenant(m.Issuer) {
 		return nil, fmt.Errorf("%w: discovery issuer %q does not equal the configured issuer %q", ErrDiscovery, m.Issuer, p.issuer())
 	}
 	required := map[string]string{
@@ -101,6 +101,9 @@ func (p *Provider) fetchMetadata(ctx context.Context) (*metadata, error) {
 
 // endpoints discovers and applies the Cognito hosted-UI override.
 func (p *Provider) endpoints(ctx context.Context) (endpoints, error) {
+	if p.isOAuth2() {
+		return p.oauth2Endpoints(), nil
+	}
 	if p.issuer() == "" {
 		return p.learn.endpoints(), nil
 	}

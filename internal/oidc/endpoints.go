@@ -98,7 +98,7 @@ func (p *Provider) Revoke(ctx context.Context, refreshToken string) error {
 		form.Set("client_id", p.cfg.ClientID)
 	}
 	if !basic && p.style == AuthStylePost {
-		form.Set("client_secret", p.cfg.ClientSecret)
+		form.Set("client_secret", p.clientSecret())
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.revoke, strings.NewReader(form.Encode()))
 	if err != nil {

@@ -70,7 +70,12 @@ func (p *Provider) AuthCodeURL(ctx context.Context, state, nonce, codeVerifier s
 	q.Set("redirect_uri", p.cfg.RedirectURL)
 	q.Set("scope", strings.Join(p.scopes, " "))
 	q.Set("state", state)
-	q.Set("nonce", nonce)
+	if !p.isOAuth2() {
+		q.Set("nonce", nonce)
+	}
+	if p.cfg.Apple != nil {
+		q.Set("response_mode", "form_post")
+	}
 	q.Set("code_challenge", PKCEChallenge(codeVerifier))
 	q.Set("code_challenge_method", "S256")
 	u.RawQuery = q.Encode()
@@ -93,6 +98,9 @@ func (p *Provider) AuthCodeURL(ctx context.Context, state, nonce, codeVerifier s
 func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, nonce string) (*Result, error) {
 	if code == "" || codeVerifier == "" {
 		return nil, errors.New("oidc: exchange: code and code verifier are required")
+	}
+	if p.isOAuth2() {
+		return p.exchangeOAuth2(ctx, code, codeVerifier)
 	}
 	e, err := p.endpoints(ctx)
 	if err != nil {
@@ -136,6 +144,9 @@ func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, nonce strin
 func (p *Provider) Refresh(ctx context.Context, refreshToken string, prev *Claims) (*Result, error) {
 	if refreshToken == "" {
 		return nil, errors.New("oidc: refresh: refresh token is required")
+	}
+	if p.isOAuth2() {
+		return p.refreshOAuth2(ctx, refreshToken, prev)
 	}
 	e, err := p.endpoints(ctx)
 	if err != nil {

@@ -138,6 +138,30 @@ type Config struct {
 	// Off, client_id (and logout_hint) identify the client and user.
 	// Cognito ignores it.
 	LogoutIDTokenHint bool
+	// OAuth2, when set, makes this a plain OAuth 2.0 provider (oauth2.go):
+	// no discovery, no ID token, no nonce; Issuer must be empty and Scopes
+	// are sent as given (no openid added). The user comes from its
+	// userinfo URL through its profile map.
+	OAuth2 *OAuth2
+	// Google accepts ID tokens whose iss is the issuer without its scheme
+	// ("accounts.google.com", which Google documents) besides the issuer.
+	Google bool
+	// HostedDomain, when set, requires the ID token's hd claim to equal it
+	// (a Google Workspace domain); other accounts get ErrNotAllowed.
+	HostedDomain string
+	// Tenants are the Microsoft Entra ID tenant ids allowed to sign in
+	// through a multi-tenant issuer (".../common/v2.0"), whose discovery
+	// issuer is the template ".../{tenantid}/v2.0": an ID token's iss must
+	// be the template with its own tid, and tid must be listed ("*" allows
+	// every tenant), else ErrNotAllowed. Without Tenants such a discovery
+	// document is refused (its issuer is not the configured one).
+	Tenants []string
+	// Apple, when set, is Sign in with Apple (apple.go): the client secret
+	// is an ES256 JWT minted from the key (ClientSecret stays empty; the
+	// auth style is client_secret_post), the authorization request asks for
+	// response_mode=form_post, and Scopes are sent as given (Apple's are
+	// "name email", without openid).
+	Apple *AppleKey
 	// ClockSkew is the tolerance for exp/iat/nbf, default and maximum 60 s.
 	ClockSkew time.Duration
 	// HTTPClient is copied, never modified. Whatever is passed, redirects are
@@ -169,6 +193,7 @@ type Provider struct {
 	learn     *learner // non-nil with Config.LearnIssuer
 
 	warnedNoProfile, warnedNoRefresh atomic.Bool // noteSignIn's logged-once flags
+	apple                            appleSecret // the minted client secret (Config.Apple)
 }
 
 // New validates cfg and returns a Provider. It makes no network call: a
@@ -178,7 +203,14 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.ID == "" {
 		return nil, errors.New("oidc: new: provider id is required")
 	}
-	if !cfg.LearnIssuer || cfg.Issuer != "" {
+	if cfg.OAuth2 != nil {
+		if cfg.Issuer != "" || cfg.LearnIssuer {
+			return nil, errors.New("oidc: new: an oauth2 provider has no issuer")
+		}
+		if err := checkOAuth2(cfg.OAuth2); err != nil {
+			return nil, err
+		}
+	} else if !cfg.LearnIssuer || cfg.Issuer != "" {
 		if err := checkEndpointURL(cfg.Issuer); err != nil {
 			return nil, fmt.Errorf("oidc: new: issuer: %w", err)
 		}
@@ -198,18 +230,19 @@ func New(cfg Config) (*Provider, error) {
 	}
 
 	p.style = cfg.AuthStyle
+	hasSecret := cfg.ClientSecret != "" || cfg.Apple != nil
 	switch p.style {
 	case AuthStyleDefault:
 		p.style = AuthStyleNone
-		if cfg.ClientSecret != "" {
+		if hasSecret {
 			p.style = AuthStylePost
 		}
 	case AuthStyleBasic, AuthStylePost:
-		if cfg.ClientSecret == "" {
+		if !hasSecret {
 			return nil, fmt.Errorf("oidc: new: auth style %s needs a client secret", p.style)
 		}
 	case AuthStyleNone:
-		if cfg.ClientSecret != "" {
+		if hasSecret {
 			return nil, errors.New("oidc: new: auth style none (public client) must not have a client secret")
 		}
 	default:
@@ -220,7 +253,7 @@ func New(cfg Config) (*Provider, error) {
 	if len(p.scopes) == 0 {
 		p.scopes = []string{"openid", "profile", "email"}
 	}
-	if !slices.Contains(p.scopes, "openid") {
+	if !slices.Contains(p.scopes, "openid") && cfg.OAuth2 == nil && cfg.Apple == nil {
 		p.scopes = append([]string{"openid"}, p.scopes...)
 	}
 
@@ -260,6 +293,9 @@ func New(cfg Config) (*Provider, error) {
 		}
 	}
 	p.client = safeClient(cfg.HTTPClient)
+	if cfg.OAuth2 != nil {
+		p.client = oauth2Client(p.client, cfg.OAuth2.UserAgent)
+	}
 	p.keys = &keySet{client: p.client, now: p.now, log: p.log}
 	return p, nil
 }
@@ -380,7 +416,7 @@ func (p *Provider) oauthConfig(e endpoints) *oauth2.Config {
 	if p.style == AuthStyleBasic {
 		style = oauth2.AuthStyleInHeader
 	}
-	secret := p.cfg.ClientSecret
+	secret := p.clientSecret()
 	if p.style == AuthStyleNone {
 		secret = ""
 	}

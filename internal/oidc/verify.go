@@ -117,7 +117,7 @@ func (p *Provider) checkClaims(c *Claims, nonce string) error {
 	switch {
 	case c.Issuer == "":
 		return invalid("iss missing")
-	case c.Issuer != p.issuer():
+	case !p.issuerOK(c):
 		return invalid("iss mismatch (got %q, want %q)", c.Issuer, p.issuer())
 	case c.Subject == "":
 		return invalid("sub missing")
@@ -161,7 +161,7 @@ func (p *Provider) checkClaims(c *Claims, nonce string) error {
 			return invalid("token_use %q, want \"id\"", tu)
 		}
 	}
-	return nil
+	return p.checkAllowed(c)
 }
 
 // checkAtHash verifies the at_hash claim, when present, against the access

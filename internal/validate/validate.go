@@ -79,9 +79,13 @@ func Loopback(host string) bool {
 }
 
 // ProviderID reports whether id may name a provider in URLs
-// (/signin/<id>): lower-case ASCII letters and digits, not empty.
+// (/signin/<id>): lower-case ASCII letters and digits, with single
+// hyphens inside ("microsoft-entra-id", NextAuth's id), not empty.
 func ProviderID(id string) bool {
-	for _, r := range id {
+	for i, r := range id {
+		if r == '-' && i > 0 && i < len(id)-1 && id[i-1] != '-' {
+			continue
+		}
 		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
 			return false
 		}
@@ -150,4 +154,21 @@ func StoreSpec(s string) error {
 // spec (memory, bolt), so a long session cache stays exact.
 func ProcessLocal(spec string) bool {
 	return spec == "memory" || strings.HasPrefix(spec, "bolt:")
+}
+
+// MultiTenantIssuer reports whether issuer is a Microsoft Entra ID
+// multi-tenant issuer: its path's first segment is common, organizations
+// or consumers (https://login.microsoftonline.com/common/v2.0), so its
+// discovery issuer is a {tenantid} template and any tenant could sign in.
+func MultiTenantIssuer(issuer string) bool {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return false
+	}
+	first, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	switch first {
+	case "common", "organizations", "consumers":
+		return true
+	}
+	return false
 }

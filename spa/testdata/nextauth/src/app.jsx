@@ -3,6 +3,12 @@
 import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
 
+// providerId is the provider the Sign in button asks for: ?provider=<id> on
+// the page (the provider tests use github), else cognito.
+function providerId() {
+  return new URLSearchParams(window.location.search).get('provider') || 'cognito';
+}
+
 export function mount({ SessionProvider, useSession, signIn, signOut }, flavour) {
   function Welcome({ user }) {
     // A picture that cannot be loaded is left out, like the embedded SPA does.
@@ -33,7 +39,7 @@ export function mount({ SessionProvider, useSession, signIn, signOut }, flavour)
           <p>You are not signed in. Sign in to see the protected page.</p>
           <div className="actions">
             <button id="signin" type="button" className="button"
-              onClick={() => signIn('cognito', { callbackUrl: `${window.location.origin}/protected` })}>
+              onClick={() => signIn(providerId(), { callbackUrl: `${window.location.origin}/protected` })}>
               Sign in
             </button>
           </div>
