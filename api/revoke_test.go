@@ -189,7 +189,7 @@ func TestRevokeDirectlyWhenNoServerHoldsTheFile(t *testing.T) {
 	env := map[string]string{"AUTHBFF_DATA_DIR": dir, "SESSION_STORE": store}
 	app := startApp(t, env)
 	b := newBrowser(t)
-	b.bffSignIn(app, "ada")
+	b.SignInAs(app.URL, "ada")
 	app.Close()
 
 	dead := deadAddr(t)
@@ -199,7 +199,7 @@ func TestRevokeDirectlyWhenNoServerHoldsTheFile(t *testing.T) {
 	}
 	wantContains(t, "stdout", out, "ended 1 session(s)", "SESSION_STORE="+store+" directly", "no server answered at "+dead)
 	app2 := startApp(t, env)
-	if s := b.sessionAt(app2.URL, app.URL); len(s) != 0 {
+	if s := b.SessionAt(app2.URL, app.URL); len(s) != 0 {
 		t.Fatalf("after revoke the session is still there: %v", s)
 	}
 }
