@@ -5,19 +5,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/authbff/authbff/internal/testkit"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
-	"github.com/authbff/authbff/internal/devidp/devidptest"
 	"github.com/authbff/authbff/internal/redistest"
 	"github.com/authbff/authbff/internal/revoke"
 )
@@ -88,12 +86,7 @@ func demoSub(t *testing.T, name string) string {
 // holding the session cookie.
 func signInAs(t *testing.T, base, user string) *http.Client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	if _, err := devidptest.SignIn(c, base, base+"/", user); err != nil {
-		t.Fatal(err)
-	}
+	c := testkit.SignedInClient(t, base, user)
 	if sessionUserAt(t, c, base) != user+"@example.com" {
 		t.Fatalf("%s is not signed in after the sign-in", user)
 	}

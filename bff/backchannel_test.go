@@ -2,6 +2,7 @@ package bff_test
 
 import (
 	"encoding/json"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,9 +13,9 @@ import (
 )
 
 // logoutClaims are valid back-channel logout token claims from f for sub.
-func (f *fakeIdP) logoutClaims(sub string) map[string]any {
+func logoutClaims(f *fakeop.OP, sub string) map[string]any {
 	return map[string]any{
-		"iss": f.issuer(), "aud": f.clientID, "iat": time.Now().Unix(), "jti": randHex(8), "sub": sub,
+		"iss": f.Issuer(), "aud": f.ClientID, "iat": time.Now().Unix(), "jti": fakeop.RandHex(8), "sub": sub,
 		"events": map[string]any{oidc.BackchannelLogoutEvent: map[string]any{}},
 	}
 }
@@ -37,7 +38,7 @@ func postLogout(t *testing.T, app *testApp, token string) (int, string) {
 }
 
 func TestBackchannelLogout(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	app := startApp(t, cognitoEnv(f))
 	signIn := func(sub, sid string) *browser {
 		t.Helper()
@@ -66,19 +67,19 @@ func TestBackchannelLogout(t *testing.T) {
 	ada1, ada2, bob := signIn("ada", ""), signIn("ada", ""), signIn("bob", "")
 
 	bad := map[string]string{
-		"rogue key":   f.sign(f.logoutClaims("ada"), f.rogue),
-		"flipped sig": flipSig(f.sign(f.logoutClaims("ada"), f.key)),
-		"alg none":    unsigned(f.logoutClaims("ada")),
-		"with nonce": f.sign(func() map[string]any {
-			c := f.logoutClaims("ada")
+		"rogue key":   f.Sign(logoutClaims(f, "ada"), f.Rogue),
+		"flipped sig": fakeop.FlipSig(f.Sign(logoutClaims(f, "ada"), f.Key)),
+		"alg none":    fakeop.Unsigned(logoutClaims(f, "ada")),
+		"with nonce": f.Sign(func() map[string]any {
+			c := logoutClaims(f, "ada")
 			c["nonce"] = "n"
 			return c
-		}(), f.key),
-		"wrong aud": f.sign(func() map[string]any {
-			c := f.logoutClaims("ada")
+		}(), f.Key),
+		"wrong aud": f.Sign(func() map[string]any {
+			c := logoutClaims(f, "ada")
 			c["aud"] = "someone-else"
 			return c
-		}(), f.key),
+		}(), f.Key),
 		"empty": "",
 	}
 	for name, tok := range bad {
@@ -90,7 +91,7 @@ func TestBackchannelLogout(t *testing.T) {
 		t.Fatalf("bad logout tokens ended sessions: %v", got)
 	}
 
-	good := f.sign(f.logoutClaims("ada"), f.key)
+	good := f.Sign(logoutClaims(f, "ada"), f.Key)
 	if code, e := postLogout(t, app, good); code != 200 {
 		t.Fatalf("valid logout token: %d %q", code, e)
 	}
@@ -109,9 +110,9 @@ func TestBackchannelLogout(t *testing.T) {
 
 	// sub + sid ends only that IdP session.
 	s1, s2 := signIn("grace", "sid-1"), signIn("grace", "sid-2")
-	c := f.logoutClaims("grace")
+	c := logoutClaims(f, "grace")
 	c["sid"] = "sid-1"
-	if code, e := postLogout(t, app, f.sign(c, f.key)); code != 200 {
+	if code, e := postLogout(t, app, f.Sign(c, f.Key)); code != 200 {
 		t.Fatalf("sub+sid logout: %d %q", code, e)
 	}
 	if got := signedIn(s1, s2, ada3); got[0] || !got[1] || !got[2] {
@@ -121,10 +122,10 @@ func TestBackchannelLogout(t *testing.T) {
 	// sid only (Ory Hydra's form: the spec allows sub OR sid) ends exactly
 	// the sessions of that IdP session, whoever they belong to.
 	h1, h2, h3 := signIn("hopper", "sid-h"), signIn("hopper", "sid-h"), signIn("hopper", "sid-other")
-	sidOnly := f.logoutClaims("hopper")
+	sidOnly := logoutClaims(f, "hopper")
 	delete(sidOnly, "sub")
 	sidOnly["sid"] = "sid-h"
-	if code, e := postLogout(t, app, f.sign(sidOnly, f.key)); code != 200 {
+	if code, e := postLogout(t, app, f.Sign(sidOnly, f.Key)); code != 200 {
 		t.Fatalf("sid-only logout: %d %q", code, e)
 	}
 	if got := signedIn(h1, h2, h3, s2, ada3); got[0] || got[1] || !got[2] || !got[3] || !got[4] {
@@ -133,7 +134,7 @@ func TestBackchannelLogout(t *testing.T) {
 }
 
 func TestBackchannelLogoutUnknownProvider(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	app := startApp(t, cognitoEnv(f))
 	resp, err := http.PostForm(app.URL+"/api/auth/backchannel-logout/nope", url.Values{"logout_token": {"x"}})
 	if err != nil {

@@ -1,15 +1,12 @@
 package bff_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,53 +52,7 @@ func benchApp(b *testing.B, store string) (http.Handler, string) {
 func benchSignIn(base string) (string, error) {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	get := func(method, u string, form url.Values) (*http.Response, string, error) {
-		var body io.Reader
-		if form != nil {
-			body = strings.NewReader(form.Encode())
-		}
-		req, _ := http.NewRequest(method, u, body)
-		if form != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			return nil, "", err
-		}
-		defer resp.Body.Close()
-		bs, _ := io.ReadAll(resp.Body)
-		return resp, string(bs), nil
-	}
-	_, body, err := get(http.MethodGet, base+"/api/auth/csrf", nil)
-	if err != nil {
-		return "", err
-	}
-	var csrf struct{ CsrfToken string }
-	_ = json.Unmarshal([]byte(body), &csrf)
-	_, body, err = get(http.MethodPost, base+"/api/auth/signin/cognito", url.Values{
-		"csrfToken": {csrf.CsrfToken}, "callbackUrl": {base + "/"}, "json": {"true"},
-	})
-	if err != nil {
-		return "", err
-	}
-	var start struct{ URL string }
-	if json.Unmarshal([]byte(body), &start) != nil || start.URL == "" {
-		return "", fmt.Errorf("signin: %q", body)
-	}
-	resp, body, err := get(http.MethodGet, start.URL, nil)
-	if err != nil {
-		return "", err
-	}
-	action, form, err := devidptest.LoginForm(resp.Request.URL, body, "ada")
-	if err != nil {
-		return "", err
-	}
-	resp, _, err = get(http.MethodPost, action, form)
-	if err != nil {
-		return "", err
-	}
-	cb, _ := resp.Request.URL.Parse(resp.Header.Get("Location"))
-	resp, body, err = get(http.MethodGet, cb.String(), nil)
+	resp, err := devidptest.SignIn(c, base, base+"/", "ada")
 	if err != nil {
 		return "", err
 	}
@@ -110,7 +61,7 @@ func benchSignIn(base string) (string, error) {
 			return ck.Value, nil
 		}
 	}
-	return "", fmt.Errorf("callback: %d, no session cookie: %.300s", resp.StatusCode, body)
+	return "", fmt.Errorf("callback: %d, no session cookie", resp.StatusCode)
 }
 
 func benchSessionRequest(tok string) *http.Request {

@@ -3,6 +3,7 @@ package bff_test
 import (
 	"encoding/json"
 	"github.com/authbff/authbff/internal/testkit"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"net/url"
 	"strings"
 	"testing"
@@ -11,13 +12,13 @@ import (
 )
 
 func TestV5Flavor(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	env := cognitoEnv(f)
 	env["AUTH_CLIENT_FLAVOR"] = "v5"
 	delete(env, "COGNITO_CLIENT_ID")
 	delete(env, "COGNITO_CLIENT_SECRET")
 	delete(env, "COGNITO_ISSUER")
-	env["AUTH_COGNITO_ID"], env["AUTH_COGNITO_SECRET"], env["AUTH_COGNITO_ISSUER"] = f.clientID, f.secret, f.issuer()
+	env["AUTH_COGNITO_ID"], env["AUTH_COGNITO_SECRET"], env["AUTH_COGNITO_ISSUER"] = f.ClientID, f.Secret, f.Issuer()
 	app := startApp(t, env)
 	b := newBrowser(t)
 	base := app.URL + "/api/auth"
@@ -73,7 +74,7 @@ func TestV5Flavor(t *testing.T) {
 // TestCognitoTokenErrorDiagnosis: the infamous unauthorized_client from
 // /oauth2/token is shown with its cause and fix.
 func TestCognitoTokenErrorDiagnosis(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	f.TokenError = "unauthorized_client"
 	app := startApp(t, cognitoEnv(f))
 	b := newBrowser(t)
@@ -98,9 +99,9 @@ func TestCognitoTokenErrorDiagnosis(t *testing.T) {
 
 func TestGenericAndPublicProviders(t *testing.T) {
 	t.Run("generic OIDC provider", func(t *testing.T) {
-		f := newFakeIdP(t)
+		f := fakeop.New(t, fakeop.Options{Cognito: true})
 		app := startApp(t, map[string]string{
-			"AUTH_OKTA_ISSUER": f.issuer(), "AUTH_OKTA_ID": f.clientID, "AUTH_OKTA_SECRET": f.secret,
+			"AUTH_OKTA_ISSUER": f.Issuer(), "AUTH_OKTA_ID": f.ClientID, "AUTH_OKTA_SECRET": f.Secret,
 			"NEXTAUTH_URL": "auto", "NEXTAUTH_SECRET": strings.Repeat("x", 32), "SESSION_STORE": "memory",
 		})
 		b := newBrowser(t)
@@ -111,8 +112,8 @@ func TestGenericAndPublicProviders(t *testing.T) {
 		}
 	})
 	t.Run("public Cognito client", func(t *testing.T) {
-		f := newFakeIdP(t)
-		f.secret = ""
+		f := fakeop.New(t, fakeop.Options{Cognito: true})
+		f.Secret = ""
 		env := cognitoEnv(f)
 		delete(env, "COGNITO_CLIENT_SECRET")
 		app := startApp(t, env)
@@ -127,7 +128,7 @@ func TestGenericAndPublicProviders(t *testing.T) {
 // 'Google', prompt: 'login'}) puts them in the query of POST /signin; they
 // reach the authorize URL, but can never override the protected ones.
 func TestSigninMergesAuthorizationParams(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	app := startApp(t, cognitoEnv(f))
 	b := newBrowser(t)
 	tok := b.CSRF(app.URL)
@@ -146,7 +147,7 @@ func TestSigninMergesAuthorizationParams(t *testing.T) {
 	}
 	// Without json=true (a plain form POST) the answer is a 302 there.
 	r = b.PostForm(app.URL+"/api/auth/signin/cognito", url.Values{"csrfToken": {tok}})
-	if loc := location(t, r); !strings.HasPrefix(loc, f.srv.URL+"/oauth2/authorize?") {
+	if loc := location(t, r); !strings.HasPrefix(loc, f.Srv.URL+"/oauth2/authorize?") {
 		t.Fatalf("form POST redirected to %s", loc)
 	}
 }

@@ -5,16 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/authbff/authbff/internal/revoke"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,50 +24,28 @@ import (
 )
 
 // slowRefreshIdP is a real dev IdP (Cognito-shaped, rotating refresh
-// tokens) whose token endpoint, when late is set, issues the refresh grant's
-// new tokens at once and holds the answer back for late: an end of the
-// session can then land while a refresh of it is in flight.
+// tokens) behind a fakeop.Gate: when gate.Late is set, the refresh grant's
+// new tokens are issued at once and the answer is held back for that long,
+// so an end of the session can land while a refresh of it is in flight.
 type slowRefreshIdP struct {
 	*devidp.IdP
-	srv  *httptest.Server
-	late atomic.Int64 // ns
-	held atomic.Int32 // refresh answers issued and held back
+	gate *fakeop.Gate
 }
 
 const finalClient, finalSecret = "final-app", "final-s3cret"
 
 func newSlowRefreshIdP(t *testing.T, appURL string) *slowRefreshIdP {
 	t.Helper()
-	f := &slowRefreshIdP{}
-	var h http.Handler
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/oauth2/token" && f.late.Load() > 0 {
-			_ = r.ParseForm()
-			if r.PostForm.Get("grant_type") == "refresh_token" {
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, r)
-				f.held.Add(1)
-				time.Sleep(time.Duration(f.late.Load()))
-				for k, v := range rec.Header() {
-					w.Header()[k] = v
-				}
-				w.WriteHeader(rec.Code)
-				_, _ = w.Write(rec.Body.Bytes())
-				return
-			}
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(f.srv.Close)
-	p, err := devidp.New(devidp.Options{BaseURL: f.srv.URL, Clients: []devidp.Client{{
+	g := fakeop.NewGate(t)
+	p, err := devidp.New(devidp.Options{BaseURL: g.Srv.URL, Clients: []devidp.Client{{
 		ID: finalClient, Secret: finalSecret, RotateRefreshTokens: true,
 		RedirectURIs: []string{appURL + "/api/auth/callback/cognito"}, LogoutURLs: []string{appURL},
 	}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.IdP, h = p, p
-	return f
+	g.Serve(p)
+	return &slowRefreshIdP{IdP: p, gate: g}
 }
 
 // freeAddr returns a loopback address nothing listens on (the app's URL
@@ -176,13 +153,13 @@ func endDuringRefresh(t *testing.T, store, how string) {
 	}
 
 	// The refresh: issued by the IdP, its answer held back.
-	idp.late.Store(int64(1500 * time.Millisecond))
+	idp.gate.Late.Store(int64(1500 * time.Millisecond))
 	inFlight := make(chan struct{})
 	go func() {
 		defer close(inFlight)
 		readSession(t, base, token)
 	}()
-	for deadline := time.Now().Add(10 * time.Second); idp.held.Load() == 0; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); idp.gate.Held.Load() == 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the refresh never reached the IdP")
 		}
@@ -233,7 +210,7 @@ func endDuringRefresh(t *testing.T, store, how string) {
 		resp.Body.Close()
 	}
 	<-inFlight
-	idp.late.Store(0)
+	idp.gate.Late.Store(0)
 
 	check := func(when string) {
 		t.Helper()

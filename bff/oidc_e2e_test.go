@@ -3,6 +3,7 @@ package bff_test
 import (
 	"fmt"
 	"github.com/authbff/authbff/internal/testkit"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,11 +15,11 @@ import (
 
 // cognitoEnv configures authbff the way the NextAuth + Cognito tutorial does,
 // against the fake provider.
-func cognitoEnv(f *fakeIdP) map[string]string {
+func cognitoEnv(f *fakeop.OP) map[string]string {
 	return map[string]string{
-		"COGNITO_CLIENT_ID":     f.clientID,
-		"COGNITO_CLIENT_SECRET": f.secret,
-		"COGNITO_ISSUER":        f.issuer(),
+		"COGNITO_CLIENT_ID":     f.ClientID,
+		"COGNITO_CLIENT_SECRET": f.Secret,
+		"COGNITO_ISSUER":        f.Issuer(),
 		"NEXTAUTH_URL":          "auto",
 		"NEXTAUTH_SECRET":       "test-secret-test-secret-test-secret-0123",
 		"SESSION_STORE":         "memory",
@@ -32,13 +33,11 @@ func cognitoEnv(f *fakeIdP) map[string]string {
 // the user in at once) and returns the callback's response.
 func (b *browser) signInAt(app *testApp, callbackURL string) response {
 	b.T.Helper()
-	authURL := b.StartSignIn(app.URL, "cognito", callbackURL)
-	idp := b.Get(authURL)
-	return b.Get(location(b.T, idp))
+	return b.SignIn(app.URL, "cognito", callbackURL, "")
 }
 
 func TestExternalProviderIDTokenChecks(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	app := startApp(t, cognitoEnv(f))
 	if devIdP(app.BFF) != nil {
 		t.Fatal("dev IdP in use although Cognito is configured")
@@ -49,8 +48,8 @@ func TestExternalProviderIDTokenChecks(t *testing.T) {
 		ok     bool
 	}{
 		{"good", nil, true},
-		{"bad signature", func(c map[string]any) string { return flipSig(f.sign(c, f.key)) }, false},
-		{"wrong iss", func(c map[string]any) string { c["iss"] = f.issuer() + "x"; return "" }, false},
+		{"bad signature", func(c map[string]any) string { return fakeop.FlipSig(f.Sign(c, f.Key)) }, false},
+		{"wrong iss", func(c map[string]any) string { c["iss"] = f.Issuer() + "x"; return "" }, false},
 		{"wrong aud", func(c map[string]any) string { c["aud"] = "another-client"; return "" }, false},
 		{"wrong nonce", func(c map[string]any) string { c["nonce"] = "not-the-nonce"; return "" }, false},
 		{"missing nonce", func(c map[string]any) string { delete(c, "nonce"); return "" }, false},
@@ -59,8 +58,8 @@ func TestExternalProviderIDTokenChecks(t *testing.T) {
 			c["iat"] = time.Now().Add(-66 * time.Minute).Unix()
 			return ""
 		}, false},
-		{"alg none", func(c map[string]any) string { return unsigned(c) }, false},
-		{"unknown key", func(c map[string]any) string { return f.sign(c, f.rogue) }, false},
+		{"alg none", func(c map[string]any) string { return fakeop.Unsigned(c) }, false},
+		{"unknown key", func(c map[string]any) string { return f.Sign(c, f.Rogue) }, false},
 		{"token_use access", func(c map[string]any) string { c["token_use"] = "access"; return "" }, false},
 		{"no sub", func(c map[string]any) string { delete(c, "sub"); return "" }, false},
 	}
@@ -100,7 +99,7 @@ func TestExternalProviderIDTokenChecks(t *testing.T) {
 }
 
 func TestExternalProviderStateAndReplay(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	app := startApp(t, cognitoEnv(f))
 
 	t.Run("tampered state", func(t *testing.T) {
@@ -111,12 +110,12 @@ func TestExternalProviderStateAndReplay(t *testing.T) {
 		q := u.Query()
 		q.Set("state", q.Get("state")+"x")
 		u.RawQuery = q.Encode()
-		calls := f.calls()
+		calls := f.Calls()
 		r := b.Get(u.String())
 		if !strings.Contains(location(t, r), "error=OAuthCallback") || b.Session(app.URL) != nil {
 			t.Fatalf("tampered state accepted: %s", location(t, r))
 		}
-		if f.calls() != calls {
+		if f.Calls() != calls {
 			t.Fatal("the token endpoint was called for a tampered state")
 		}
 	})
@@ -132,7 +131,7 @@ func TestExternalProviderStateAndReplay(t *testing.T) {
 		if !strings.HasSuffix(location(t, first), "/") || cookieNamed(first.Cookies(), "next-auth.session-token") == nil {
 			t.Fatalf("first callback failed: %s", location(t, first))
 		}
-		calls := f.calls()
+		calls := f.Calls()
 		attacker := newBrowser(t)
 		req, _ := http.NewRequest(http.MethodGet, cbURL, nil)
 		for _, c := range flowCookies {
@@ -142,7 +141,7 @@ func TestExternalProviderStateAndReplay(t *testing.T) {
 		if !strings.Contains(location(t, r), "error=OAuthCallback") || cookieNamed(r.Cookies(), "next-auth.session-token") != nil {
 			t.Fatalf("replayed callback accepted: %s", location(t, r))
 		}
-		if f.calls() != calls {
+		if f.Calls() != calls {
 			t.Fatal("a replayed callback reached the token endpoint")
 		}
 	})
@@ -162,12 +161,12 @@ func TestExternalProviderStateAndReplay(t *testing.T) {
 		b := newBrowser(t)
 		authURL := b.StartSignIn(app.URL, "cognito", "/")
 		state := testkit.MustQuery(t, authURL).Get("state")
-		calls := f.calls()
+		calls := f.Calls()
 		r := b.Get(app.URL + "/api/auth/callback/cognito?error=access_denied&state=" + url.QueryEscape(state))
 		if loc := location(t, r); !strings.Contains(loc, "error=Callback") {
 			t.Fatalf("IdP error: redirected to %s", loc)
 		}
-		if f.calls() != calls {
+		if f.Calls() != calls {
 			t.Fatal("the token endpoint was called after an IdP error")
 		}
 	})
@@ -188,7 +187,7 @@ func TestExternalProviderStateAndReplay(t *testing.T) {
 }
 
 func TestCallbackURLNeverLeavesOrigin(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	app := startApp(t, cognitoEnv(f))
 	hostile := []string{
 		"https://evil.example/", "//evil.example", "/\\evil.example", "\\\\evil.example",
@@ -223,7 +222,7 @@ func mustHost(raw string) string {
 }
 
 func TestCSRFRequiredOnPosts(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	app := startApp(t, cognitoEnv(f))
 	b := newBrowser(t)
 	b.signInAt(app, "/")
@@ -300,7 +299,7 @@ func TestCSRFRequiredOnPosts(t *testing.T) {
 // checks that no token the IdP issued appears in any URL, header or body the
 // browser saw, and that every authbff cookie is httpOnly.
 func TestNoTokenLeaves(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	app := startApp(t, cognitoEnv(f))
 	b := newBrowser(t)
 	b.signInAt(app, "/protected")
@@ -309,9 +308,7 @@ func TestNoTokenLeaves(t *testing.T) {
 	tok := b.CSRF(app.URL)
 	b.PostForm(app.URL+"/api/auth/session", url.Values{"csrfToken": {tok}})
 	b.PostForm(app.URL+"/api/auth/signout", url.Values{"csrfToken": {tok}, "json": {"true"}})
-	f.mu.Lock()
-	issued := append([]string(nil), f.issued...)
-	f.mu.Unlock()
+	issued := f.Issued()
 	if len(issued) != 3 {
 		t.Fatalf("expected one token response, got %d tokens", len(issued))
 	}
@@ -332,7 +329,7 @@ func TestNoTokenLeaves(t *testing.T) {
 // TestFlowCookiesAreBounded: repeated sign-in clicks keep at most four
 // flows (cookies) in the browser; the newest ones still complete.
 func TestFlowCookiesAreBounded(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	app := startApp(t, cognitoEnv(f))
 	b := newBrowser(t)
 	var urls []string

@@ -2,6 +2,7 @@ package bff_test
 
 import (
 	"github.com/authbff/authbff/internal/testkit"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"net/url"
 	"strings"
 	"testing"
@@ -25,17 +26,17 @@ func TestUserInfoProfileKeptAcrossRefresh(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// 30s access tokens are inside the 60s refresh margin: the
 			// first session update refreshes.
-			op := newFakeOP(t, opOptions{userInfoProfile: true, refreshIDToken: tc.refreshIDToken, accessTTL: 30 * time.Second})
-			app := startApp(t, op.env("acme"))
+			op := fakeop.New(t, fakeop.Options{UserInfoProfile: true, RefreshIDToken: tc.refreshIDToken, AccessTTL: 30 * time.Second})
+			app := startApp(t, op.Env("acme"))
 			b := newBrowser(t)
 			if loc := location(t, b.signInOP(app, "acme", "/home")); loc != app.URL+"/home" {
 				t.Fatalf("sign-in ended at %s", loc)
 			}
 			name, email := b.SessionUser(app.URL)
-			if name != op.name || email != op.email {
-				t.Fatalf("after sign-in session.user = %q <%s>, want %q <%s> (from userinfo)", name, email, op.name, op.email)
+			if name != op.Name || email != op.Email {
+				t.Fatalf("after sign-in session.user = %q <%s>, want %q <%s> (from userinfo)", name, email, op.Name, op.Email)
 			}
-			if st := op.snapshot(); st.userinfo != 1 || st.refreshGrants != 0 {
+			if st := op.Snapshot(); st.UserInfo != 1 || st.RefreshGrants != 0 {
 				t.Fatalf("after sign-in: %+v, want one userinfo call and no refresh", st)
 			}
 			// update() as next-auth/react sends it: POST /session with the CSRF token.
@@ -43,15 +44,15 @@ func TestUserInfoProfileKeptAcrossRefresh(t *testing.T) {
 			if r.StatusCode != 200 {
 				t.Fatalf("session update: %d %s", r.StatusCode, r.Body)
 			}
-			if st := op.snapshot(); st.refreshGrants != 1 {
+			if st := op.Snapshot(); st.RefreshGrants != 1 {
 				t.Fatalf("the session update did not refresh: %+v", st)
 			}
 			s := b.Session(app.URL)
 			if s["refreshedAt"] == nil || s["error"] != nil {
 				t.Fatalf("session after refresh = %v, want refreshedAt and no error", s)
 			}
-			if name, email := b.SessionUser(app.URL); name != op.name || email != op.email {
-				t.Fatalf("after refresh session.user = %q <%s>, want %q <%s> as before", name, email, op.name, op.email)
+			if name, email := b.SessionUser(app.URL); name != op.Name || email != op.Email {
+				t.Fatalf("after refresh session.user = %q <%s>, want %q <%s> as before", name, email, op.Name, op.Email)
 			}
 		})
 	}
@@ -64,8 +65,8 @@ func TestUserInfoProfileKeptAcrossRefresh(t *testing.T) {
 func TestNonRSAProviderSignsIn(t *testing.T) {
 	for _, alg := range []jwa.SignatureAlgorithm{jwa.ES256, jwa.EdDSA} {
 		t.Run(alg.String(), func(t *testing.T) {
-			op := newFakeOP(t, opOptions{alg: alg, listAlgs: []string{alg.String(), "HS256", "none"}})
-			app := startApp(t, op.env("acme"))
+			op := fakeop.New(t, fakeop.Options{Alg: alg, ListAlgs: []string{alg.String(), "HS256", "none"}})
+			app := startApp(t, op.Env("acme"))
 			cases := []struct {
 				name   string
 				mutate func(c map[string]any) string
@@ -73,18 +74,16 @@ func TestNonRSAProviderSignsIn(t *testing.T) {
 			}{
 				{"signed " + alg.String(), nil, true},
 				{"HS256 with the client secret", func(c map[string]any) string {
-					return signWith(t, c, jwa.HS256, []byte(op.secret))
+					return fakeop.SignWith(t, c, jwa.HS256, []byte(op.Secret))
 				}, false},
-				{"alg none", func(c map[string]any) string { return unsigned(c) }, false},
+				{"alg none", func(c map[string]any) string { return fakeop.Unsigned(c) }, false},
 				{"same kid, key not published", func(c map[string]any) string {
-					return signWith(t, c, alg, newSigningKey(t, alg, "op-"+strings.ToLower(alg.String())))
+					return fakeop.SignWith(t, c, alg, fakeop.NewSigningKey(t, alg, "op-"+strings.ToLower(alg.String())))
 				}, false},
 			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					op.mu.Lock()
-					op.Mutate = tc.mutate
-					op.mu.Unlock()
+					op.SetMutate(tc.mutate)
 					b := newBrowser(t)
 					cb := b.signInOP(app, "acme", "/in")
 					loc := location(t, cb)
@@ -93,7 +92,7 @@ func TestNonRSAProviderSignsIn(t *testing.T) {
 						if loc != app.URL+"/in" || sc == nil {
 							t.Fatalf("sign-in ended at %s, cookie %v", loc, sc)
 						}
-						if name, email := b.SessionUser(app.URL); name != op.name || email != op.email {
+						if name, email := b.SessionUser(app.URL); name != op.Name || email != op.Email {
 							t.Fatalf("session.user = %q <%s>", name, email)
 						}
 						return
@@ -114,15 +113,15 @@ func TestNonRSAProviderSignsIn(t *testing.T) {
 // (the token endpoint answers 401 invalid_client) leads to an error page
 // that names AUTH_OKTA_SECRET and says nothing of Cognito.
 func TestGenericProviderWrongSecretPage(t *testing.T) {
-	op := newFakeOP(t, opOptions{})
-	app := startApp(t, op.env("okta", "AUTH_OKTA_SECRET", "not-the-secret"))
+	op := fakeop.New(t, fakeop.Options{})
+	app := startApp(t, op.Env("okta", "AUTH_OKTA_SECRET", "not-the-secret"))
 	b := newBrowser(t)
 	loc := location(t, b.signInOP(app, "okta", "/"))
 	if q := testkit.MustQuery(t, loc); !strings.HasPrefix(loc, app.URL+"/api/auth/error?") ||
 		q.Get("error") != "OAuthCallback" || q.Get("code") != "invalid_client" || q.Get("provider") != "okta" {
 		t.Fatalf("callback redirected to %s, want the OAuthCallback error with invalid_client", loc)
 	}
-	if st := op.snapshot(); st.tokenErrors != 1 || st.codeGrants != 0 {
+	if st := op.Snapshot(); st.TokenErrors != 1 || st.CodeGrants != 0 {
 		t.Fatalf("token endpoint: %+v, want one invalid_client answer", st)
 	}
 	page := b.Get(loc)
@@ -154,9 +153,9 @@ func TestNoRefreshTokenAccessExpires(t *testing.T) {
 		t.Run("AUTH_REFRESH_ON_SESSION="+onSession, func(t *testing.T) {
 			t.Parallel() // each waits for a token to expire
 			const ttl = 2 * time.Second
-			op := newFakeOP(t, opOptions{noRefreshToken: true, accessTTL: ttl})
+			op := fakeop.New(t, fakeop.Options{NoRefreshToken: true, AccessTTL: ttl})
 			up := newRecUpstream(t)
-			app := startApp(t, op.env("acme", "UPSTREAM_UP", up.srv.URL, "AUTH_REFRESH_ON_SESSION", onSession))
+			app := startApp(t, op.Env("acme", "UPSTREAM_UP", up.srv.URL, "AUTH_REFRESH_ON_SESSION", onSession))
 			b := newBrowser(t)
 			signedIn := time.Now()
 			if loc := location(t, b.signInOP(app, "acme", "/")); loc != app.URL+"/" {
@@ -173,14 +172,14 @@ func TestNoRefreshTokenAccessExpires(t *testing.T) {
 			if s == nil || s["error"] != "AccessTokenExpired" {
 				t.Fatalf("session after expiry = %v, want error AccessTokenExpired", s)
 			}
-			if u, _ := s["user"].(map[string]any); u["name"] != op.name {
+			if u, _ := s["user"].(map[string]any); u["name"] != op.Name {
 				t.Fatalf("session after expiry lost its user: %v", s)
 			}
 			wantJSONError(t, b.ProxyGet(app.URL+"/api/proxy/up/x"), 401, "access_token_expired")
 			if n := up.count(); n != 1 {
 				t.Fatalf("the upstream was called %d times, want only the call before expiry", n)
 			}
-			if st := op.snapshot(); st.refreshGrants != 0 || st.tokenErrors != 0 {
+			if st := op.Snapshot(); st.RefreshGrants != 0 || st.TokenErrors != 0 {
 				t.Fatalf("the IdP saw refresh attempts: %+v", st)
 			}
 		})

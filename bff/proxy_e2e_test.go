@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"io"
 	"net"
 	"net/http"
@@ -81,7 +82,7 @@ func newRecUpstream(t *testing.T) *recUpstream {
 			h(w, r)
 			return
 		}
-		writeJSON(w, 200, map[string]string{"ok": "yes"})
+		fakeop.WriteJSON(w, 200, map[string]string{"ok": "yes"})
 	}))
 	t.Cleanup(u.srv.Close)
 	return u
@@ -297,7 +298,7 @@ func TestProxyRefusals(t *testing.T) {
 		before := up.count()
 		up.setHandler(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeJSON(w, 401, map[string]string{"error": "upstream says no"})
+			fakeop.WriteJSON(w, 401, map[string]string{"error": "upstream says no"})
 		})
 		r := b.bffCall("POST", api+"x", "{}")
 		if r.StatusCode != 401 || !strings.Contains(r.Body, "upstream says no") || up.count() != before+1 {
@@ -325,10 +326,10 @@ func TestProxyRetriesOnceAfterUpstream401(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		if refuse[r.Header.Get("Authorization")] || r.URL.Path == "/always-401" {
-			writeJSON(w, 401, map[string]string{"error": "invalid_token"})
+			fakeop.WriteJSON(w, 401, map[string]string{"error": "invalid_token"})
 			return
 		}
-		writeJSON(w, 200, map[string]string{"ok": "yes"})
+		fakeop.WriteJSON(w, 200, map[string]string{"ok": "yes"})
 	})
 	bearers := func(from int) []string {
 		up.mu.Lock()

@@ -11,7 +11,7 @@ func TestRefreshIdPOutageKeepsSession(t *testing.T) {
 	c := newCluster(t, clusterOpts{env: map[string]string{"AUTH_REFRESH_ON_SESSION": "1"}})
 	b := newBrowser(t)
 	c.signIn(t, b, "a", "a")
-	c.idp.down.Store(true)
+	c.idp.gate.Down.Store(true)
 	for range 10 {
 		s := b.Session(c.URL)
 		if s == nil || s["error"] != "RefreshAccessTokenError" {
@@ -22,7 +22,7 @@ func TestRefreshIdPOutageKeepsSession(t *testing.T) {
 	if s := b.Session(c.URL); s == nil || s["error"] != "RefreshAccessTokenError" {
 		t.Fatalf("session on b = %v", s)
 	}
-	if n := c.idp.attempts.Load(); n > 2 {
+	if n := c.idp.gate.Attempts.Load(); n > 2 {
 		t.Fatalf("%d refresh attempts during the outage, want at most one per instance (back-off)", n)
 	}
 }
@@ -34,7 +34,7 @@ func TestRefreshRevokedEndsSession(t *testing.T) {
 	b := newBrowser(t)
 	c.signIn(t, b, "a", "a")
 	var refreshTok string
-	for _, s := range c.idp.tokens() {
+	for _, s := range c.idp.gate.Issued() {
 		if len(s) < 100 { // the dev IdP's refresh tokens are opaque and short; JWTs are long
 			refreshTok = s
 		}

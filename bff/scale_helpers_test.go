@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,7 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,34 +33,20 @@ const (
 )
 
 // scaleIdP is a dev IdP on its own loopback server, shared by several
-// authbff instances like a real Cognito pool. A middleware in front of it
+// authbff instances like a real Cognito pool. A fakeop.Gate in front of it
 // records every token it hands out, shortens sign-in tokens' expires_in,
 // counts refresh attempts and can fail them like an outage.
 type scaleIdP struct {
 	*devidp.IdP
-	srv      *httptest.Server
-	attempts atomic.Int32 // refresh_token grants received
-	down     atomic.Bool  // answer 503 to refresh grants
-	delay    atomic.Int64 // ns to wait before serving a refresh grant
-
-	mu     sync.Mutex
-	issued []string // every access, refresh and ID token handed out
+	gate *fakeop.Gate
 }
 
 func newScaleIdP(t *testing.T, publicURL string) *scaleIdP {
 	t.Helper()
-	f := &scaleIdP{}
-	var h http.Handler
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/oauth2/token" {
-			h.ServeHTTP(w, r)
-			return
-		}
-		f.token(w, r, h)
-	}))
-	t.Cleanup(f.srv.Close)
+	g := fakeop.NewGate(t)
+	g.SignInLifetime = signInLifetime
 	idp, err := devidp.New(devidp.Options{
-		BaseURL: f.srv.URL,
+		BaseURL: g.Srv.URL,
 		Clients: []devidp.Client{{
 			ID: scaleClientID, Secret: scaleSecret,
 			RedirectURIs: []string{publicURL + "/api/auth/callback/cognito"},
@@ -70,61 +56,14 @@ func newScaleIdP(t *testing.T, publicURL string) *scaleIdP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.IdP, h = idp, idp
-	return f
-}
-
-// token serves the token endpoint through the recorder.
-func (f *scaleIdP) token(w http.ResponseWriter, r *http.Request, h http.Handler) {
-	_ = r.ParseForm()
-	form := r.PostForm.Encode()
-	r.Body, r.ContentLength = io.NopCloser(strings.NewReader(form)), int64(len(form))
-	grant := r.PostForm.Get("grant_type")
-	if grant == "refresh_token" {
-		f.attempts.Add(1)
-		time.Sleep(time.Duration(f.delay.Load()))
-		if f.down.Load() {
-			http.Error(w, "maintenance", http.StatusServiceUnavailable)
-			return
-		}
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	body := rec.Body.Bytes()
-	var v map[string]any
-	if rec.Code == http.StatusOK && json.Unmarshal(body, &v) == nil {
-		f.mu.Lock()
-		for _, k := range []string{"access_token", "refresh_token", "id_token"} {
-			if s, _ := v[k].(string); s != "" {
-				f.issued = append(f.issued, s)
-			}
-		}
-		f.mu.Unlock()
-		if grant == "authorization_code" {
-			v["expires_in"] = signInLifetime
-			body, _ = json.Marshal(v)
-		}
-	}
-	for k, vs := range rec.Header() {
-		if k != "Content-Length" {
-			w.Header()[k] = vs
-		}
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(body)
-}
-
-// tokens returns every token string the IdP has handed out.
-func (f *scaleIdP) tokens() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.issued...)
+	g.Serve(idp)
+	return &scaleIdP{IdP: idp, gate: g}
 }
 
 // revoke revokes a refresh token at the IdP, as an admin would.
 func (f *scaleIdP) revoke(t *testing.T, refreshToken string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/oauth2/revoke",
+	req, _ := http.NewRequest(http.MethodPost, f.gate.Srv.URL+"/oauth2/revoke",
 		strings.NewReader(url.Values{"token": {refreshToken}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(scaleClientID, scaleSecret)

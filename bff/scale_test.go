@@ -55,7 +55,7 @@ func TestTwoInstancesOneRefresh(t *testing.T) {
 	c := newCluster(t, clusterOpts{env: map[string]string{"AUTH_REFRESH_ON_SESSION": "1"}})
 	b := newBrowser(t)
 	c.signIn(t, b, "a", "a")
-	c.idp.delay.Store(int64(150 * time.Millisecond)) // a slow IdP widens the race
+	c.idp.gate.Delay.Store(int64(150 * time.Millisecond)) // a slow IdP widens the race
 	csrf := b.CSRF(c.URL)
 	cookies := b.Client.Jar.Cookies(mustURL(t, c.URL))
 	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 200}}
@@ -91,9 +91,9 @@ func TestTwoInstancesOneRefresh(t *testing.T) {
 	for e := range errs {
 		t.Errorf("request failed: %s", e)
 	}
-	if st := c.idp.Stats(); st.RefreshGrants != 1 || c.idp.attempts.Load() != 1 {
+	if st := c.idp.Stats(); st.RefreshGrants != 1 || c.idp.gate.Attempts.Load() != 1 {
 		t.Fatalf("%d concurrent reads over 2 instances: %d refresh grants (%d attempts), want exactly 1",
-			n, st.RefreshGrants, c.idp.attempts.Load())
+			n, st.RefreshGrants, c.idp.gate.Attempts.Load())
 	}
 	t.Logf("%d concurrent requests on 2 instances -> %d refresh call", n, c.idp.Stats().RefreshGrants)
 }
@@ -111,7 +111,7 @@ func TestRedisHoldsNoSecrets(t *testing.T) {
 	if c.idp.Stats().RefreshGrants != 1 {
 		t.Fatal("no refresh happened")
 	}
-	secrets := append(c.idp.tokens(), cookie)
+	secrets := append(c.idp.gate.Issued(), cookie)
 	if len(secrets) < 6 { // 3 from sign-in, 2+ from the refresh, the cookie
 		t.Fatalf("recorded only %d secrets", len(secrets))
 	}

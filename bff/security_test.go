@@ -3,6 +3,7 @@ package bff_test
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/internal/testkit"
 	"io"
 	"net"
@@ -65,10 +66,10 @@ func TestGuardDecidesOnTheServedPage(t *testing.T) {
 
 // TestDevIdPIsLoopbackOnly (issue 10 #3): the dev IdP refuses foreign Hosts
 // even from loopback (DNS rebinding); that the binary listens on 127.0.0.1
-// only is api's TestDevIdPListensOnLoopbackOnly. A Host never lets a request in: the
-// peer decides (issue 19, TestDevIdPRefusesNetworkPeers).
+// only is api's TestDevIdPListensOnLoopbackOnly. A Host never lets a
+// request in: the peer decides (issue 19, TestDevIdPRefusesNetworkPeers).
 func TestDevIdPIsLoopbackOnly(t *testing.T) {
-	app := startApp(t, map[string]string{"SESSION_STORE": "memory"})
+	app := newTestServer(t, bff.Options{DevIdP: true})
 	for host, want := range map[string]int{"evil.example": 403, "192.0.2.1:3000": 403, "localhost": 200} {
 		req, _ := http.NewRequest(http.MethodGet, app.URL+"/_devidp/us-east-1_authbffdev/.well-known/openid-configuration", nil)
 		req.Host = host
@@ -220,7 +221,7 @@ func TestOriginCheckUsesNextAuthURL(t *testing.T) {
 // sign-in still works (landing on the origin), and the callback's redirect
 // is never cached.
 func TestLongCallbackURLStillSignsIn(t *testing.T) {
-	app := startApp(t, map[string]string{"SESSION_STORE": "memory"})
+	app := newTestServer(t, bff.Options{DevIdP: true})
 	b := newBrowser(t)
 	long := app.URL + "/protected?q=" + strings.Repeat("x", 3000)
 	authURL := b.StartSignIn(app.URL, "cognito", long)

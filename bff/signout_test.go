@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/testkit"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"net/http"
 	"net/url"
 	"slices"
@@ -112,9 +113,9 @@ func TestSignoutWithoutFederation(t *testing.T) {
 }
 
 func TestSignoutGenericProviderWithoutEndSession(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	app := startApp(t, map[string]string{
-		"AUTH_OKTA_ISSUER": f.issuer(), "AUTH_OKTA_ID": f.clientID, "AUTH_OKTA_SECRET": f.secret,
+		"AUTH_OKTA_ISSUER": f.Issuer(), "AUTH_OKTA_ID": f.ClientID, "AUTH_OKTA_SECRET": f.Secret,
 		"NEXTAUTH_URL": "auto", "NEXTAUTH_SECRET": strings.Repeat("x", 32), "SESSION_STORE": "memory",
 		"AUTH_FEDERATED_SIGNOUT": "1",
 	})
@@ -138,13 +139,13 @@ func TestSignoutGenericProviderWithoutEndSession(t *testing.T) {
 // federated sign-out by default, through the derived <hosted UI>/logout;
 // AUTH_FEDERATED_SIGNOUT=0 turns it off.
 func TestSignoutCognitoGuessedLogout(t *testing.T) {
-	f := newFakeIdP(t)
+	f := fakeop.New(t, fakeop.Options{Cognito: true})
 	for _, tc := range []struct {
 		setting, want string
 	}{
 		{"0", "callback"},
-		{"", f.srv.URL + "/logout?"},
-		{"1", f.srv.URL + "/logout?"},
+		{"", f.Srv.URL + "/logout?"},
+		{"1", f.Srv.URL + "/logout?"},
 	} {
 		env := cognitoEnv(f)
 		delete(env, "AUTH_FEDERATED_SIGNOUT")
@@ -161,7 +162,7 @@ func TestSignoutCognitoGuessedLogout(t *testing.T) {
 			}
 			continue
 		}
-		if q := testkit.MustQuery(t, to); !strings.HasPrefix(to, tc.want) || q.Get("logout_uri") != app.URL || q.Get("client_id") != f.clientID {
+		if q := testkit.MustQuery(t, to); !strings.HasPrefix(to, tc.want) || q.Get("logout_uri") != app.URL || q.Get("client_id") != f.ClientID {
 			t.Errorf("AUTH_FEDERATED_SIGNOUT=%q: sign-out url %q", tc.setting, to)
 		}
 	}
