@@ -1,12 +1,13 @@
 package api
 
 import (
-	"github.com/authbff/authbff/internal/testkit"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 func TestCORSAllowList(t *testing.T) {

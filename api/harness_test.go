@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"github.com/authbff/authbff/internal/testkit"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 // testApp is a real API server (Server) serving on a loopback port.

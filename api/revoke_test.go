@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/authbff/authbff/internal/testkit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/redistest"
 	"github.com/authbff/authbff/internal/revoke"
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 const (

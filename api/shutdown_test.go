@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"github.com/authbff/authbff/internal/testkit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 // slowUpstream is how long each proxied request of TestShutdownBinary takes.

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"github.com/authbff/authbff/internal/testkit"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 // idpSwitch serves whichever Cognito-shaped IdP the test selects, on one

@@ -2,7 +2,6 @@ package bff_test
 
 import (
 	"encoding/json"
-	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authbff/authbff/internal/oidc"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 )
 
 // logoutClaims are valid back-channel logout token claims from f for sub.

@@ -2,13 +2,13 @@ package bff_test
 
 import (
 	"encoding/json"
-	"github.com/authbff/authbff/internal/testkit"
-	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/authbff/authbff/internal/nextauth"
+	"github.com/authbff/authbff/internal/testkit"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 )
 
 func TestV5Flavor(t *testing.T) {

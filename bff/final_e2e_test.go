@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/authbff/authbff/internal/revoke"
-	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"io"
 	"net"
 	"net/http"
@@ -20,7 +18,9 @@ import (
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/devidp/devidptest"
 	"github.com/authbff/authbff/internal/redistest"
+	"github.com/authbff/authbff/internal/revoke"
 	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 )
 
 // slowRefreshIdP is a real dev IdP (Cognito-shaped, rotating refresh

@@ -2,7 +2,6 @@ package bff_test
 
 import (
 	"context"
-	"github.com/authbff/authbff/internal/testkit"
 	"net/http"
 	"net/url"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 // TestDevIdPSignInSurvivesRestart is the zero-config journey: no provider

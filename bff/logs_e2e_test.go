@@ -3,13 +3,14 @@ package bff_test
 import (
 	"bytes"
 	"context"
-	"github.com/authbff/authbff/internal/testkit"
 	"io"
 	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 // lockedBuffer is an io.Writer safe for the server's goroutines.

@@ -2,8 +2,6 @@ package bff_test
 
 import (
 	"fmt"
-	"github.com/authbff/authbff/internal/testkit"
-	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +9,8 @@ import (
 	"time"
 
 	"github.com/authbff/authbff/internal/nextauth"
+	"github.com/authbff/authbff/internal/testkit"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 )
 
 // cognitoEnv configures authbff the way the NextAuth + Cognito tutorial does,

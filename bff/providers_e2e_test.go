@@ -1,14 +1,15 @@
 package bff_test
 
 import (
-	"github.com/authbff/authbff/internal/testkit"
-	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
+
+	"github.com/authbff/authbff/internal/testkit"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 )
 
 // TestUserInfoProfileKeptAcrossRefresh (issue 12): a provider whose ID

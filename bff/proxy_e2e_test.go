@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authbff/authbff/bff"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 )
 
 // bffEnv is the dev-IdP configuration the BFF tests start from.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/redistest"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 )
 
 const (

@@ -3,8 +3,6 @@ package bff_test
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"github.com/authbff/authbff/bff"
-	"github.com/authbff/authbff/internal/testkit"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/bff"
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 // TestGuardDecidesOnTheServedPage (issue 10 #1): no spelling of a protected

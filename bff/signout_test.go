@@ -3,15 +3,16 @@ package bff_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/authbff/authbff/internal/devidp"
-	"github.com/authbff/authbff/internal/testkit"
-	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbff/authbff/internal/devidp"
+	"github.com/authbff/authbff/internal/testkit"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 )
 
 // bffSignOut POSTs /signout as signOut({callbackUrl}) does (JSON mode) and

@@ -2,7 +2,6 @@ package refresh_test
 
 import (
 	"context"
-	"github.com/authbff/authbff/internal/testkit/fakeop"
 	"html"
 	"io"
 	"net/http"
@@ -12,13 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbff/authbff/internal/testclock"
-
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/oidc"
 	"github.com/authbff/authbff/internal/refresh"
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/memstore"
+	"github.com/authbff/authbff/internal/testclock"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 )
 
 const (
