@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 func TestCORSAllowList(t *testing.T) {
@@ -17,7 +19,7 @@ func TestCORSAllowList(t *testing.T) {
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
 		req.Header.Set("Access-Control-Request-Headers", "content-type,x-csrf")
-		return b.do(req)
+		return b.Do(req)
 	}
 	r := preflight(dev)
 	if r.Header.Get("Access-Control-Allow-Origin") != dev || r.Header.Get("Access-Control-Allow-Credentials") != "true" {
@@ -30,17 +32,17 @@ func TestCORSAllowList(t *testing.T) {
 	// A credentialed GET from the allowed origin sees its own origin, never "*".
 	req, _ := http.NewRequest(http.MethodGet, app.URL+"/api/auth/session", nil)
 	req.Header.Set("Origin", dev)
-	if got := b.do(req).Header.Get("Access-Control-Allow-Origin"); got != dev {
+	if got := b.Do(req).Header.Get("Access-Control-Allow-Origin"); got != dev {
 		t.Fatalf("GET from allowed origin: ACAO %q", got)
 	}
 	// A POST from the allowed origin passes the Origin check (the CSRF token
 	// still decides); from any other origin it is refused.
-	tok := b.csrf(app.URL)
-	ok := b.postForm(app.URL+"/api/auth/signin/cognito", url.Values{"csrfToken": {tok}, "json": {"true"}}, "Origin", dev)
+	tok := b.CSRF(app.URL)
+	ok := b.PostForm(app.URL+"/api/auth/signin/cognito", url.Values{"csrfToken": {tok}, "json": {"true"}}, "Origin", dev)
 	if ok.StatusCode != 200 || !strings.Contains(ok.Body, "/_devidp/oauth2/authorize") {
 		t.Fatalf("POST from the allowed origin: %d %s", ok.StatusCode, ok.Body)
 	}
-	bad := b.postForm(app.URL+"/api/auth/signin/cognito", url.Values{"csrfToken": {tok}, "json": {"true"}}, "Origin", "http://localhost:5174")
+	bad := b.PostForm(app.URL+"/api/auth/signin/cognito", url.Values{"csrfToken": {tok}, "json": {"true"}}, "Origin", "http://localhost:5174")
 	if bad.StatusCode != http.StatusForbidden && !strings.Contains(bad.Body, "csrf=true") || cookieNamed(bad.Cookies(), "next-auth.callback-url") != nil {
 		t.Fatalf("POST from another origin: %d %s", bad.StatusCode, bad.Body)
 	}
@@ -63,9 +65,9 @@ func TestCORSBehindHostRewritingProxy(t *testing.T) {
 	const dev, proxied = "http://localhost:5173", "authbff.internal:8080"
 	app := startApp(t, map[string]string{"SESSION_STORE": "memory", "NEXTAUTH_URL": "auto", "CORS_ORIGINS": dev})
 	b := newBrowser(t)
-	b.bffSignIn(app, "ada")
+	b.SignInAs(app.URL, "ada")
 	u, _ := url.Parse(app.URL)
-	plain := &browser{t: t, rec: b.rec, c: &http.Client{Transport: b.rec, CheckRedirect: b.c.CheckRedirect}}
+	plain := &browser{&testkit.Browser{T: t, Rec: b.Rec, Client: &http.Client{Transport: b.Rec, CheckRedirect: b.Client.CheckRedirect}}}
 	viaProxy := func(method, path string, form url.Values, hdr ...string) response {
 		t.Helper()
 		var body io.Reader
@@ -79,13 +81,13 @@ func TestCORSBehindHostRewritingProxy(t *testing.T) {
 		for i := 0; i+1 < len(hdr); i += 2 {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
-		for _, c := range b.c.Jar.Cookies(u) {
+		for _, c := range b.Client.Jar.Cookies(u) {
 			req.AddCookie(c) // by hand: the browser's cookies for the public origin
 		}
 		req.Host = proxied // what the reverse proxy forwards
-		return plain.do(req)
+		return plain.Do(req)
 	}
-	tok := b.csrf(app.URL)
+	tok := b.CSRF(app.URL)
 
 	r := viaProxy(http.MethodPost, "/api/auth/signin/cognito", url.Values{"csrfToken": {tok}, "json": {"true"}}, "Origin", app.URL)
 	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "/oauth2/authorize") {
@@ -95,7 +97,7 @@ func TestCORSBehindHostRewritingProxy(t *testing.T) {
 	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `"url"`) {
 		t.Fatalf("sign-out POST from the app's origin with Host %s: %d %s", proxied, r.StatusCode, r.Body)
 	}
-	if s := b.session(app.URL); s != nil {
+	if s := b.Session(app.URL); s != nil {
 		t.Fatalf("still signed in after the sign-out through the proxy: %v", s)
 	}
 

@@ -48,7 +48,7 @@ func TestDevIdPRefusedInProduction(t *testing.T) {
 		t.Fatalf("AUTHBFF_DEV_IDP=1 in production: %v", err)
 	}
 	app := runMain(t, m)
-	if r := newBrowser(t).get(app.URL + devDiscovery); r.StatusCode != http.StatusOK {
+	if r := newBrowser(t).Get(app.URL + devDiscovery); r.StatusCode != http.StatusOK {
 		t.Fatalf("development IdP with AUTHBFF_DEV_IDP=1: %d %s", r.StatusCode, r.Body)
 	}
 }
@@ -81,8 +81,8 @@ func TestDevIdPRefusesNetworkPeers(t *testing.T) {
 		t.Fatalf("from loopback: %d %s", code, body)
 	}
 	b := newBrowser(t)
-	b.bffSignIn(app, "ada")
-	if name, _ := b.sessionUser(app.URL); name != "Ada Lovelace" {
+	b.SignInAs(app.URL, "ada")
+	if name, _ := b.SessionUser(app.URL); name != "Ada Lovelace" {
 		t.Fatalf("signed in as %q", name)
 	}
 }

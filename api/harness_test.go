@@ -3,20 +3,17 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/authbff/authbff/internal/config"
-	"github.com/authbff/authbff/internal/devidp/devidptest"
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 // testApp is a real API server (Server) serving on a loopback port.
@@ -96,155 +93,71 @@ func cloneEnv(env map[string]string) map[string]string {
 // envSource is exactly env as the configuration, with dir for dotenv files.
 func envSource(env map[string]string, dir string) config.Source { return config.FromMap(env, dir) }
 
-// browser is an HTTP client with a cookie jar that does not follow
-// redirects, and records everything it saw (for token-leak checks).
-type browser struct {
-	t   *testing.T
-	c   *http.Client
-	rec *recorder
-}
+// browser is testkit's recording browser, with the tests' own steps.
+type browser struct{ *testkit.Browser }
 
-type recorder struct {
-	mu   sync.Mutex
-	seen []string // URLs, response headers and bodies
-	set  []*http.Cookie
-	rt   http.RoundTripper
-}
+type response = testkit.Response
 
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := r.rt.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.seen = append(r.seen, req.URL.String(), string(body))
-	for k, vs := range resp.Header {
-		r.seen = append(r.seen, k+": "+strings.Join(vs, ", "))
-	}
-	r.set = append(r.set, resp.Cookies()...)
-	return resp, nil
-}
-
-func newBrowser(t *testing.T) *browser {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	rec := &recorder{rt: http.DefaultTransport}
-	return &browser{t: t, rec: rec, c: &http.Client{
-		Jar: jar, Transport: rec, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
-
-type response struct {
-	*http.Response
-	Body string
-}
-
-func (b *browser) do(req *http.Request) response {
-	b.t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return response{Response: resp, Body: string(body)}
-}
-
-func (b *browser) get(u string) response {
-	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	return b.do(req)
-}
-
-func (b *browser) postForm(u string, form url.Values, hdr ...string) response {
-	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	return b.do(req)
-}
-
-func (b *browser) csrf(base string) string {
-	b.t.Helper()
-	r := b.get(base + "/api/auth/csrf")
-	var v struct{ CsrfToken string }
-	if err := json.Unmarshal([]byte(r.Body), &v); err != nil || len(v.CsrfToken) != 64 {
-		b.t.Fatalf("csrf: %d %q", r.StatusCode, r.Body)
-	}
-	return v.CsrfToken
-}
-
-// session returns the parsed session JSON (nil for {} / null).
-func (b *browser) session(base string) map[string]any {
-	b.t.Helper()
-	r := b.get(base + "/api/auth/session")
-	if r.StatusCode != 200 {
-		b.t.Fatalf("session: status %d %s", r.StatusCode, r.Body)
-	}
-	var v map[string]any
-	if err := json.Unmarshal([]byte(r.Body), &v); err != nil {
-		b.t.Fatalf("session: %q: %v", r.Body, err)
-	}
-	if len(v) == 0 {
-		return nil
-	}
-	return v
-}
-
-// startSignIn does what next-auth/react v4's signIn() does up to the
-// navigation: GET /csrf, POST /signin/<id> with json=true; it returns {url}.
-func (b *browser) startSignIn(base, provider, callbackURL string) string {
-	b.t.Helper()
-	tok := b.csrf(base)
-	r := b.postForm(base+"/api/auth/signin/"+provider, url.Values{
-		"csrfToken": {tok}, "callbackUrl": {callbackURL}, "json": {"true"},
-	})
-	var v struct{ URL string }
-	if err := json.Unmarshal([]byte(r.Body), &v); err != nil || r.StatusCode != 200 || v.URL == "" {
-		b.t.Fatalf("signin: %d %q", r.StatusCode, r.Body)
-	}
-	return v.URL
-}
-
-// devLogin submits the dev IdP login page's form for one demo user and
-// returns the IdP's redirect (to authbff's callback).
-func (b *browser) devLogin(page response, user string) response {
-	b.t.Helper()
-	if page.StatusCode != 200 || !strings.Contains(page.Body, "login-"+user) {
-		b.t.Fatalf("dev IdP login page: %d %s", page.StatusCode, page.Body)
-	}
-	action, form, err := devidptest.LoginForm(page.Request.URL, page.Body, user)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.postForm(action, form)
-}
+func newBrowser(t *testing.T) *browser { return &browser{testkit.NewBrowser(t)} }
 
 // location returns a redirect's absolute target.
-func location(t *testing.T, r response) string {
+func location(t testing.TB, r response) string { t.Helper(); return testkit.Location(t, r) }
+
+func cookieNamed(cs []*http.Cookie, name string) *http.Cookie { return testkit.CookieNamed(cs, name) }
+
+// runMain serves m (made by the test with New) until the test ends.
+func runMain(t *testing.T, m *Server) *testApp {
 	t.Helper()
-	if r.StatusCode != http.StatusFound && r.StatusCode != http.StatusSeeOther {
-		t.Fatalf("want a redirect from %s, got %d: %s", r.Request.URL, r.StatusCode, r.Body)
-	}
-	loc, err := r.Request.URL.Parse(r.Header.Get("Location"))
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &testApp{t: t, URL: m.URL(), Main: m, done: make(chan struct{}), stop: cancel}
+	go func() {
+		defer close(a.done)
+		if err := m.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	t.Cleanup(a.Close)
+	return a
+}
+
+// listenLoopback listens on a free loopback port.
+func listenLoopback(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return loc.String()
+	return ln
 }
 
-func cookieNamed(cs []*http.Cookie, name string) *http.Cookie {
-	for _, c := range cs {
-		if c.Name == name {
-			return c
-		}
+// textLogger logs at info to w and to the test output.
+func textLogger(t *testing.T, w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.MultiWriter(w, t.Output()), &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// lockedBuffer is an io.Writer safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return nil
+	return u
 }

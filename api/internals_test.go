@@ -17,6 +17,3 @@ func devIdP(m *Server) *devidp.IdP {
 	_, idp := bffhook.Internals(m.BFF)
 	return idp
 }
-
-// devIdPPath is where the binary serves the development IdP.
-const devIdPPath = "/_devidp"

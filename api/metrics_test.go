@@ -9,10 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/authbff/authbff/internal/session"
 )
@@ -74,12 +73,12 @@ func value(fams map[string]*dto.MetricFamily, name string, labels map[string]str
 // them, and no series or label holds a token, cookie or session id.
 func TestMetricsAfterAJourney(t *testing.T) {
 	app := startApp(t, map[string]string{"SESSION_STORE": "memory"})
-	if r := newBrowser(t).get(app.URL + "/metrics"); r.StatusCode == 200 && strings.Contains(r.Body, "authbff_") {
+	if r := newBrowser(t).Get(app.URL + "/metrics"); r.StatusCode == 200 && strings.Contains(r.Body, "authbff_") {
 		t.Fatal("metrics are served on the public port")
 	}
 	b := newBrowser(t)
-	b.bffSignIn(app, "ada")
-	if r := b.proxyGet(app.URL + "/api/proxy/demo/me"); r.StatusCode != 200 {
+	b.SignInAs(app.URL, "ada")
+	if r := b.ProxyGet(app.URL + "/api/proxy/demo/me"); r.StatusCode != 200 {
 		t.Fatalf("proxied call: %d %s", r.StatusCode, r.Body)
 	}
 	fams, raw := scrape(t, app)
@@ -107,7 +106,7 @@ func TestMetricsAfterAJourney(t *testing.T) {
 
 	// Nothing secret in any series or label: the cookie token, the record
 	// id (and its public prefix), the OAuth tokens, the CSRF cookie.
-	token := b.bffToken(app)
+	token := b.SessionCookie(app.URL)
 	s, err := core(app.Main).Sessions().Load(context.Background(), token)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +115,7 @@ func TestMetricsAfterAJourney(t *testing.T) {
 		"session cookie": token, "session id": session.IDFromToken(token), "session id prefix": s.ID[:16],
 		"access token": s.Data.Tokens.AccessToken, "refresh token": s.Data.Tokens.RefreshToken,
 		"id token": s.Data.Tokens.IDToken, "sub": s.Data.Subject, "email": s.Data.User.Email,
-		"csrf": b.csrf(app.URL), "hex of the cookie": hex.EncodeToString([]byte(token))[:24],
+		"csrf": b.CSRF(app.URL), "hex of the cookie": hex.EncodeToString([]byte(token))[:24],
 	}
 	for what, v := range secrets {
 		if v == "" {

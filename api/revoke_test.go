@@ -8,18 +8,16 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
-	"github.com/authbff/authbff/internal/devidp/devidptest"
 	"github.com/authbff/authbff/internal/redistest"
 	"github.com/authbff/authbff/internal/revoke"
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 const (
@@ -88,12 +86,7 @@ func demoSub(t *testing.T, name string) string {
 // holding the session cookie.
 func signInAs(t *testing.T, base, user string) *http.Client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	if _, err := devidptest.SignIn(c, base, base+"/", user); err != nil {
-		t.Fatal(err)
-	}
+	c := testkit.SignedInClient(t, base, user)
 	if sessionUserAt(t, c, base) != user+"@example.com" {
 		t.Fatalf("%s is not signed in after the sign-in", user)
 	}
@@ -189,7 +182,7 @@ func TestRevokeDirectlyWhenNoServerHoldsTheFile(t *testing.T) {
 	env := map[string]string{"AUTHBFF_DATA_DIR": dir, "SESSION_STORE": store}
 	app := startApp(t, env)
 	b := newBrowser(t)
-	b.bffSignIn(app, "ada")
+	b.SignInAs(app.URL, "ada")
 	app.Close()
 
 	dead := deadAddr(t)
@@ -199,7 +192,7 @@ func TestRevokeDirectlyWhenNoServerHoldsTheFile(t *testing.T) {
 	}
 	wantContains(t, "stdout", out, "ended 1 session(s)", "SESSION_STORE="+store+" directly", "no server answered at "+dead)
 	app2 := startApp(t, env)
-	if s := b.sessionAt(app2.URL, app.URL); len(s) != 0 {
+	if s := b.SessionAt(app2.URL, app.URL); len(s) != 0 {
 		t.Fatalf("after revoke the session is still there: %v", s)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -19,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbff/authbff/internal/devidp/devidptest"
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 // slowUpstream is how long each proxied request of TestShutdownBinary takes.
@@ -243,16 +242,7 @@ func buildBinary(t *testing.T) string {
 // does and returns a client holding the session cookie.
 func signInDevIdP(t *testing.T, base string) *http.Client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	done, err := devidptest.SignIn(c, base, base+"/", "ada")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := done.Header.Get("Location"); got != base+"/" {
-		t.Fatalf("callback: %d -> %q", done.StatusCode, got)
-	}
+	c := testkit.SignedInClient(t, base, "ada")
 	if s := sessionUserAt(t, c, base); s != "ada@example.com" {
 		t.Fatalf("after sign-in the session's user is %q", s)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/devidp"
+	"github.com/authbff/authbff/internal/testkit"
 )
 
 // idpSwitch serves whichever Cognito-shaped IdP the test selects, on one
@@ -124,23 +125,23 @@ func TestTutorialFolderSignsIn(t *testing.T) {
 	signIn := func(t *testing.T) (response, *browser) {
 		t.Helper()
 		b := newBrowser(t)
-		authURL := b.startSignIn(app.URL, "cognito", app.URL+"/protected")
+		authURL := b.StartSignIn(app.URL, "cognito", app.URL+"/protected")
 		if !strings.HasPrefix(authURL, domain+"/oauth2/authorize?") {
 			t.Fatalf("authorize URL %q is not on COGNITO_DOMAIN", authURL)
 		}
-		cb := b.devLogin(b.get(authURL), "ada")
-		return b.get(location(t, cb)), b
+		cb := b.DevLogin(b.Get(authURL), "ada")
+		return b.Get(location(t, cb)), b
 	}
 	wantRefused := func(t *testing.T) {
 		t.Helper()
 		r, b := signIn(t)
-		if loc := location(t, r); !strings.HasPrefix(loc, app.URL+"/api/auth/error?") || mustQuery(t, loc).Get("error") != "OAuthCallback" {
+		if loc := location(t, r); !strings.HasPrefix(loc, app.URL+"/api/auth/error?") || testkit.MustQuery(t, loc).Get("error") != "OAuthCallback" {
 			t.Fatalf("callback ended at %s, want the OAuthCallback error", loc)
 		}
 		if c := cookieNamed(r.Cookies(), "next-auth.session-token"); c != nil && c.Value != "" {
 			t.Fatal("a session cookie was set")
 		}
-		if s := b.session(app.URL); s != nil {
+		if s := b.Session(app.URL); s != nil {
 			t.Fatalf("session %v", s)
 		}
 	}
@@ -150,7 +151,7 @@ func TestTutorialFolderSignsIn(t *testing.T) {
 		if loc := location(t, r); loc != app.URL+"/protected" {
 			t.Fatalf("callback ended at %s", loc)
 		}
-		if name, email := b.sessionUser(app.URL); name != "Ada Lovelace" || email != "ada@example.com" {
+		if name, email := b.SessionUser(app.URL); name != "Ada Lovelace" || email != "ada@example.com" {
 			t.Fatalf("session.user = %q <%s>", name, email)
 		}
 		if sw.count("/us-east-1_authbffdev/.well-known/jwks.json") == 0 {

@@ -167,7 +167,7 @@ if [ -s "$GOBENCH" ]; then
 fi
 if [ -s "$PROF" ]; then
 	echo
-	echo "## CPU profile: BenchmarkSessionRead/memory (pprof -top -cum, focused on the Gin engine)"
+	echo "## CPU profile: BenchmarkSessionRead/memory (pprof -top -cum, focused on the library handler)"
 	echo
 	echo '```'
 	cat "$PROF"

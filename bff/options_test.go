@@ -24,11 +24,11 @@ const (
 	ldapAdmins = "cn=admins,ou=groups,dc=example,dc=com"
 )
 
-// fakeOP serves a development IdP (Cognito-shaped, RS256) on a loopback
+// groupsIdP serves a development IdP (Cognito-shaped, RS256) on a loopback
 // port with two users: "ldap" in the group ldapAdmins, "plain" in the group
 // "admins" only. Its one client accepts the callbacks of the given
 // provider ids at base.
-func fakeOP(t *testing.T, base string, ids ...string) *devidp.IdP {
+func groupsIdP(t *testing.T, base string, ids ...string) *devidp.IdP {
 	t.Helper()
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
@@ -101,7 +101,7 @@ func signInOK(t *testing.T, c *http.Client, base, user string) bool {
 // AUTH_ALLOWED_GROUPS and came back as four groups.
 func TestAllowedGroupsEntryIsOneGroup(t *testing.T) {
 	base := serve(t, func(base string) bff.Options {
-		idp := fakeOP(t, base, "cognito")
+		idp := groupsIdP(t, base, "cognito")
 		return bff.Options{
 			Secrets: []string{testSecret}, Logger: slog.New(slog.DiscardHandler),
 			Providers:     []bff.Provider{{Cognito: true, Issuer: idp.Issuer(), ClientID: "app", ClientSecret: "s3cret"}},
@@ -125,7 +125,7 @@ func TestCognitoIDTokenAlgsHonoured(t *testing.T) {
 		ok   bool
 	}{{[]string{"ES256"}, false}, {[]string{"rs256"}, true}} {
 		base := serve(t, func(base string) bff.Options {
-			idp := fakeOP(t, base, "cognito")
+			idp := groupsIdP(t, base, "cognito")
 			return bff.Options{
 				Secrets: []string{testSecret}, Logger: slog.New(slog.DiscardHandler),
 				Providers: []bff.Provider{{Cognito: true, Issuer: idp.Issuer(), ClientID: "app", ClientSecret: "s3cret",
@@ -150,7 +150,7 @@ func TestPreviousSecretWithCommaIsOneSecret(t *testing.T) {
 	old := "old,secret,with,commas,0123456789abcdef "
 	var idpIssuer string
 	first := serve(t, func(base string) bff.Options {
-		idp := fakeOP(t, base, "cognito")
+		idp := groupsIdP(t, base, "cognito")
 		idpIssuer = idp.Issuer()
 		return bff.Options{Secrets: []string{old}, Store: store, Logger: slog.New(slog.DiscardHandler),
 			Providers: []bff.Provider{{Cognito: true, Issuer: idp.Issuer(), ClientID: "app", ClientSecret: "s3cret"}}}

@@ -96,7 +96,7 @@ func applePost(t *testing.T, app *provApp, form url.Values) (*http.Response, str
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://appleid.apple.com")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	resp, body := newBrowser(t).do(req) // a fresh jar: no cookie goes with it
+	resp, body := newProvBrowser(t).do(req) // a fresh jar: no cookie goes with it
 	return resp, string(body)
 }
 
@@ -110,7 +110,7 @@ func TestAppleFormPostCallback(t *testing.T) {
 	keyFile, pub := appleKey(t)
 	op := newAppleOP(t, pub)
 	app := startProv(t, appleEnv(op, keyFile))
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	authURL, _ := url.Parse(b.startSignIn(app, "apple", nil))
 	if q := authURL.Query(); q.Get("response_mode") != "form_post" || q.Get("scope") != "name email" || q.Get("nonce") == "" {
 		t.Fatalf("authorize query = %v", q)
@@ -159,7 +159,7 @@ func TestAppleFormPostNoFlowRefused(t *testing.T) {
 	keyFile, pub := appleKey(t)
 	op := newAppleOP(t, pub)
 	app := startProv(t, appleEnv(op, keyFile))
-	attacker := newBrowser(t)
+	attacker := newProvBrowser(t)
 	resp, _ := attacker.get(attacker.startSignIn(app, "apple", nil))
 	back, _ := url.Parse(resp.Header.Get("Location"))
 	form := url.Values{"code": {back.Query().Get("code")}, "state": {back.Query().Get("state")}, "authbff_resubmit": {"1"}}
@@ -204,7 +204,7 @@ func TestFormPostUnknownProviderNoPage(t *testing.T) {
 	app := startProv(t, appleEnv(newAppleOP(t, pub), keyFile))
 	req, _ := http.NewRequest(http.MethodPost, app.URL+"/api/auth/callback/nope", strings.NewReader("code=c&state=s"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, _ := newBrowser(t).do(req)
+	resp, _ := newProvBrowser(t).do(req)
 	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "error=OAuthCallback") {
 		t.Fatalf("answered %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}

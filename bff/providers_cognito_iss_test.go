@@ -37,7 +37,7 @@ func TestCognitoLearnsIssuerFromIssParameter(t *testing.T) {
 	dataDir := t.TempDir()
 	app := startProv(t, map[string]string{"COGNITO_CLIENT_ID": "tutorialclient", "COGNITO_CLIENT_SECRET": "tutsecret",
 		"COGNITO_DOMAIN": op.Base(), "AUTHBFF_DATA_DIR": dataDir})
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	if loc := b.signIn(app, "cognito", nil); loc != app.URL+"/account" {
 		t.Fatalf("first sign-in: callback went to %q", loc)
 	}
@@ -54,7 +54,7 @@ func TestCognitoLearnsIssuerFromIssParameter(t *testing.T) {
 
 	other := op.Base() + "/us-east-1_otherpool"
 	op.setClaims(cognitoUser(other))
-	b = newBrowser(t)
+	b = newProvBrowser(t)
 	wantError(t, b, app, b.signIn(app, "cognito", nil), "OAuthCallback")
 
 	// An authorization response naming another pool is refused before the
@@ -63,7 +63,7 @@ func TestCognitoLearnsIssuerFromIssParameter(t *testing.T) {
 	op.mu.Lock()
 	op.AuthIss, op.Tokens = other, nil
 	op.mu.Unlock()
-	b = newBrowser(t)
+	b = newProvBrowser(t)
 	wantError(t, b, app, b.signIn(app, "cognito", nil), "OAuthCallback")
 	op.mu.Lock()
 	defer op.mu.Unlock()
@@ -82,7 +82,7 @@ func TestCognitoIssParameterMustMatchLearnedToken(t *testing.T) {
 	dataDir := t.TempDir()
 	app := startProv(t, map[string]string{"COGNITO_CLIENT_ID": "tutorialclient", "COGNITO_CLIENT_SECRET": "tutsecret",
 		"COGNITO_DOMAIN": op.Base(), "AUTHBFF_DATA_DIR": dataDir})
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	wantError(t, b, app, b.signIn(app, "cognito", nil), "OAuthCallback")
 	if _, err := os.Stat(filepath.Join(dataDir, "cognito-issuer-cognito.json")); err == nil {
 		t.Fatal("an issuer was pinned from a token that contradicts the iss parameter")
@@ -92,6 +92,6 @@ func TestCognitoIssParameterMustMatchLearnedToken(t *testing.T) {
 	op.AuthIss = "https://evil.example/us-east-1_heldout"
 	op.mu.Unlock()
 	op.setClaims(cognitoUser(op.Issuer()))
-	b = newBrowser(t)
+	b = newProvBrowser(t)
 	wantError(t, b, app, b.signIn(app, "cognito", nil), "OAuthCallback")
 }

@@ -132,7 +132,7 @@ func githubEnv(g *fakeGitHub) map[string]string {
 func TestGitHubSignsInWithVerifiedEmail(t *testing.T) {
 	g := newFakeGitHub(t)
 	app := startProv(t, githubEnv(g))
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	loc := b.signIn(app, "github", nil)
 	if loc != app.URL+"/account" {
 		t.Fatalf("callback went to %q, want the callbackUrl", loc)
@@ -164,7 +164,7 @@ func TestGitHubNeverUsesAnUnverifiedEmail(t *testing.T) {
 	g := newFakeGitHub(t)
 	g.Emails = g.Emails[:1]
 	app := startProv(t, githubEnv(g))
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	b.signIn(app, "github", nil)
 	if user := b.sessionUser(app); user == nil || user["email"] != nil {
 		t.Fatalf("session user = %v, want signed in without an e-mail", user)
@@ -173,7 +173,7 @@ func TestGitHubNeverUsesAnUnverifiedEmail(t *testing.T) {
 	env := githubEnv(g)
 	env["AUTH_ALLOWED_EMAIL_DOMAINS"] = "unverified.example"
 	app = startProv(t, env)
-	b = newBrowser(t)
+	b = newProvBrowser(t)
 	wantError(t, b, app, b.signIn(app, "github", nil), "AccessDenied")
 }
 
@@ -185,7 +185,7 @@ func TestGitHubPublicEmailFromUser(t *testing.T) {
 	env := githubEnv(g)
 	env["AUTH_ALLOWED_EMAIL_DOMAINS"] = "example.com"
 	app := startProv(t, env)
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	b.signIn(app, "github", nil)
 	if user := b.sessionUser(app); user["email"] != "octocat@example.com" || user["name"] != "The Octocat" {
 		t.Fatalf("session user = %v", user)
@@ -200,7 +200,7 @@ func TestGitHubTokenErrorWith200(t *testing.T) {
 	g := newFakeGitHub(t)
 	g.TokenError = "bad_verification_code"
 	app := startProv(t, githubEnv(g))
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	loc := b.signIn(app, "github", nil)
 	wantError(t, b, app, loc, "OAuthCallback")
 	if u, _ := url.Parse(loc); u.Query().Get("code") != "bad_verification_code" {
@@ -223,7 +223,7 @@ func TestGitHubFormEncodedTokenAnswer(t *testing.T) {
 		inner.ServeHTTP(w, r)
 	})
 	app := startProv(t, githubEnv(g))
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	b.signIn(app, "github", nil)
 	if user := b.sessionUser(app); user["email"] != "octocat@example.com" {
 		t.Fatalf("session user = %v", user)
@@ -238,7 +238,7 @@ func TestGitHubProvidersListing(t *testing.T) {
 		env := githubEnv(g)
 		env["AUTH_CLIENT_FLAVOR"] = flavor
 		app := startProv(t, env)
-		_, body := newBrowser(t).get(app.URL + "/api/auth/providers")
+		_, body := newProvBrowser(t).get(app.URL + "/api/auth/providers")
 		var got map[string]map[string]string
 		if err := json.Unmarshal(body, &got); err != nil {
 			t.Fatal(err)
@@ -271,7 +271,7 @@ func TestGitHubAppTokensRefreshed(t *testing.T) {
 	env := githubEnv(g)
 	env["UPSTREAM_API"] = api.URL
 	app := startProv(t, env)
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	b.signIn(app, "github", nil)
 	g.mu.Lock()
 	first := len(g.TokenForms)

@@ -21,7 +21,7 @@ func TestEveryProviderListed(t *testing.T) {
 		}
 	}
 	app := startProv(t, env)
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	_, body := b.get(app.URL + "/api/auth/providers")
 	var got map[string]map[string]string
 	if err := json.Unmarshal(body, &got); err != nil {

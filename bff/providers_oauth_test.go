@@ -93,7 +93,7 @@ func oauthEnv(f *fakeOAuth2) map[string]string {
 func TestGenericOAuth2SignsIn(t *testing.T) {
 	f := newFakeOAuth2(t)
 	app := startProv(t, oauthEnv(f))
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	if loc := b.signIn(app, "acme", nil); loc != app.URL+"/account" {
 		t.Fatalf("callback went to %q", loc)
 	}
@@ -115,7 +115,7 @@ func TestGenericOAuth2NeedsSub(t *testing.T) {
 	f := newFakeOAuth2(t)
 	f.Profile = map[string]any{"display": "Ada", "mail": "ada@example.com"}
 	app := startProv(t, oauthEnv(f))
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	wantError(t, b, app, b.signIn(app, "acme", nil), "OAuthCallback")
 }
 
@@ -137,7 +137,7 @@ func TestGenericOAuth2Refresh(t *testing.T) {
 	env := oauthEnv(f)
 	env["UPSTREAM_API"] = api.URL
 	app := startProv(t, env)
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	b.signIn(app, "acme", nil)
 	req, _ := http.NewRequest(http.MethodGet, app.URL+"/api/proxy/api/orders", nil)
 	req.Header.Set("X-CSRF", "1")
@@ -168,7 +168,7 @@ func TestAuthorizationParamsMerged(t *testing.T) {
 	env := oauthEnv(f)
 	env["AUTH_ACME_AUTHORIZATION_PARAMS"] = "audience=https://api.example.com&prompt=consent"
 	app := startProv(t, env)
-	u, err := url.Parse(newBrowser(t).startSignIn(app, "acme", url.Values{"prompt": {"login"}}))
+	u, err := url.Parse(newProvBrowser(t).startSignIn(app, "acme", url.Values{"prompt": {"login"}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func TestGoogleSchemelessIssuer(t *testing.T) {
 		return idClaims(bare, "1098", "gclient", nonce, map[string]any{"name": "Grace", "email": "grace@example.com", "email_verified": true})
 	})
 	app := startProv(t, googleEnv(op))
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	if loc := b.signIn(app, "google", nil); loc != app.URL+"/account" {
 		t.Fatalf("callback went to %q", loc)
 	}
@@ -51,12 +51,12 @@ func TestSchemelessIssuerOnlyForGoogle(t *testing.T) {
 	bare := strings.TrimPrefix(op.Issuer(), "http://")
 	op.setClaims(func(nonce string) map[string]any { return idClaims(bare, "1098", "gclient", nonce, nil) })
 	app := startProv(t, map[string]string{"AUTH_OKTA_ISSUER": op.Issuer(), "AUTH_OKTA_ID": "gclient", "AUTH_OKTA_SECRET": "s"})
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	wantError(t, b, app, b.signIn(app, "okta", nil), "OAuthCallback")
 
 	op.setClaims(func(nonce string) map[string]any { return idClaims("x"+bare, "1098", "gclient", nonce, nil) })
 	app = startProv(t, googleEnv(op))
-	b = newBrowser(t)
+	b = newProvBrowser(t)
 	wantError(t, b, app, b.signIn(app, "google", nil), "OAuthCallback")
 }
 
@@ -72,7 +72,7 @@ func TestGoogleHostedDomain(t *testing.T) {
 		op.setClaims(func(nonce string) map[string]any {
 			return idClaims(op.Issuer(), "1098", "gclient", nonce, map[string]any{"hd": hd, "email": "g@other.com"})
 		})
-		b := newBrowser(t)
+		b := newProvBrowser(t)
 		wantError(t, b, app, b.signIn(app, "google", nil), "AccessDenied")
 	}
 	op.mu.Lock()
@@ -83,7 +83,7 @@ func TestGoogleHostedDomain(t *testing.T) {
 	op.setClaims(func(nonce string) map[string]any {
 		return idClaims(op.Issuer(), "1098", "gclient", nonce, map[string]any{"hd": "example.com", "email": "g@example.com"})
 	})
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	b.signIn(app, "google", nil)
 	if user := b.sessionUser(app); user["email"] != "g@example.com" {
 		t.Fatalf("session user = %v", user)
@@ -126,7 +126,7 @@ func TestEntraMultiTenant(t *testing.T) {
 	app := startProv(t, entraEnv(op, tenantA))
 
 	op.setClaims(entraUser(op, tenantA, tenantA))
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	if loc := b.signIn(app, "microsoft-entra-id", nil); loc != app.URL+"/account" {
 		t.Fatalf("tenant A: callback went to %q", loc)
 	}
@@ -135,12 +135,12 @@ func TestEntraMultiTenant(t *testing.T) {
 	}
 
 	op.setClaims(entraUser(op, tenantB, tenantB))
-	b = newBrowser(t)
+	b = newProvBrowser(t)
 	wantError(t, b, app, b.signIn(app, "microsoft-entra-id", nil), "AccessDenied")
 
 	for _, tc := range [][2]string{{tenantA, tenantB}, {tenantB, tenantA}, {tenantA, "common"}, {tenantA, "{tenantid}"}} {
 		op.setClaims(entraUser(op, tc[0], tc[1]))
-		b = newBrowser(t)
+		b = newProvBrowser(t)
 		wantError(t, b, app, b.signIn(app, "microsoft-entra-id", nil), "OAuthCallback")
 	}
 }
@@ -160,7 +160,7 @@ func TestEntraTenantsRequired(t *testing.T) {
 		t.Errorf("no loud warning for tenants *; logs:\n%s", logs)
 	}
 	op.setClaims(entraUser(op, tenantB, tenantB))
-	b := newBrowser(t)
+	b := newProvBrowser(t)
 	if loc := b.signIn(app, "microsoft-entra-id", nil); loc != app.URL+"/account" {
 		t.Fatalf("tenants *: callback went to %q", loc)
 	}
@@ -170,7 +170,7 @@ func TestEntraTenantsRequired(t *testing.T) {
 		return idClaims(single.Issuer(), "s1", "entraclient", nonce, map[string]any{"tid": tenantA, "name": "Solo"})
 	})
 	app = startProv(t, entraEnv(single, ""))
-	b = newBrowser(t)
+	b = newProvBrowser(t)
 	b.signIn(app, "microsoft-entra-id", nil)
 	if user := b.sessionUser(app); user["name"] != "Solo" {
 		t.Fatalf("single tenant: session user = %v", user)
@@ -185,7 +185,7 @@ func TestOIDCProvidersListedByType(t *testing.T) {
 		env := googleEnv(op)
 		env["AUTH_CLIENT_FLAVOR"] = flavor
 		app := startProv(t, env)
-		_, body := newBrowser(t).get(app.URL + "/api/auth/providers")
+		_, body := newProvBrowser(t).get(app.URL + "/api/auth/providers")
 		if !strings.Contains(string(body), `"type":"`+want+`"`) || !strings.Contains(string(body), `"name":"Google"`) {
 			t.Errorf("%s: providers = %s, want Google with type %s", flavor, body, want)
 		}

@@ -117,19 +117,19 @@ func startProvAs(t *testing.T, env map[string]string, host string) *provApp {
 	return &provApp{URL: origin, Logs: logs, BFF: b}
 }
 
-// browser is a cookie-jar client that follows no redirects.
-type browser struct {
+// provBrowser is a cookie-jar client that follows no redirects.
+type provBrowser struct {
 	t  *testing.T
 	hc *http.Client
 }
 
-func newBrowser(t *testing.T) *browser {
+func newProvBrowser(t *testing.T) *provBrowser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+	return &provBrowser{t: t, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-func (b *browser) do(req *http.Request) (*http.Response, []byte) {
+func (b *provBrowser) do(req *http.Request) (*http.Response, []byte) {
 	b.t.Helper()
 	resp, err := b.hc.Do(req)
 	if err != nil {
@@ -140,7 +140,7 @@ func (b *browser) do(req *http.Request) (*http.Response, []byte) {
 	return resp, body
 }
 
-func (b *browser) get(u string) (*http.Response, []byte) {
+func (b *provBrowser) get(u string) (*http.Response, []byte) {
 	b.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	return b.do(req)
@@ -149,7 +149,7 @@ func (b *browser) get(u string) (*http.Response, []byte) {
 // startSignIn does what signIn(id, {callbackUrl}, params) of next-auth/react
 // v4 does up to the IdP: csrf, then POST /signin/<id>?params with json=true.
 // It returns the authorization URL.
-func (b *browser) startSignIn(app *provApp, id string, params url.Values) string {
+func (b *provBrowser) startSignIn(app *provApp, id string, params url.Values) string {
 	b.t.Helper()
 	_, body := b.get(app.URL + "/api/auth/csrf")
 	var csrf struct{ CSRFToken string }
@@ -175,7 +175,7 @@ func (b *browser) startSignIn(app *provApp, id string, params url.Values) string
 // signIn runs the whole flow: the IdP's authorize URL must redirect
 // straight back (the fakes sign the user in at once); the callback's
 // Location is returned.
-func (b *browser) signIn(app *provApp, id string, params url.Values) string {
+func (b *provBrowser) signIn(app *provApp, id string, params url.Values) string {
 	b.t.Helper()
 	authURL := b.startSignIn(app, id, params)
 	resp, _ := b.get(authURL)
@@ -191,7 +191,7 @@ func (b *browser) signIn(app *provApp, id string, params url.Values) string {
 }
 
 // sessionUser returns GET /session's user (nil when signed out).
-func (b *browser) sessionUser(app *provApp) map[string]any {
+func (b *provBrowser) sessionUser(app *provApp) map[string]any {
 	b.t.Helper()
 	_, body := b.get(app.URL + "/api/auth/session")
 	var s struct {
@@ -205,7 +205,7 @@ func (b *browser) sessionUser(app *provApp) map[string]any {
 
 // wantError checks that a callback ended on the error URL with code, and
 // nobody is signed in.
-func wantError(t *testing.T, b *browser, app *provApp, loc, code string) {
+func wantError(t *testing.T, b *provBrowser, app *provApp, loc, code string) {
 	t.Helper()
 	u, err := url.Parse(loc)
 	if err != nil || !strings.HasPrefix(loc, app.URL+"/api/auth/error") || u.Query().Get("error") != code {

@@ -15,7 +15,7 @@ import (
 // "unavailable" error, never a sign-out.
 func TestCloseWaitsForRunningRefresh(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
-	f.idp.slow.Store(int64(300 * time.Millisecond))
+	f.idp.Delay.Store(int64(300 * time.Millisecond))
 	done := make(chan error, 1)
 	go func() {
 		s := *f.sess
@@ -23,7 +23,7 @@ func TestCloseWaitsForRunningRefresh(t *testing.T) {
 		done <- err
 	}()
 	deadline := time.Now().Add(5 * time.Second)
-	for f.idp.refreshN.Load() == 0 {
+	for f.idp.Attempts.Load() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the refresh grant never reached the IdP")
 		}
@@ -46,7 +46,7 @@ func TestCloseWaitsForRunningRefresh(t *testing.T) {
 	if !errors.Is(err, refresh.ErrClosed) || !errors.Is(err, session.ErrUnavailable) || out != nil {
 		t.Fatalf("IfDue after Close = %v, %v; want ErrClosed (unavailable)", out, err)
 	}
-	if n := f.idp.refreshN.Load(); n != 1 {
+	if n := f.idp.Attempts.Load(); n != 1 {
 		t.Fatalf("%d refresh grants, want 1 (none after Close)", n)
 	}
 	f.co.Close() // idempotent

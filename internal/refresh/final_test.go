@@ -19,7 +19,7 @@ func TestEndDuringRefreshIsFinal(t *testing.T) {
 		t.Run(client, func(t *testing.T) {
 			f := newFixture(t, fixtureOpts{client: client})
 			orig := f.sess.Data.Tokens.RefreshToken
-			f.idp.late.Store(int64(400 * time.Millisecond))
+			f.idp.Late.Store(int64(400 * time.Millisecond))
 			type result struct {
 				s   *session.Session
 				err error
@@ -29,7 +29,7 @@ func TestEndDuringRefreshIsFinal(t *testing.T) {
 				s, err := f.co.IfDue(ctx(t), f.token, f.sess)
 				done <- result{s, err}
 			}()
-			for f.idp.held.Load() == 0 {
+			for f.idp.Held.Load() == 0 {
 				time.Sleep(time.Millisecond)
 			}
 			if err := f.mgr.DeleteID(ctx(t), f.sess.ID); err != nil { // "End" in the session list

@@ -6,20 +6,18 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/authbff/authbff/internal/testclock"
 
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/oidc"
 	"github.com/authbff/authbff/internal/refresh"
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/session/memstore"
+	"github.com/authbff/authbff/internal/testclock"
+	"github.com/authbff/authbff/internal/testkit/fakeop"
 )
 
 const (
@@ -30,51 +28,19 @@ const (
 	tSecret  = "test-secret-test-secret-test-secret-0123"
 )
 
-// idp is a real dev IdP on loopback behind a gate that counts refresh
-// grants and can make the token endpoint fail like an outage.
+// idp is a real dev IdP on loopback behind a fakeop.Gate that counts
+// refresh grants (Attempts) and can delay them (Delay), hold their answers
+// back (Late, Held) or fail them like an outage (Down).
 type idp struct {
 	*devidp.IdP
-	srv      *httptest.Server
-	refreshN atomic.Int32 // refresh_token grants received
-	down     atomic.Bool  // answer 503 to the token endpoint
-	slow     atomic.Int64 // delay (ns) before a refresh grant is served
-	late     atomic.Int64 // delay (ns) after a refresh grant was served, before it is answered
-	held     atomic.Int32 // refresh answers being held back by late
+	*fakeop.Gate
 }
 
 func newIdP(t *testing.T) *idp {
 	t.Helper()
-	f := &idp{}
-	var h http.Handler
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/oauth2/token" {
-			_ = r.ParseForm()
-			if r.PostForm.Get("grant_type") == "refresh_token" {
-				f.refreshN.Add(1)
-				time.Sleep(time.Duration(f.slow.Load()))
-				if f.down.Load() {
-					http.Error(w, "maintenance", http.StatusServiceUnavailable)
-					return
-				}
-				if d := f.late.Load(); d > 0 {
-					rec := httptest.NewRecorder()
-					h.ServeHTTP(rec, r)
-					f.held.Add(1)
-					time.Sleep(time.Duration(d))
-					for k, v := range rec.Header() {
-						w.Header()[k] = v
-					}
-					w.WriteHeader(rec.Code)
-					_, _ = w.Write(rec.Body.Bytes())
-					return
-				}
-			}
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(f.srv.Close)
+	g := fakeop.NewGate(t)
 	p, err := devidp.New(devidp.Options{
-		BaseURL: f.srv.URL,
+		BaseURL: g.Srv.URL,
 		Clients: []devidp.Client{
 			{ID: clientID, Secret: secret, RedirectURIs: []string{callback}},
 			{ID: rotID, Secret: secret, RedirectURIs: []string{callback}, RotateRefreshTokens: true},
@@ -83,8 +49,8 @@ func newIdP(t *testing.T) *idp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.IdP, h = p, p
-	return f
+	g.Serve(p)
+	return &idp{IdP: p, Gate: g}
 }
 
 // provider is an OIDC client of f for client id.

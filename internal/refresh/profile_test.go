@@ -128,7 +128,7 @@ func TestExpiredWithoutRefreshTokenIsReported(t *testing.T) {
 	if forced, err := f.co.Force(ctx(t), f.token, &s); err != nil || forced != &s {
 		t.Fatalf("Force without refresh token = %+v, %v; want the session as is", forced, err)
 	}
-	if n := f.idp.refreshN.Load(); n != 0 {
+	if n := f.idp.Attempts.Load(); n != 0 {
 		t.Fatalf("%d refresh grants without a refresh token", n)
 	}
 	stored, err := f.mgr.Load(ctx(t), f.token)

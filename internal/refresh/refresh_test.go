@@ -24,14 +24,14 @@ func TestNotDueTouchesNothing(t *testing.T) {
 	if got, err := f.co.IfDue(ctx(t), f.token, &s); err != nil || got != &s {
 		t.Fatalf("IfDue(not due) = %p, %v", got, err)
 	}
-	if n := f.idp.refreshN.Load(); n != 0 {
+	if n := f.idp.Attempts.Load(); n != 0 {
 		t.Fatalf("%d refresh grants, want 0", n)
 	}
 }
 
 func TestConcurrentCallersShareOneRefresh(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
-	f.idp.slow.Store(int64(50 * time.Millisecond))
+	f.idp.Delay.Store(int64(50 * time.Millisecond))
 	const callers = 100
 	got := make([]string, callers)
 	var wg sync.WaitGroup
@@ -47,7 +47,7 @@ func TestConcurrentCallersShareOneRefresh(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := f.idp.refreshN.Load(); n != 1 {
+	if n := f.idp.Attempts.Load(); n != 1 {
 		t.Fatalf("%d concurrent callers caused %d refresh grants, want 1", callers, n)
 	}
 	for i, tok := range got {
@@ -78,7 +78,7 @@ func TestTwoInstancesOneRefresh(t *testing.T) {
 		stores[i] = st
 	}
 	f := newFixture(t, fixtureOpts{store: stores[0], locker: stores[0]})
-	f.idp.slow.Store(int64(100 * time.Millisecond))
+	f.idp.Delay.Store(int64(100 * time.Millisecond))
 	cos := [2]*refresh.Coordinator{f.co, f.coordinator(t, newManager(t, stores[1]), stores[1])}
 	const callers = 100
 	var wg sync.WaitGroup
@@ -98,7 +98,7 @@ func TestTwoInstancesOneRefresh(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := f.idp.refreshN.Load(); n != 1 {
+	if n := f.idp.Attempts.Load(); n != 1 {
 		t.Fatalf("%d callers on 2 instances caused %d refresh grants, want 1", callers, n)
 	}
 	if _, stale := tokens[f.sess.Data.Tokens.AccessToken]; stale || len(tokens) != 1 {
@@ -117,7 +117,7 @@ func TestRotationStoresNewRefreshToken(t *testing.T) {
 		t.Fatal("rotated refresh token not stored")
 	}
 	// A forced refresh moments after another is not repeated.
-	if s, _ := f.co.Force(ctx(t), f.token, s1); s.Data.Tokens.AccessToken != s1.Data.Tokens.AccessToken || f.idp.refreshN.Load() != 1 {
+	if s, _ := f.co.Force(ctx(t), f.token, s1); s.Data.Tokens.AccessToken != s1.Data.Tokens.AccessToken || f.idp.Attempts.Load() != 1 {
 		t.Fatal("a second forced refresh within MinBackoff reached the IdP")
 	}
 	f.clock.Advance(refresh.DefaultMinBackoff)
@@ -173,7 +173,7 @@ func TestIdentityMismatchIsFatal(t *testing.T) {
 		f.issuer = "https://another-idp.example"
 		f.co = f.coordinator(t, f.mgr, nil)
 		got, err := f.co.IfDue(ctx(t), f.token, f.sess)
-		if err != nil || got == nil || got.Data.Tokens.AccessToken != f.sess.Data.Tokens.AccessToken || f.idp.refreshN.Load() != 0 {
+		if err != nil || got == nil || got.Data.Tokens.AccessToken != f.sess.Data.Tokens.AccessToken || f.idp.Attempts.Load() != 0 {
 			t.Fatalf("IfDue = %v, %v; want the session untouched and no IdP call", got, err)
 		}
 	})
@@ -189,7 +189,7 @@ func TestIdentityMismatchIsFatal(t *testing.T) {
 
 func TestTransientErrorBacksOff(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
-	f.idp.down.Store(true)
+	f.idp.Down.Store(true)
 	s, err := f.co.IfDue(ctx(t), f.token, f.sess)
 	if err != nil || s == nil || s.Data.RefreshError != refresh.ErrorCode {
 		t.Fatalf("IfDue during outage = %+v, %v; want the session kept with RefreshError", s, err)
@@ -197,7 +197,7 @@ func TestTransientErrorBacksOff(t *testing.T) {
 	if stored, err := f.mgr.Load(ctx(t), f.token); err != nil || stored.Data.RefreshError != refresh.ErrorCode {
 		t.Fatalf("stored RefreshError = %v, %v", stored, err)
 	}
-	calls := func() int32 { return f.idp.refreshN.Load() }
+	calls := func() int32 { return f.idp.Attempts.Load() }
 	for range 50 { // a burst of reads: no storm
 		if _, err := f.co.IfDue(ctx(t), f.token, s); err != nil {
 			t.Fatal(err)
@@ -213,7 +213,7 @@ func TestTransientErrorBacksOff(t *testing.T) {
 	if n := calls(); n != 2 {
 		t.Fatalf("%d attempts, want 2 (second delay doubled to 10s)", n)
 	}
-	f.idp.down.Store(false)
+	f.idp.Down.Store(false)
 	f.clock.Advance(6 * time.Second)
 	s, err = f.co.IfDue(ctx(t), f.token, s)
 	if err != nil || s == nil || s.Data.RefreshError != "" || s.Data.Tokens.AccessToken == f.sess.Data.Tokens.AccessToken {
@@ -237,7 +237,7 @@ func TestStoreFaultIsUnavailable(t *testing.T) {
 	if !errors.Is(err, session.ErrUnavailable) || got != nil {
 		t.Fatalf("IfDue with Redis down = %v, %v; want ErrUnavailable", got, err)
 	}
-	if n := f.idp.refreshN.Load(); n != 0 {
+	if n := f.idp.Attempts.Load(); n != 0 {
 		t.Fatalf("%d refresh grants without the lock, want 0", n)
 	}
 }
