@@ -302,10 +302,11 @@ func (l *loader) secrets(c *Config) {
 		return
 	}
 	all := []string{cur}
-	names := []string{name}
-	for _, s := range splitList(l.env.get("NEXTAUTH_SECRET_PREVIOUS")) {
+	names := []string{l.env.varName(name)}
+	// Old secrets are comma-separated, or one a line in a file.
+	for _, s := range splitList(strings.ReplaceAll(l.env.get("NEXTAUTH_SECRET_PREVIOUS"), "\n", ",")) {
 		all = append(all, s)
-		names = append(names, "NEXTAUTH_SECRET_PREVIOUS")
+		names = append(names, l.env.varName("NEXTAUTH_SECRET_PREVIOUS"))
 	}
 	for i, s := range all {
 		if len(s) < 32 {

@@ -16,6 +16,9 @@ type env struct {
 	real  func(string) (string, bool)
 	files map[string]string
 	keys  []string // every known variable name, sorted and deduplicated
+	// fromFile holds the secret variables read from their <NAME>_FILE
+	// (secretfiles.go).
+	fromFile map[string]string
 }
 
 // newEnv builds the lookup for src, reading its dotenv files and adding
@@ -55,21 +58,41 @@ func newEnv(src Source, probs *Problems) *env {
 		e.keys = append(e.keys, k)
 	}
 	sort.Strings(e.keys)
+	e.readSecretFiles(probs)
+	sort.Strings(e.keys)
 	return e
 }
 
 // get returns the whitespace-trimmed value of k; a variable present in the
-// real environment wins even when empty. "" means unset or blank.
+// real environment wins even when empty. "" means unset or blank. A secret
+// variable set through <k>_FILE has the file's content.
 func (e *env) get(k string) string {
+	if v, ok := e.fromFile[k]; ok {
+		return strings.TrimSpace(v)
+	}
+	return e.lookup(k)
+}
+
+// lookup is get without the secret files.
+func (e *env) lookup(k string) string {
 	if v, ok := e.real(k); ok {
 		return strings.TrimSpace(v)
 	}
 	return strings.TrimSpace(e.files[k])
 }
 
-// isSet reports whether k is present at all, in the real environment or a
-// dotenv file, even with an empty value.
+// isSet reports whether k is present at all, in the real environment, a
+// dotenv file or (a secret variable) through <k>_FILE, even with an empty
+// value.
 func (e *env) isSet(k string) bool {
+	if _, ok := e.fromFile[k]; ok {
+		return true
+	}
+	return e.isSetPlain(k)
+}
+
+// isSetPlain is isSet without the secret files.
+func (e *env) isSetPlain(k string) bool {
 	if _, ok := e.real(k); ok {
 		return true
 	}
