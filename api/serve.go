@@ -114,10 +114,18 @@ func New(opts Options) (*Server, error) {
 	}
 	var admin *metrics.Server
 	if cfg.MetricsAddr != "" {
-		if admin, err = metrics.Listen(cfg.MetricsAddr, b.AdminHandler(), o.Logger); err != nil {
+		admin, err = metrics.Listen(cfg.MetricsAddr, b.AdminHandler(), o.Logger)
+		switch {
+		case err != nil && cfg.MetricsAddrSet:
 			b.Close()
 			ln.Close()
 			return nil, fmt.Errorf("main: METRICS_ADDR=%s: %w (set METRICS_ADDR to a free address, or to nothing to turn metrics off)", cfg.MetricsAddr, err)
+		case err != nil:
+			// The default address is taken, most likely by another authbff
+			// on this machine: run without metrics rather than not at all.
+			admin = nil
+			o.Logger.Warn("metrics are off: the default METRICS_ADDR is taken (another authbff on this machine?), so /metrics, /healthz, /readyz and the admin endpoint are not served; "+
+				"set METRICS_ADDR to a free address (e.g. 127.0.0.1:9465) to have them", "metrics_addr", cfg.MetricsAddr, "err", err)
 		}
 	}
 	gin.SetMode(gin.ReleaseMode) // the binary's choice; the library sets no globals

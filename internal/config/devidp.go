@@ -77,7 +77,7 @@ func (l *loader) devIdP(c *Config) {
 	if c.DevIdP && !c.DevIdPOptIn && strings.EqualFold(l.env.get("NODE_ENV"), "production") {
 		l.probs.add("NODE_ENV", "is production, but no identity provider is configured: authbff would run its development IdP, "+
 			"where anyone who reaches it signs in as any demo user (an admin included) without a password",
-			"configure a provider - COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET and COGNITO_ISSUER (or COGNITO_DOMAIN), "+
+			"configure a provider - COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET and COGNITO_DOMAIN (or COGNITO_ISSUER), "+
 				"or AUTH_<ID>_ISSUER, AUTH_<ID>_ID and AUTH_<ID>_SECRET - and check those variables are spelled right and their secrets mounted; "+
 				"to run the development IdP on purpose, set AUTHBFF_DEV_IDP=1")
 	}

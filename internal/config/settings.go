@@ -102,7 +102,7 @@ func (l *loader) server(c *Config) {
 	}
 	c.MetricsAddr = "127.0.0.1:9464"
 	if l.env.isSet("METRICS_ADDR") {
-		c.MetricsAddr = l.env.get("METRICS_ADDR")
+		c.MetricsAddr, c.MetricsAddrSet = l.env.get("METRICS_ADDR"), true
 		if c.MetricsAddr != "" {
 			if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 				l.probs.add("METRICS_ADDR", fmt.Sprintf("%q is not host:port", c.MetricsAddr),
