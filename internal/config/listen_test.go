@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -42,5 +43,19 @@ func TestMetricsAddrSet(t *testing.T) {
 	}
 	if c := mustLoad(t, "METRICS_ADDR="); !c.MetricsAddrSet || c.MetricsAddr != "" {
 		t.Errorf("METRICS_ADDR= (off): %q set=%v", c.MetricsAddr, c.MetricsAddrSet)
+	}
+}
+
+func TestDevIdPCommandHost(t *testing.T) {
+	c, err := LoadDevIdPCommand(Source{Environ: []string{}, NoFiles: true})
+	if err != nil || c.Host != "127.0.0.1" {
+		t.Fatalf("default host %q (%v), want 127.0.0.1", c.Host, err)
+	}
+	c, err = LoadDevIdPCommand(Source{Environ: []string{"DEVIDP_HOST=0.0.0.0"}, NoFiles: true})
+	if err != nil || c.Host != "0.0.0.0" {
+		t.Fatalf("DEVIDP_HOST=0.0.0.0: %q (%v)", c.Host, err)
+	}
+	if _, err := LoadDevIdPCommand(Source{Environ: []string{"DEVIDP_HOST=example.com"}, NoFiles: true}); err == nil || !strings.Contains(err.Error(), "DEVIDP_HOST") {
+		t.Fatalf("DEVIDP_HOST=example.com: %v", err)
 	}
 }
