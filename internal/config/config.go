@@ -217,6 +217,11 @@ type Config struct {
 	// TrustedProxies lists the CIDRs or IPs (TRUSTED_PROXIES) whose
 	// forwarding headers are believed; empty trusts none.
 	TrustedProxies []string
+	// Warnings are what is suspicious but not wrong: a NEXTAUTH_*, AUTH_*,
+	// COGNITO_*, UPSTREAM_* or AUTHBFF_* variable that is set but never
+	// read (a misspelling, with the likely intended name). The binary logs
+	// each at start-up.
+	Warnings []Problem
 }
 
 // Origin returns scheme://host[:port] of URL.
@@ -264,6 +269,7 @@ func Load(src Source) (*Config, error) {
 			"configure a provider (COGNITO_CLIENT_ID + COGNITO_DOMAIN or COGNITO_ISSUER, or AUTH_<ID>_ISSUER + AUTH_<ID>_ID), "+
 				"or use an http://localhost URL for development")
 	}
+	c.Warnings = l.unknownVars()
 	if len(l.probs) > 0 {
 		return c, &l.probs
 	}

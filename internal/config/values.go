@@ -19,6 +19,9 @@ type env struct {
 	// fromFile holds the secret variables read from their <NAME>_FILE
 	// (secretfiles.go).
 	fromFile map[string]string
+	// asked records every name looked up, so the names set but never read
+	// can be warned about (unknown.go).
+	asked map[string]bool
 }
 
 // newEnv builds the lookup for src, reading its dotenv files and adding
@@ -41,7 +44,7 @@ func newEnv(src Source, probs *Problems) *env {
 			"set NODE_ENV to development, production or test")
 		nodeEnv = ""
 	}
-	e := &env{real: real, files: map[string]string{}}
+	e := &env{real: real, files: map[string]string{}, asked: map[string]bool{}}
 	if !src.NoFiles {
 		e.files = readDotenv(src.Dir, dotenvFiles(nodeEnv), probs)
 	}
@@ -67,14 +70,28 @@ func newEnv(src Source, probs *Problems) *env {
 // real environment wins even when empty. "" means unset or blank. A secret
 // variable set through <k>_FILE has the file's content.
 func (e *env) get(k string) string {
+	e.asked[k] = true
 	if v, ok := e.fromFile[k]; ok {
 		return strings.TrimSpace(v)
 	}
 	return e.lookup(k)
 }
 
+// peek is get for a scan over every key (which ones name a provider...):
+// it does not count as reading the variable (unknown.go).
+func (e *env) peek(k string) string {
+	if v, ok := e.fromFile[k]; ok {
+		return strings.TrimSpace(v)
+	}
+	if v, ok := e.real(k); ok {
+		return strings.TrimSpace(v)
+	}
+	return strings.TrimSpace(e.files[k])
+}
+
 // lookup is get without the secret files.
 func (e *env) lookup(k string) string {
+	e.asked[k] = true
 	if v, ok := e.real(k); ok {
 		return strings.TrimSpace(v)
 	}
@@ -85,6 +102,7 @@ func (e *env) lookup(k string) string {
 // dotenv file or (a secret variable) through <k>_FILE, even with an empty
 // value.
 func (e *env) isSet(k string) bool {
+	e.asked[k] = true
 	if _, ok := e.fromFile[k]; ok {
 		return true
 	}
@@ -93,6 +111,7 @@ func (e *env) isSet(k string) bool {
 
 // isSetPlain is isSet without the secret files.
 func (e *env) isSetPlain(k string) bool {
+	e.asked[k] = true
 	if _, ok := e.real(k); ok {
 		return true
 	}
