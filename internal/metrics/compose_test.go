@@ -143,3 +143,19 @@ func TestDockerDataVolume(t *testing.T) {
 		t.Error("no docker run example found")
 	}
 }
+
+// TestReadmeStatesDurations: the first screen says how long the first
+// build and the test suite take, before anyone waits for them.
+func TestReadmeStatesDurations(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	head := readme[:strings.Index(readme, "\n## ")]
+	for _, re := range []string{`first .{0,80}about \d+(-\d+)? minutes`, "`make test` takes\\s+about \\d+ minutes on 2 cores"} {
+		if !regexp.MustCompile(re).MatchString(head) {
+			t.Errorf("the README's first screen does not match %q", re)
+		}
+	}
+}
