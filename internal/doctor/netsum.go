@@ -46,7 +46,7 @@ func Summarize(err error, host, setting string) Summary {
 			h = host
 		}
 		return Summary{What: "cannot resolve " + h + ": check " + setting + " and this machine's DNS",
-			Fix: "correct " + name + " (a typo in the host name?), or fix this machine's DNS resolver"}
+			Fix: "correct " + name + " (a typo?) or the DNS resolver"}
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return Summary{What: host + " refused the connection",
 			Fix: "check " + name + " (host and port) and that the server there is running"}
@@ -102,11 +102,12 @@ func Shorten(s string, n int) string {
 // ShortURL is raw as scheme://host/path, without userinfo, query and
 // fragment.
 func ShortURL(raw string) string {
-	u, err := url.Parse(strings.TrimRight(raw, ".,;:)"))
-	if err != nil || u.Host == "" {
-		return raw
+	trimmed := strings.TrimRight(raw, ".,;:)")
+	u, err := url.Parse(trimmed)
+	if err != nil || u.Host == "" || u.RawQuery == "" && u.Fragment == "" && u.User == nil {
+		return raw // nothing to drop (or not a URL): as written
 	}
-	return u.Scheme + "://" + u.Host + u.EscapedPath()
+	return u.Scheme + "://" + u.Host + u.EscapedPath() + raw[len(trimmed):]
 }
 
 // hostOf is the host of raw ("" if none).
@@ -130,4 +131,20 @@ func SettingFor(pc nextauth.Provider, raw string) string {
 		return "COGNITO_ISSUER (the user pool's issuer, https://cognito-idp.<region>.amazonaws.com/<poolId>)"
 	}
 	return "AUTH_" + strings.ToUpper(pc.ID) + "_ISSUER (the provider's issuer URL)"
+}
+
+// netFail turns a failed network step into a finding's message and fix.
+type netFail func(where string, err error) (message, fix string)
+
+// netFailure is a netFail for provider pc: the error summarised against
+// the URL it names (else the issuer), with the setting that gave it.
+func netFailure(pc nextauth.Provider, issuer, where string, err error) (string, string) {
+	target := issuer
+	if m := urlRe.FindString(errText(err)); m != "" {
+		target = m
+	} else if target == "" {
+		target = pc.CognitoDomain
+	}
+	s := Summarize(err, hostOf(target), SettingFor(pc, target))
+	return where + ": " + s.What, s.Fix
 }
