@@ -23,7 +23,7 @@ import (
 func TestTwoInstancesOneDevIdP(t *testing.T) {
 	rs := redistest.Start(t)
 	idpLn := listenLoopback(t)
-	addrA, addrB := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+	addrA, addrB := "127.0.0.1:"+opsFreePort(t), "127.0.0.1:"+opsFreePort(t)
 	urlA, urlB := "http://"+addrA, "http://"+addrB
 	idp, err := devidp.New(devidp.Options{
 		BaseURL: "http://" + idpLn.Addr().String(),

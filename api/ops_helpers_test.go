@@ -56,8 +56,8 @@ func (w *teeWriter) Write(p []byte) (int, error) {
 	return w.l.Write(p)
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) string {
+// opsFreePort returns a loopback port that was free a moment ago.
+func opsFreePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,10 +67,10 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
-// startServer runs New and Run exactly as the binary does (New listens on
+// opsStartServer runs New and Run exactly as the binary does (New listens on
 // PORT/HOST itself), with env as the whole environment, logging to a new
 // opsLog.
-func startServer(t *testing.T, env map[string]string) (*testApp, *opsLog) {
+func opsStartServer(t *testing.T, env map[string]string) (*testApp, *opsLog) {
 	t.Helper()
 	logs := &opsLog{}
 	m, err := New(Options{Source: envSource(env, t.TempDir()), Logger: logs.logger(t)})

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-const defaultMetricsAddr = "127.0.0.1:9464"
+const opsDefaultMetricsAddr = "127.0.0.1:9464"
 
 // TestTwoInstancesOnOneMachine: two servers whose settings differ only in
 // PORT both start: the default metrics address is the first's, the second
@@ -15,15 +15,15 @@ const defaultMetricsAddr = "127.0.0.1:9464"
 func TestTwoInstancesOnOneMachine(t *testing.T) {
 	// Whether another process (not this test) holds the default already.
 	takenBefore := true
-	if ln, err := net.Listen("tcp", defaultMetricsAddr); err == nil {
+	if ln, err := net.Listen("tcp", opsDefaultMetricsAddr); err == nil {
 		takenBefore = false
 		ln.Close()
 	}
 	env := func() map[string]string {
-		return map[string]string{"PORT": freePort(t), "AUTHBFF_DATA_DIR": t.TempDir(), "SHUTDOWN_DRAIN_DELAY": "1ms"}
+		return map[string]string{"PORT": opsFreePort(t), "AUTHBFF_DATA_DIR": t.TempDir(), "SHUTDOWN_DRAIN_DELAY": "1ms"}
 	}
-	a, logsA := startServer(t, env())
-	b, logsB := startServer(t, env())
+	a, logsA := opsStartServer(t, env())
+	b, logsB := opsStartServer(t, env())
 	for _, app := range []*testApp{a, b} {
 		resp, err := http.Get(app.URL + "/api/auth/providers")
 		if err != nil {
@@ -35,8 +35,8 @@ func TestTwoInstancesOnOneMachine(t *testing.T) {
 		}
 	}
 	if !takenBefore {
-		if got := a.Main.MetricsAddr(); got != defaultMetricsAddr {
-			t.Errorf("first instance serves metrics on %q, want %s", got, defaultMetricsAddr)
+		if got := a.Main.MetricsAddr(); got != opsDefaultMetricsAddr {
+			t.Errorf("first instance serves metrics on %q, want %s", got, opsDefaultMetricsAddr)
 		}
 		if strings.Contains(logsA.String(), "metrics are off") {
 			t.Error("the first instance warns that metrics are off")
@@ -51,8 +51,8 @@ func TestTwoInstancesOnOneMachine(t *testing.T) {
 			warn = line
 		}
 	}
-	if !strings.Contains(warn, "level=WARN") || !strings.Contains(warn, "METRICS_ADDR") || !strings.Contains(warn, defaultMetricsAddr) {
-		t.Errorf("second instance: no WARN that metrics are off naming METRICS_ADDR and %s; logs:\n%s", defaultMetricsAddr, logsB)
+	if !strings.Contains(warn, "level=WARN") || !strings.Contains(warn, "METRICS_ADDR") || !strings.Contains(warn, opsDefaultMetricsAddr) {
+		t.Errorf("second instance: no WARN that metrics are off naming METRICS_ADDR and %s; logs:\n%s", opsDefaultMetricsAddr, logsB)
 	}
 	// The development IdP's start-up hint names the README's headline settings.
 	for _, v := range []string{"COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET", "COGNITO_DOMAIN"} {
@@ -71,7 +71,7 @@ func TestExplicitMetricsAddrTaken(t *testing.T) {
 	}
 	defer held.Close()
 	_, err = New(Options{Source: envSource(map[string]string{
-		"PORT": freePort(t), "AUTHBFF_DATA_DIR": t.TempDir(), "METRICS_ADDR": held.Addr().String(),
+		"PORT": opsFreePort(t), "AUTHBFF_DATA_DIR": t.TempDir(), "METRICS_ADDR": held.Addr().String(),
 	}, t.TempDir())})
 	if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR="+held.Addr().String()) {
 		t.Fatalf("New with a taken METRICS_ADDR: %v", err)

@@ -16,11 +16,11 @@ import (
 	"github.com/authbff/authbff/internal/redistest"
 )
 
-// closedPort is a loopback port nothing listens on (it was free a moment ago).
-func closedPort(t *testing.T) string { return freePort(t) }
+// opsClosedPort is a loopback port nothing listens on (it was free a moment ago).
+func opsClosedPort(t *testing.T) string { return opsFreePort(t) }
 
-// providersOK fails unless base answers /api/auth/providers with 200.
-func providersOK(t *testing.T, base string) {
+// opsProvidersOK fails unless base answers /api/auth/providers with 200.
+func opsProvidersOK(t *testing.T, base string) {
 	t.Helper()
 	resp, err := http.Get(base + "/api/auth/providers")
 	if err != nil {
@@ -36,24 +36,24 @@ func providersOK(t *testing.T, base string) {
 // starts, serves, and within 10 s logs a WARN naming the issuer, the fix
 // and `authbff doctor`.
 func TestStartupCheckUnreachableIssuer(t *testing.T) {
-	issuer := "http://127.0.0.1:" + closedPort(t) + "/pool"
+	issuer := "http://127.0.0.1:" + opsClosedPort(t) + "/pool"
 	logs := &opsLog{}
 	start := time.Now()
 	app := startAppWith(t, map[string]string{
 		"COGNITO_CLIENT_ID": "abc", "COGNITO_ISSUER": issuer, "NEXTAUTH_URL": "auto",
 		"NEXTAUTH_SECRET": "startup-secret-startup-secret-startup-0123", "SESSION_STORE": "memory",
 	}, "127.0.0.1:0", logs, slog.LevelInfo)
-	providersOK(t, app.URL)
+	opsProvidersOK(t, app.URL)
 	if !logs.waitFor("authbff doctor", 10*time.Second-time.Since(start)) {
 		t.Fatalf("no start-up warning within 10 s; logs:\n%s", logs)
 	}
-	line := lineWith(logs.String(), "authbff doctor")
+	line := opsLineWith(logs.String(), "authbff doctor")
 	for _, want := range []string{"level=WARN", issuer, "refused the connection", "fix: check COGNITO_ISSUER", "run `authbff doctor` for details"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("start-up warning lacks %q: %s", want, line)
 		}
 	}
-	providersOK(t, app.URL) // still serving
+	opsProvidersOK(t, app.URL) // still serving
 }
 
 // TestStartupCheckUnresolvableDomain: COGNITO_DOMAIN alone (the README's
@@ -64,17 +64,17 @@ func TestStartupCheckUnresolvableDomain(t *testing.T) {
 		"COGNITO_CLIENT_ID": "abc", "COGNITO_CLIENT_SECRET": "s", "COGNITO_DOMAIN": "authbff-test-nowhere.invalid",
 		"NEXTAUTH_URL": "auto", "NEXTAUTH_SECRET": "startup-secret-startup-secret-startup-0123", "SESSION_STORE": "memory",
 	}, "127.0.0.1:0", logs, slog.LevelInfo)
-	providersOK(t, app.URL)
+	opsProvidersOK(t, app.URL)
 	if !logs.waitFor("authbff doctor", 10*time.Second) {
 		t.Fatalf("no start-up warning within 10 s; logs:\n%s", logs)
 	}
-	line := lineWith(logs.String(), "authbff doctor")
+	line := opsLineWith(logs.String(), "authbff doctor")
 	if !strings.Contains(line, "cannot resolve authbff-test-nowhere.invalid: check COGNITO_DOMAIN (the Domain name of the user pool's app integration) and this machine's DNS") {
 		t.Errorf("start-up warning does not summarise the DNS failure: %s", line)
 	}
 }
 
-func lineWith(logs, s string) string {
+func opsLineWith(logs, s string) string {
 	for _, l := range strings.Split(logs, "\n") {
 		if strings.Contains(l, s) {
 			return l
@@ -92,7 +92,7 @@ func TestStartupCheckQuietWhenAllIsWell(t *testing.T) {
 		"COGNITO_CLIENT_ID": f.clientID, "COGNITO_CLIENT_SECRET": f.secret, "COGNITO_ISSUER": f.issuer(), "NEXTAUTH_URL": "auto",
 		"NEXTAUTH_SECRET": "startup-secret-startup-secret-startup-0123", "SESSION_STORE": "memory",
 	}, "127.0.0.1:0", logs, slog.LevelInfo)
-	providersOK(t, app.URL)
+	opsProvidersOK(t, app.URL)
 	time.Sleep(time.Second)
 	app.Close() // waits for the check
 	if strings.Contains(logs.String(), "start-up check") {
@@ -105,16 +105,16 @@ func TestStartupCheckQuietWhenAllIsWell(t *testing.T) {
 func TestUnknownVariableWarned(t *testing.T) {
 	logs := &opsLog{}
 	app := startAppWith(t, map[string]string{"NEXTAUTH_ULR": "http://localhost:3000"}, "127.0.0.1:0", logs, slog.LevelInfo)
-	providersOK(t, app.URL)
-	line := lineWith(logs.String(), "NEXTAUTH_ULR")
+	opsProvidersOK(t, app.URL)
+	line := opsLineWith(logs.String(), "NEXTAUTH_ULR")
 	if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "NEXTAUTH_URL") {
 		t.Errorf("no WARN about NEXTAUTH_ULR naming NEXTAUTH_URL; logs:\n%s", logs)
 	}
 }
 
-// structuredLine is the text handler's "time=... level=..." or a JSON
+// opsStructuredLine is the text handler's "time=... level=..." or a JSON
 // object with time and level.
-var structuredLine = regexp.MustCompile(`^time=\S+ level=[A-Z]+ `)
+var opsStructuredLine = regexp.MustCompile(`^time=\S+ level=[A-Z]+ `)
 
 // TestDeadRedisStderrStructured runs the server as the binary does (its
 // own logger on stderr) with SESSION_STORE naming a closed port: it
@@ -126,7 +126,7 @@ func TestDeadRedisStderrStructured(t *testing.T) {
 		t.Skip("helper")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServeDeadRedis$", "-test.v=false")
-	cmd.Env = append(os.Environ(), "GO_HELPER_SERVE_DEAD_REDIS=redis://127.0.0.1:"+closedPort(t)+"/0")
+	cmd.Env = append(os.Environ(), "GO_HELPER_SERVE_DEAD_REDIS=redis://127.0.0.1:"+opsClosedPort(t)+"/0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestDeadRedisStderrStructured(t *testing.T) {
 	}
 	warned := false
 	for _, l := range lines {
-		if !structuredLine.MatchString(l) && !json.Valid([]byte(l)) {
+		if !opsStructuredLine.MatchString(l) && !json.Valid([]byte(l)) {
 			t.Errorf("stderr line is not structured: %q", l)
 		}
 		warned = warned || strings.Contains(l, "session store") && strings.Contains(l, "authbff doctor")

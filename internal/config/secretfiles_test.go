@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// writeSecret writes content to a file in a fresh temp dir and returns its path.
-func writeSecret(t *testing.T, content string) string {
+// writeSecretFile writes content to a file in a fresh temp dir and returns its path.
+func writeSecretFile(t *testing.T, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
@@ -17,21 +17,21 @@ func writeSecret(t *testing.T, content string) string {
 	return p
 }
 
-const cognitoEnv = "COGNITO_CLIENT_ID=abc"
+const fileTestCognitoID = "COGNITO_CLIENT_ID=abc"
 
 func TestSecretFilesInPlaceOfVariables(t *testing.T) {
 	other := strings.Repeat("z", 40)
 	c := mustLoad(t,
-		"NEXTAUTH_SECRET_FILE="+writeSecret(t, secret32+"\n"),
-		"NEXTAUTH_SECRET_PREVIOUS_FILE="+writeSecret(t, strings.Repeat("p", 32)+"\n"+strings.Repeat("q", 32)+"\n"),
-		cognitoEnv, "COGNITO_ISSUER=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
-		"COGNITO_CLIENT_SECRET_FILE="+writeSecret(t, "cognito-secret\r\n"),
+		"NEXTAUTH_SECRET_FILE="+writeSecretFile(t, secret32+"\n"),
+		"NEXTAUTH_SECRET_PREVIOUS_FILE="+writeSecretFile(t, strings.Repeat("p", 32)+"\n"+strings.Repeat("q", 32)+"\n"),
+		fileTestCognitoID, "COGNITO_ISSUER=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
+		"COGNITO_CLIENT_SECRET_FILE="+writeSecretFile(t, "cognito-secret\r\n"),
 		"AUTH_OKTA_ISSUER=https://example.okta.com", "AUTH_OKTA_ID=okta-client",
-		"AUTH_OKTA_SECRET_FILE="+writeSecret(t, "okta-secret"),
-		"SESSION_STORE_FILE="+writeSecret(t, "redis://:pw@127.0.0.1:6379/0\n"),
+		"AUTH_OKTA_SECRET_FILE="+writeSecretFile(t, "okta-secret"),
+		"SESSION_STORE_FILE="+writeSecretFile(t, "redis://:pw@127.0.0.1:6379/0\n"),
 		"NEXTAUTH_URL=https://app.example.com", "NEXTAUTH_SECRET_UNRELATED="+other,
 	)
-	if got := secretsOf(c); strings.Join(got, ",") != secret32+","+strings.Repeat("p", 32)+","+strings.Repeat("q", 32) {
+	if got := secretStrings(c); strings.Join(got, ",") != secret32+","+strings.Repeat("p", 32)+","+strings.Repeat("q", 32) {
 		t.Errorf("Secrets = %q: want the file's secret (newline trimmed) then the previous file's lines", got)
 	}
 	if c.Providers[0].ClientSecret != "cognito-secret" || c.Providers[0].AuthStyle != AuthStylePost {
@@ -48,7 +48,7 @@ func TestSecretFilesInPlaceOfVariables(t *testing.T) {
 	}
 }
 
-func secretsOf(c *Config) []string {
+func secretStrings(c *Config) []string {
 	var out []string
 	for _, s := range c.Secrets {
 		out = append(out, string(s))
@@ -60,8 +60,8 @@ func TestSecretFileAndVariableBothSet(t *testing.T) {
 	for name, value := range map[string]string{"NEXTAUTH_SECRET": secret32, "COGNITO_CLIENT_SECRET": secret32,
 		"AUTH_OKTA_SECRET": secret32, "SESSION_STORE": "redis://:" + secret32 + "@127.0.0.1:6379"} {
 		t.Run(name, func(t *testing.T) {
-			_, ps := load(t, "", cognitoEnv, "COGNITO_ISSUER=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
-				name+"="+value, name+"_FILE="+writeSecret(t, value))
+			_, ps := load(t, "", fileTestCognitoID, "COGNITO_ISSUER=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
+				name+"="+value, name+"_FILE="+writeSecretFile(t, value))
 			p, ok := problemFor(ps, name)
 			if !ok {
 				t.Fatalf("no problem on %s:\n%v", name, ps.Error())
@@ -78,13 +78,13 @@ func TestSecretFileAndVariableBothSet(t *testing.T) {
 
 func TestSecretFileInDotenv(t *testing.T) {
 	dir := t.TempDir()
-	f := writeSecret(t, secret32+"\n")
+	f := writeSecretFile(t, secret32+"\n")
 	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("NEXTAUTH_SECRET_FILE="+f+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c, ps := load(t, dir)
 	if ps != nil || len(c.Secrets) != 1 || string(c.Secrets[0]) != secret32 {
-		t.Fatalf("secrets %q, problems %v", secretsOf(c), ps)
+		t.Fatalf("secrets %q, problems %v", secretStrings(c), ps)
 	}
 }
 
@@ -94,8 +94,8 @@ func TestSecretFileProblems(t *testing.T) {
 		name, file, want string
 	}{
 		{"missing", missing, "cannot read " + missing},
-		{"empty", writeSecret(t, "\n"), "is empty"},
-		{"too large", writeSecret(t, strings.Repeat("x", secretFileMax+1)), "larger than"},
+		{"empty", writeSecretFile(t, "\n"), "is empty"},
+		{"too large", writeSecretFile(t, strings.Repeat("x", secretFileMax+1)), "larger than"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, ps := load(t, "", "NEXTAUTH_SECRET_FILE="+c.file)
@@ -103,13 +103,13 @@ func TestSecretFileProblems(t *testing.T) {
 		})
 	}
 	// A short secret from a file is reported under the _FILE variable.
-	_, ps := load(t, "", "NEXTAUTH_SECRET_FILE="+writeSecret(t, "short\n"))
+	_, ps := load(t, "", "NEXTAUTH_SECRET_FILE="+writeSecretFile(t, "short\n"))
 	wantProblem(t, ps, "NEXTAUTH_SECRET_FILE", "is 5 bytes long")
 }
 
 func TestNonSecretFileVariableIgnored(t *testing.T) {
 	// Only secret variables read _FILE: PORT_FILE is not a way to set PORT.
-	c := mustLoad(t, "PORT_FILE="+writeSecret(t, "4000"))
+	c := mustLoad(t, "PORT_FILE="+writeSecretFile(t, "4000"))
 	if c.Port != 3000 {
 		t.Errorf("Port = %d", c.Port)
 	}

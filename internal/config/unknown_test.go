@@ -42,7 +42,7 @@ func TestUnknownVariablesWarned(t *testing.T) {
 
 func TestUnknownVariablesQuiet(t *testing.T) {
 	cfg := mustLoad(t, "NEXTAUTH_URL=http://localhost:3000", "AUTH_URL=http://localhost:3000", "NEXTAUTH_SECRET="+secret32,
-		"AUTH_SECRET="+secret32, "AUTH_OKTA_ISSUER=https://example.okta.com", "AUTH_OKTA_ID=x", "AUTH_OKTA_SECRET_FILE="+writeSecret(t, "s"),
+		"AUTH_SECRET="+secret32, "AUTH_OKTA_ISSUER=https://example.okta.com", "AUTH_OKTA_ID=x", "AUTH_OKTA_SECRET_FILE="+writeSecretFile(t, "s"),
 		"UPSTREAM_ORDERS=https://api.example.com", "AUTHBFF_DEV_IDP=0", "PORT=3000", "SOMETHING_ELSE=1", "NEXTAUTH_SECRET_PREVIOUS="+secret32)
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("warnings about settings that are read: %v", cfg.Warnings)

@@ -11,7 +11,7 @@ import (
 	"github.com/authbff/authbff/internal/redistest"
 )
 
-func storeReport(t *testing.T, spec string) (string, bool) {
+func redisStoreReport(t *testing.T, spec string) (string, bool) {
 	t.Helper()
 	r := &doctor.Report{}
 	doctor.CheckStore(context.Background(), r, spec)
@@ -25,7 +25,7 @@ func storeReport(t *testing.T, spec string) (string, bool) {
 // started with allkeys-lru.
 func TestCheckStoreEvictingRedis(t *testing.T) {
 	srv := redistest.StartWithOptions(t, redistest.Options{Args: []string{"--maxmemory-policy", "allkeys-lru"}})
-	out, ok := storeReport(t, srv.URL)
+	out, ok := redisStoreReport(t, srv.URL)
 	if ok {
 		t.Fatalf("doctor passed a Redis with allkeys-lru:\n%s", out)
 	}
@@ -47,7 +47,7 @@ func TestCheckStoreEvictingRedis(t *testing.T) {
 
 func TestCheckStoreNoEvictionRedis(t *testing.T) {
 	srv := redistest.Start(t) // redis-server's default policy is noeviction
-	out, ok := storeReport(t, srv.URL)
+	out, ok := redisStoreReport(t, srv.URL)
 	if !ok || !strings.Contains(out, "maxmemory-policy is noeviction") {
 		t.Fatalf("doctor on a noeviction Redis (ok %v):\n%s", ok, out)
 	}
@@ -60,7 +60,7 @@ func TestCheckStoreDeadRedis(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	out, ok := storeReport(t, "redis://:hunter2@127.0.0.1:"+strconv.Itoa(port)+"/0")
+	out, ok := redisStoreReport(t, "redis://:hunter2@127.0.0.1:"+strconv.Itoa(port)+"/0")
 	if ok || !strings.Contains(out, "refused the connection") || !strings.Contains(out, "fix: check SESSION_STORE") {
 		t.Fatalf("doctor on a dead Redis (ok %v):\n%s", ok, out)
 	}
