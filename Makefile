@@ -1,11 +1,12 @@
-.PHONY: run test test-short deps vet bench fuzz
+.PHONY: run test test-short deps vet helm-test bench fuzz
 
 # Run the server with embedded defaults (dev IdP, bolt session store) on :3000.
 run:
 	go run ./cmd/authbff
 
-# Every test: installs redis-server, Chromium and the npm fixture when missing.
-test: deps vet
+# Every test: installs redis-server, Chromium and the npm fixture when missing,
+# and helm (go install, cached in $(go env GOPATH)/bin) for the chart's test.
+test: deps vet helm-test
 	go test -race -count=1 ./...
 
 # The fast lane: skips what needs redis-server, Chromium, Node or long
@@ -15,6 +16,11 @@ test-short:
 
 deps:
 	bash .ci/deps
+
+# The Helm chart: helm lint, helm template (defaults and ci/full-values.yaml)
+# decoded strictly into k8s.io/api types, in its own module deploy/helm/test.
+helm-test:
+	bash .ci/helm
 
 vet:
 	go vet ./...

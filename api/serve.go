@@ -51,6 +51,7 @@ type Server struct {
 	shutOnce sync.Once
 	shutErr  error
 	admin    *metrics.Server // /metrics, /healthz, /readyz on METRICS_ADDR; nil when off
+	opts     bff.Options     // what New made the BFF from (the start-up check's settings)
 }
 
 // LoadSettings reads the environment and dotenv files of src (every
@@ -68,6 +69,7 @@ func LoadSettings(src config.Source) (o bff.Options, cfg *config.Config, err err
 	}
 	o = v.(bff.Options)
 	o.Logger = NewLogger(cfg.LogLevel, cfg.LogFormat)
+	routeRedisLogs(o.Logger) // every command's go-redis lines are structured too
 	return o, cfg, nil
 }
 
@@ -81,6 +83,8 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger != nil {
 		o.Logger = opts.Logger
 	}
+	routeRedisLogs(o.Logger)
+	logConfigWarnings(o.Logger, cfg.Warnings)
 	listen := cfg.Server
 	if o.DevIdP && listen.HostSet && !config.Loopback(listen.Host) {
 		nets := make([]string, len(o.DevIdPAllowCIDRs))
@@ -114,10 +118,18 @@ func New(opts Options) (*Server, error) {
 	}
 	var admin *metrics.Server
 	if cfg.MetricsAddr != "" {
-		if admin, err = metrics.Listen(cfg.MetricsAddr, b.AdminHandler(), o.Logger); err != nil {
+		admin, err = metrics.Listen(cfg.MetricsAddr, b.AdminHandler(), o.Logger)
+		switch {
+		case err != nil && cfg.MetricsAddrSet:
 			b.Close()
 			ln.Close()
 			return nil, fmt.Errorf("main: METRICS_ADDR=%s: %w (set METRICS_ADDR to a free address, or to nothing to turn metrics off)", cfg.MetricsAddr, err)
+		case err != nil:
+			// The default address is taken, most likely by another authbff
+			// on this machine: run without metrics rather than not at all.
+			admin = nil
+			o.Logger.Warn("metrics are off: the default METRICS_ADDR is taken (another authbff on this machine?), so /metrics, /healthz, /readyz and the admin endpoint are not served; "+
+				"set METRICS_ADDR to a free address (e.g. 127.0.0.1:9465) to have them", "metrics_addr", cfg.MetricsAddr, "err", err)
 		}
 	}
 	gin.SetMode(gin.ReleaseMode) // the binary's choice; the library sets no globals
@@ -132,7 +144,7 @@ func New(opts Options) (*Server, error) {
 	server.Handler = bff.LimitRequestRead(engine, listen.ReadTimeout)
 	return &Server{
 		BFF: b, Logger: o.Logger, listener: ln, admin: admin, listen: listen,
-		server: server,
+		server: server, opts: o,
 	}, nil
 }
 
@@ -177,6 +189,9 @@ func (m *Server) Run(ctx context.Context) error {
 	}
 	m.Logger.Info("authbff listening", "url", m.BFF.URL(), "listen", m.listener.Addr().String(),
 		"base_path", m.BFF.BasePath(), "metrics", m.MetricsAddr())
+	// Bounded, in the background, warnings only: an IdP outage at boot
+	// must not keep the BFF from serving.
+	defer m.startChecks(ctx)()
 	select {
 	case <-ctx.Done():
 		return m.Shutdown()

@@ -50,7 +50,8 @@ func TestShutdownBinary(t *testing.T) {
 
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PORT=0",
-		"AUTHBFF_DATA_DIR=" + t.TempDir(), "METRICS_ADDR=127.0.0.1:0", "UPSTREAM_SLOW=" + upstream.URL}
+		"AUTHBFF_DATA_DIR=" + t.TempDir(), "METRICS_ADDR=127.0.0.1:0", "UPSTREAM_SLOW=" + upstream.URL,
+		"SHUTDOWN_DRAIN_DELAY=2s"} // the dev IdP's default is 0 (no load balancer in front)
 	cmd.Dir = t.TempDir() // no .env files
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

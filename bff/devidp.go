@@ -65,7 +65,7 @@ func (b *BFF) startDevIdP() (nextauth.Provider, error) {
 		cfg.Upstreams["demo"] = &url.URL{Scheme: cfg.URL.Scheme, Host: cfg.URL.Host, Path: devIdPPath + "/demo-api"}
 	}
 	b.log.Warn("development IdP - not for production: no identity provider is configured, so authbff serves its own Cognito-shaped IdP with demo users",
-		"issuer", idp.Issuer(), "configure", "set COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET and COGNITO_ISSUER (see README)")
+		"issuer", idp.Issuer(), "configure", "set COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET and COGNITO_DOMAIN (see README)")
 	return nextauth.Provider{
 		ID: "cognito", Name: "Cognito", Issuer: idp.Issuer(), ClientID: devClientID,
 		ClientSecret: hex.EncodeToString(secret), Cognito: true,

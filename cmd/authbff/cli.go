@@ -19,6 +19,7 @@ const readme = "https://github.com/authbff/authbff#configuration"
 type invocation struct {
 	port, host    string // serve: --port, --host ("" when not given)
 	sub, provider string // sessions revoke: --sub, --provider
+	json          bool   // doctor: --json
 }
 
 // command is one `authbff <name>`.
@@ -63,14 +64,19 @@ requests finish (SHUTDOWN_TIMEOUT).`,
 		run: serveCmd,
 	},
 	{
-		name: "doctor", usage: "authbff doctor",
+		name: "doctor", usage: "authbff doctor [--json]",
 		summary: "check the configuration and each identity provider, then exit",
 		about: `Reads the configuration (every problem at once), then asks each identity
 provider what only it can tell: its discovery document, whether the callback URL
 <NEXTAUTH_URL>/api/auth/callback/<id> is registered, and whether the token
-endpoint accepts the client id and secret and the authorization code grant.
-Prints one ok/FAIL line per finding, each failure with its fix, and exits 1
-when any fails. It starts no server.`,
+endpoint accepts the client id and secret and the authorization code grant;
+then the session store (Redis: PING and maxmemory-policy noeviction) and each
+upstream's reachability. Prints one ok/FAIL/WARN line per finding, each failure
+ending with "fix: ..." (network errors summarised, URLs shortened, no line over
+300 characters), and exits 1 when any fails. It starts no server.`,
+		flags: func(fs *flag.FlagSet, inv *invocation) {
+			fs.BoolVar(&inv.json, "json", false, `print one JSON object {"ok", "checks": [{"status", "scope", "message", "fix"}]} instead of lines`)
+		},
 		run: doctorCmd,
 	},
 	{

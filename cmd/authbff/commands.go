@@ -38,12 +38,18 @@ func devidpCmd(ctx context.Context, _ *invocation, src config.Source, _, stderr 
 		fmt.Fprintf(stderr, "authbff devidp: configuration:\n%v\n", err)
 		return 2
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(c.Port))
+	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
 	if err != nil {
 		fmt.Fprintf(stderr, "authbff devidp: %v\n", err)
 		return 1
 	}
 	base := "http://" + ln.Addr().String()
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		// Every interface (DEVIDP_HOST=0.0.0.0, in a container): the
+		// issuer names loopback, which the published port and the
+		// containers sharing this one's network both reach.
+		base = "http://127.0.0.1:" + strconv.Itoa(a.Port)
+	}
 	idp, err := devidp.New(devidp.Options{
 		BaseURL: base,
 		Clients: []devidp.Client{{ID: c.ClientID, Secret: c.ClientSecret,
@@ -55,6 +61,9 @@ func devidpCmd(ctx context.Context, _ *invocation, src config.Source, _, stderr 
 		return 1
 	}
 	fmt.Fprintf(stderr, "development IdP - not for production: issuer %s\n", idp.Issuer())
+	if !config.Loopback(c.Host) {
+		fmt.Fprintf(stderr, "DEVIDP_HOST=%s: the development IdP listens beyond loopback; anyone who reaches it signs in as any demo user (publish its port on 127.0.0.1 only)\n", c.Host)
+	}
 	srv := &http.Server{Handler: idp, ReadHeaderTimeout: 10 * time.Second}
 	go func() { <-ctx.Done(); srv.Close() }()
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

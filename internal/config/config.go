@@ -238,9 +238,18 @@ type Config struct {
 	// MetricsAddr is where the binary serves /metrics (METRICS_ADDR,
 	// default 127.0.0.1:9464); "" when METRICS_ADDR is set empty (off).
 	MetricsAddr string
+	// MetricsAddrSet is true when METRICS_ADDR was given: the binary then
+	// fails when it cannot listen there, while the default address, when
+	// taken (a second instance on one machine), only turns metrics off.
+	MetricsAddrSet bool
 	// TrustedProxies lists the CIDRs or IPs (TRUSTED_PROXIES) whose
 	// forwarding headers are believed; empty trusts none.
 	TrustedProxies []string
+	// Warnings are what is suspicious but not wrong: a NEXTAUTH_*, AUTH_*,
+	// COGNITO_*, UPSTREAM_* or AUTHBFF_* variable that is set but never
+	// read (a misspelling, with the likely intended name). The binary logs
+	// each at start-up.
+	Warnings []Problem
 }
 
 // Origin returns scheme://host[:port] of URL.
@@ -285,9 +294,10 @@ func Load(src Source) (*Config, error) {
 	if c.DevIdP && c.Secure() && !isLoopback(c.URL.Hostname()) {
 		l.probs.add(l.urlVar(), "is a public https URL, but no identity provider is configured: "+
 			"the embedded development IdP is not for production",
-			"configure a provider (COGNITO_CLIENT_ID + COGNITO_ISSUER, or AUTH_<ID>_ISSUER + AUTH_<ID>_ID), "+
+			"configure a provider (COGNITO_CLIENT_ID + COGNITO_DOMAIN or COGNITO_ISSUER, or AUTH_<ID>_ISSUER + AUTH_<ID>_ID), "+
 				"or use an http://localhost URL for development")
 	}
+	c.Warnings = l.unknownVars()
 	if len(l.probs) > 0 {
 		return c, &l.probs
 	}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -11,8 +12,13 @@ import (
 // IdP run alone (for benchmarks): DEVIDP_* variables, from the environment
 // and the dotenv files like every other setting.
 type DevIdPCommand struct {
-	// Port is DEVIDP_PORT (default 9229); the IdP listens on 127.0.0.1.
+	// Port is DEVIDP_PORT (default 9229).
 	Port int
+	// Host is DEVIDP_HOST, the address listened on (default 127.0.0.1).
+	// Anyone who reaches the IdP signs in as any demo user: another address
+	// is for a container whose port is published on loopback only (see
+	// docker-compose.yml).
+	Host string
 	// ClientID and ClientSecret are the one app client (DEVIDP_CLIENT_ID,
 	// default authbff-dev; DEVIDP_CLIENT_SECRET, default none: a public client).
 	ClientID, ClientSecret string
@@ -28,7 +34,14 @@ type DevIdPCommand struct {
 func LoadDevIdPCommand(src Source) (*DevIdPCommand, error) {
 	l := &loader{}
 	l.env = newEnv(src, &l.probs)
-	c := &DevIdPCommand{Port: 9229, ClientID: "authbff-dev", LogLevel: "info", LogFormat: "text"}
+	c := &DevIdPCommand{Port: 9229, Host: "127.0.0.1", ClientID: "authbff-dev", LogLevel: "info", LogFormat: "text"}
+	if v := l.env.get("DEVIDP_HOST"); v != "" {
+		if net.ParseIP(v) == nil && v != "localhost" {
+			l.probs.add("DEVIDP_HOST", fmt.Sprintf("%q is not an IP address", v), "set it to the address to listen on, e.g. 127.0.0.1 or 0.0.0.0 (in a container)")
+		} else {
+			c.Host = v
+		}
+	}
 	if v := l.env.get("DEVIDP_PORT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 65535 {
@@ -77,7 +90,7 @@ func (l *loader) devIdP(c *Config) {
 	if c.DevIdP && !c.DevIdPOptIn && strings.EqualFold(l.env.get("NODE_ENV"), "production") {
 		l.probs.add("NODE_ENV", "is production, but no identity provider is configured: authbff would run its development IdP, "+
 			"where anyone who reaches it signs in as any demo user (an admin included) without a password",
-			"configure a provider - COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET and COGNITO_ISSUER (or COGNITO_DOMAIN), "+
+			"configure a provider - COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET and COGNITO_DOMAIN (or COGNITO_ISSUER), "+
 				"or AUTH_<ID>_ISSUER, AUTH_<ID>_ID and AUTH_<ID>_SECRET - and check those variables are spelled right and their secrets mounted; "+
 				"to run the development IdP on purpose, set AUTHBFF_DEV_IDP=1")
 	}

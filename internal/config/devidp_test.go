@@ -22,7 +22,7 @@ func TestDevIdPCommandReadsDotenvFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &DevIdPCommand{Port: 9333, ClientID: "authbff-dev", ClientSecret: "s",
+	want := &DevIdPCommand{Port: 9333, Host: "127.0.0.1", ClientID: "authbff-dev", ClientSecret: "s",
 		RedirectURIs: []string{"http://a/cb", "http://b/cb"}, LogLevel: "info", LogFormat: "json"}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got %+v, want %+v", c, want)

@@ -28,7 +28,9 @@ type Server struct {
 	IdleTimeout time.Duration
 	// DrainDelay is how long, after SIGTERM, /readyz answers 503 while the
 	// listener still takes requests (SHUTDOWN_DRAIN_DELAY, default 2 s), so
-	// a load balancer stops sending new ones first.
+	// a load balancer stops sending new ones first. Its default is 0 when
+	// no load balancer can be in front: the development IdP runs, or HOST
+	// is a loopback address (a quick restart then finds the port free).
 	DrainDelay time.Duration
 	// ShutdownTimeout is how long in-flight requests may still run after
 	// the drain delay (SHUTDOWN_TIMEOUT, default 35 s: more than the API
@@ -55,7 +57,11 @@ func (l *loader) listen(c *Config) {
 	}
 	s.ReadTimeout = l.durationVar("HTTP_READ_TIMEOUT", 30*time.Second)
 	s.IdleTimeout = l.durationVar("HTTP_IDLE_TIMEOUT", 30*time.Second)
-	s.DrainDelay = l.durationVar("SHUTDOWN_DRAIN_DELAY", 2*time.Second)
+	drain := 2 * time.Second
+	if c.DevIdP || (s.Host != "" && isLoopback(s.Host)) {
+		drain = 0
+	}
+	s.DrainDelay = l.durationVar("SHUTDOWN_DRAIN_DELAY", drain)
 	s.ShutdownTimeout = l.durationVar("SHUTDOWN_TIMEOUT", 35*time.Second)
 	s.MaxConnections = 4096
 	if v := l.env.get("HTTP_MAX_CONNECTIONS"); v != "" {

@@ -183,7 +183,7 @@ func (l *loader) genericIDs() []string {
 	seen := map[string]bool{}
 	for _, k := range l.env.keys {
 		rest, ok := strings.CutPrefix(k, "AUTH_")
-		if !ok || l.env.get(k) == "" {
+		if !ok || l.env.peek(k) == "" {
 			continue
 		}
 		id, isIssuer := strings.CutSuffix(rest, "_ISSUER")

@@ -102,7 +102,7 @@ func (l *loader) server(c *Config) {
 	}
 	c.MetricsAddr = "127.0.0.1:9464"
 	if l.env.isSet("METRICS_ADDR") {
-		c.MetricsAddr = l.env.get("METRICS_ADDR")
+		c.MetricsAddr, c.MetricsAddrSet = l.env.get("METRICS_ADDR"), true
 		if c.MetricsAddr != "" {
 			if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 				l.probs.add("METRICS_ADDR", fmt.Sprintf("%q is not host:port", c.MetricsAddr),
@@ -315,10 +315,11 @@ func (l *loader) secrets(c *Config) {
 		return
 	}
 	all := []string{cur}
-	names := []string{name}
-	for _, s := range splitList(l.env.get("NEXTAUTH_SECRET_PREVIOUS")) {
+	names := []string{l.env.varName(name)}
+	// Old secrets are comma-separated, or one a line in a file.
+	for _, s := range splitList(strings.ReplaceAll(l.env.get("NEXTAUTH_SECRET_PREVIOUS"), "\n", ",")) {
 		all = append(all, s)
-		names = append(names, "NEXTAUTH_SECRET_PREVIOUS")
+		names = append(names, l.env.varName("NEXTAUTH_SECRET_PREVIOUS"))
 	}
 	for i, s := range all {
 		if len(s) < 32 {

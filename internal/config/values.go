@@ -16,6 +16,12 @@ type env struct {
 	real  func(string) (string, bool)
 	files map[string]string
 	keys  []string // every known variable name, sorted and deduplicated
+	// fromFile holds the secret variables read from their <NAME>_FILE
+	// (secretfiles.go).
+	fromFile map[string]string
+	// asked records every name looked up, so the names set but never read
+	// can be warned about (unknown.go).
+	asked map[string]bool
 }
 
 // newEnv builds the lookup for src, reading its dotenv files and adding
@@ -38,7 +44,7 @@ func newEnv(src Source, probs *Problems) *env {
 			"set NODE_ENV to development, production or test")
 		nodeEnv = ""
 	}
-	e := &env{real: real, files: map[string]string{}}
+	e := &env{real: real, files: map[string]string{}, asked: map[string]bool{}}
 	if !src.NoFiles {
 		e.files = readDotenv(src.Dir, dotenvFiles(nodeEnv), probs)
 	}
@@ -55,21 +61,57 @@ func newEnv(src Source, probs *Problems) *env {
 		e.keys = append(e.keys, k)
 	}
 	sort.Strings(e.keys)
+	e.readSecretFiles(probs)
+	sort.Strings(e.keys)
 	return e
 }
 
 // get returns the whitespace-trimmed value of k; a variable present in the
-// real environment wins even when empty. "" means unset or blank.
+// real environment wins even when empty. "" means unset or blank. A secret
+// variable set through <k>_FILE has the file's content.
 func (e *env) get(k string) string {
+	e.asked[k] = true
+	if v, ok := e.fromFile[k]; ok {
+		return strings.TrimSpace(v)
+	}
+	return e.lookup(k)
+}
+
+// peek is get for a scan over every key (which ones name a provider...):
+// it does not count as reading the variable (unknown.go).
+func (e *env) peek(k string) string {
+	if v, ok := e.fromFile[k]; ok {
+		return strings.TrimSpace(v)
+	}
 	if v, ok := e.real(k); ok {
 		return strings.TrimSpace(v)
 	}
 	return strings.TrimSpace(e.files[k])
 }
 
-// isSet reports whether k is present at all, in the real environment or a
-// dotenv file, even with an empty value.
+// lookup is get without the secret files.
+func (e *env) lookup(k string) string {
+	e.asked[k] = true
+	if v, ok := e.real(k); ok {
+		return strings.TrimSpace(v)
+	}
+	return strings.TrimSpace(e.files[k])
+}
+
+// isSet reports whether k is present at all, in the real environment, a
+// dotenv file or (a secret variable) through <k>_FILE, even with an empty
+// value.
 func (e *env) isSet(k string) bool {
+	e.asked[k] = true
+	if _, ok := e.fromFile[k]; ok {
+		return true
+	}
+	return e.isSetPlain(k)
+}
+
+// isSetPlain is isSet without the secret files.
+func (e *env) isSetPlain(k string) bool {
+	e.asked[k] = true
 	if _, ok := e.real(k); ok {
 		return true
 	}

@@ -2,57 +2,69 @@ package doctor_test
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/authbff/authbff/internal/doctor"
-	"github.com/authbff/authbff/internal/pgtest"
-	"github.com/authbff/authbff/internal/session/pgstore"
+	"github.com/authbff/authbff/internal/redistest"
 )
 
-// doctor reports a PostgreSQL store's reachability, schema version and the
-// role's privileges, without creating anything.
-func TestCheckStorePostgres(t *testing.T) {
-	srv := pgtest.Start(t)
-	check := func(spec string) (bool, string) {
-		var b strings.Builder
-		ok := doctor.CheckStore(context.Background(), spec, &b)
-		return ok, b.String()
+func redisStoreReport(t *testing.T, spec string) (string, bool) {
+	t.Helper()
+	r := &doctor.Report{}
+	doctor.CheckStore(context.Background(), r, spec)
+	var b strings.Builder
+	r.WriteText(&b)
+	return b.String(), r.OK()
+}
+
+// An evicting maxmemory-policy drops sessions under memory pressure:
+// doctor fails on it, naming noeviction, against a real redis-server
+// started with allkeys-lru.
+func TestCheckStoreEvictingRedis(t *testing.T) {
+	srv := redistest.StartWithOptions(t, redistest.Options{Args: []string{"--maxmemory-policy", "allkeys-lru"}})
+	out, ok := redisStoreReport(t, srv.URL)
+	if ok {
+		t.Fatalf("doctor passed a Redis with allkeys-lru:\n%s", out)
 	}
-	url := srv.URLWith("schema=doc")
-	if ok, out := check(url); !ok || !strings.Contains(out, "not created yet") {
-		t.Fatalf("fresh database: ok=%v\n%s", ok, out)
+	if !strings.Contains(out, "ok   [store] session store "+srv.URL+" answers") {
+		t.Errorf("no ping line:\n%s", out)
 	}
-	if n := srv.Exec("SELECT 1 FROM pg_namespace WHERE nspname = 'doc'"); n != 0 {
-		t.Fatal("doctor created the schema")
+	line := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "FAIL") {
+			line = l
+		}
 	}
-	s, err := pgstore.New(pgstore.Options{URL: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Ping(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	if ok, out := check(url); !ok || !strings.Contains(out, "at version 1") || !strings.Contains(out, "has the privileges") {
-		t.Fatalf("migrated schema: ok=%v\n%s", ok, out)
-	}
-	srv.Exec("CREATE ROLE reader LOGIN")
-	srv.Exec("GRANT USAGE ON SCHEMA doc TO reader")
-	srv.Exec("GRANT SELECT ON ALL TABLES IN SCHEMA doc TO reader")
-	reader := strings.Replace(srv.URLWith("schema=doc"), "postgres@", "reader@", 1)
-	if ok, out := check(reader); ok || !strings.Contains(out, "DELETE on authbff_sessions") {
-		t.Fatalf("read-only role: ok=%v\n%s", ok, out)
-	}
-	srv.Stop()
-	if ok, out := check(url); ok || !strings.Contains(out, "does not answer") || strings.Contains(out, "secret") {
-		t.Fatalf("stopped server: ok=%v\n%s", ok, out)
+	for _, want := range []string{"maxmemory-policy is allkeys-lru", "fix: set maxmemory-policy noeviction"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("FAIL line lacks %q: %q", want, line)
+		}
 	}
 }
 
-func TestCheckStoreOthers(t *testing.T) {
-	var b strings.Builder
-	if !doctor.CheckStore(context.Background(), "memory", &b) || b.Len() != 0 {
-		t.Fatalf("memory: %q", b.String())
+func TestCheckStoreNoEvictionRedis(t *testing.T) {
+	srv := redistest.Start(t) // redis-server's default policy is noeviction
+	out, ok := redisStoreReport(t, srv.URL)
+	if !ok || !strings.Contains(out, "maxmemory-policy is noeviction") {
+		t.Fatalf("doctor on a noeviction Redis (ok %v):\n%s", ok, out)
+	}
+}
+
+func TestCheckStoreDeadRedis(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	out, ok := redisStoreReport(t, "redis://:hunter2@127.0.0.1:"+strconv.Itoa(port)+"/0")
+	if ok || !strings.Contains(out, "refused the connection") || !strings.Contains(out, "fix: check SESSION_STORE") {
+		t.Fatalf("doctor on a dead Redis (ok %v):\n%s", ok, out)
+	}
+	if strings.Contains(out, "hunter2") {
+		t.Errorf("the password is in the output:\n%s", out)
 	}
 }

@@ -6,4 +6,7 @@ type Options struct {
 	// test's temporary directory, so the data survives Stop and Restart:
 	// for tests of "the store comes back". It has no effect with REDIS_URL.
 	Persist bool
+	// Args are more redis-server arguments, e.g. "--maxmemory-policy",
+	// "allkeys-lru". With REDIS_URL set they cannot apply: the test fails.
+	Args []string
 }

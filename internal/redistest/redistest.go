@@ -67,6 +67,9 @@ func StartWithOptions(t testing.TB, o Options) *Server {
 	s := &Server{t: t, Prefix: "test:" + randomHex(t, 8) + ":"}
 	if u := os.Getenv("REDIS_URL"); u != "" {
 		s.startExternal(u)
+		if len(o.Args) > 0 {
+			s.requireLocal("Options.Args")
+		}
 		return s
 	}
 	bin := lookBin(t, "redis-server", "redis-server")
@@ -81,7 +84,7 @@ func StartWithOptions(t testing.TB, o Options) *Server {
 		aof = "yes"
 	}
 	s.p = startProcs(t, bin, false, out, func(dir string, _ int) []string {
-		return []string{"--save", "", "--appendonly", aof, "--appendfsync", "always", "--bind", "127.0.0.1", "--dir", dir}
+		return append([]string{"--save", "", "--appendonly", aof, "--appendfsync", "always", "--bind", "127.0.0.1", "--dir", dir}, o.Args...)
 	}, 1)[0]
 	s.URL = fmt.Sprintf("redis://%s/0", s.p.addr())
 	return s
