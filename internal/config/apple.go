@@ -1,7 +1,6 @@
 package config
 
 import (
-	"os"
 	"strings"
 )
 
@@ -33,17 +32,10 @@ func (l *loader) apple() (Provider, bool) {
 			l.probs.add(name, "is not set, but other Apple variables are", "set it to "+what)
 		}
 	}
-	key, file := l.env.get(v+"PRIVATE_KEY"), l.env.get(v+"PRIVATE_KEY_FILE")
-	switch {
-	case key != "" && file != "":
-		l.probs.add(v+"PRIVATE_KEY_FILE", "conflicts with "+v+"PRIVATE_KEY", "keep only one of them")
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			l.probs.add(v+"PRIVATE_KEY_FILE", err.Error(), "give the path of the .p8 file downloaded from Apple (readable by authbff)")
-		}
-		key = string(b)
-	case key == "":
+	// AUTH_APPLE_PRIVATE_KEY_FILE (the .p8 file) is read by env.get like
+	// every secret variable's <NAME>_FILE (secretfiles.go).
+	key := l.env.get(v + "PRIVATE_KEY")
+	if key == "" && !l.anySet(v+"PRIVATE_KEY", v+"PRIVATE_KEY_FILE") {
 		l.probs.add(v+"PRIVATE_KEY", "is not set", "set "+v+"PRIVATE_KEY_FILE to the .p8 key file, or "+v+"PRIVATE_KEY to its text")
 	}
 	// A key pasted into one line of a .env file keeps its line breaks as \n.

@@ -271,7 +271,7 @@ func TestSettings(t *testing.T) {
 		{"unknown store", []string{"SESSION_STORE=mongodb://x"}, nil, "SESSION_STORE"},
 		{"postgres store", []string{"SESSION_STORE=postgresql://u:p@db:5432/app?sslmode=require"}, func(c *Config) bool { return c.SessionStore == "postgresql://u:p@db:5432/app?sslmode=require" }, ""},
 		{"store URL from a file", []string{"SESSION_STORE_FILE=" + storeFile}, func(c *Config) bool { return c.SessionStore == "postgres://u:secret@db/app" }, ""},
-		{"store file and variable", []string{"SESSION_STORE_FILE=" + storeFile, "SESSION_STORE=memory"}, nil, "SESSION_STORE_FILE"},
+		{"store file and variable", []string{"SESSION_STORE_FILE=" + storeFile, "SESSION_STORE=memory"}, nil, "SESSION_STORE"},
 		{"store file missing", []string{"SESSION_STORE_FILE=" + storeFile + ".nope"}, nil, "SESSION_STORE_FILE"},
 		{"bolt without path", []string{"SESSION_STORE=bolt:"}, nil, "SESSION_STORE"},
 		{"v5 flavor", []string{"AUTH_CLIENT_FLAVOR=V5"}, func(c *Config) bool { return c.Flavor == "v5" }, ""},

@@ -167,19 +167,9 @@ func (l *loader) server(c *Config) {
 // MaxSessionsPerUser, RefreshMargin and RefreshOnSession.
 func (l *loader) sessions(c *Config) {
 	c.SessionStore = "bolt:" + strings.TrimRight(c.DataDir, "/") + "/sessions.db"
+	// SESSION_STORE_FILE (a mounted secret: the URL may carry a password)
+	// is read by env.get like every secret variable's <NAME>_FILE.
 	s, name := l.env.get("SESSION_STORE"), "SESSION_STORE"
-	if f := l.env.get("SESSION_STORE_FILE"); f != "" {
-		// The store URL may carry a password: a file (a mounted secret)
-		// keeps it out of the environment.
-		name = "SESSION_STORE_FILE"
-		if s != "" {
-			l.probs.add(name, "is set together with SESSION_STORE", "set only one of them")
-		} else if b, err := os.ReadFile(f); err != nil {
-			l.probs.add(name, "cannot be read: "+err.Error(), "give the path of a file holding the SESSION_STORE value")
-		} else if s = strings.TrimSpace(string(b)); s == "" {
-			l.probs.add(name, f+" is empty", "write the SESSION_STORE value (e.g. postgres://user:pass@host/db) into it")
-		}
-	}
 	if s != "" {
 		if err := checkStore(s); err != nil {
 			l.probs.add(name, err.Error(),
