@@ -72,7 +72,7 @@ func (l Line) Text() string {
 	head := fmt.Sprintf("%s [%s] ", word, l.Scope)
 	fix := ""
 	if l.Fix != "" {
-		fix = " - fix: " + Shorten(l.Fix, 140)
+		fix = " - fix: " + Shorten(l.Fix, 200)
 	}
 	budget := max(60, MaxLine-len(head)-len(fix))
 	return head + Shorten(l.Message, budget) + fix

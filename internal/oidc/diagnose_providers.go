@@ -12,8 +12,8 @@ func providerDiagnosis(code string, s ClientSettings) (Diagnosis, bool) {
 	case "github incorrect_client_credentials", "github invalid_client":
 		return Diagnosis{
 			Cause: "GitHub did not accept the client id and secret.",
-			Fix: "Copy the Client ID of the OAuth app (GitHub > Settings > Developer settings > OAuth Apps > your app) into " + s.ClientIDVar +
-				" and generate a new client secret there for " + s.SecretVar + " (no quotes or spaces).",
+			Fix: "Set " + s.ClientIDVar + " and " + s.SecretVar + " to the OAuth app's Client ID and a newly generated client secret " +
+				"(GitHub > Settings > Developer settings > OAuth Apps > your app; no quotes or spaces).",
 		}, true
 	case "github bad_verification_code":
 		return Diagnosis{
