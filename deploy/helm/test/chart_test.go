@@ -389,7 +389,8 @@ func TestTemplateRefuses(t *testing.T) {
 	}{
 		{[]string{"--set", "replicaCount=2"}, "each pod would keep its own sessions"},
 		{[]string{"--set", "sessionStore.type=redis"}, "needs sessionStore.redis.addresses"},
-		{[]string{"--set", "sessionStore.type=mongo"}, "is not memory, bolt, redis, sentinel or cluster"},
+		{[]string{"--set", "sessionStore.type=mongo"}, "is not memory, bolt, redis, sentinel, cluster or postgres"},
+		{[]string{"--set", "sessionStore.type=postgres"}, "needs sessionStore.postgres.address"},
 		{[]string{"--set", "secrets.values.nextauth-secret=x"}, "is not a variable name"},
 		{[]string{"--set", "existingSecret.name=x", "--set", "sessionStore.type=redis", "--set", "sessionStore.redis.addresses={r:6379}",
 			"--set", "sessionStore.redis.password=pw"}, "put the whole store URL into that Secret"},
@@ -398,5 +399,27 @@ func TestTemplateRefuses(t *testing.T) {
 		if !strings.Contains(stderr, c.want) {
 			t.Errorf("helm template %v: stderr %q lacks %q", c.args, stderr, c.want)
 		}
+	}
+}
+
+// TestTemplatePostgres: sessionStore.type postgres builds the URL, keeps a
+// password in the Secret (read through SESSION_STORE_FILE), and allows
+// several replicas.
+func TestTemplatePostgres(t *testing.T) {
+	r := render(t, "--set", "replicaCount=2", "--set", "sessionStore.type=postgres",
+		"--set", "sessionStore.postgres.address=pg.db:5432", "--set", "sessionStore.postgres.password=p@ss word",
+		"--set", "sessionStore.postgres.schema=auth", "--set", "sessionStore.postgres.params.op_timeout=2s")
+	checkDeployment(t, r.deployment)
+	env := envOf(r.deployment.Spec.Template.Spec.Containers[0])
+	if _, ok := env["SESSION_STORE"]; ok || env["SESSION_STORE_FILE"] != secretDir+"SESSION_STORE" {
+		t.Errorf("env %v: want the store URL (with its password) only in the Secret", env)
+	}
+	want := "postgres://authbff:p%40ss%20word@pg.db:5432/authbff?op_timeout=2s&schema=auth&sslmode=require"
+	if r.secret == nil || r.secret.StringData["SESSION_STORE"] != want {
+		t.Fatalf("SESSION_STORE in the Secret = %v, want %q", r.secret, want)
+	}
+	r = render(t, "--set", "sessionStore.type=postgres", "--set", "sessionStore.postgres.address=pg.db:5432", "--set", "sessionStore.postgres.sslmode=disable")
+	if env := envOf(r.deployment.Spec.Template.Spec.Containers[0]); env["SESSION_STORE"] != "postgres://authbff@pg.db:5432/authbff?sslmode=disable" {
+		t.Errorf("SESSION_STORE without a password = %q", env["SESSION_STORE"])
 	}
 }

@@ -46,6 +46,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "authbff.storeHasPassword" -}}
 {{- $r := .Values.sessionStore.redis -}}
 {{- if and (has .Values.sessionStore.type (list "redis" "sentinel" "cluster")) (or $r.password $r.sentinelPassword) -}}true{{- end -}}
+{{- if and (eq .Values.sessionStore.type "postgres") .Values.sessionStore.postgres.password -}}true{{- end -}}
 {{- end -}}
 
 {{/* SESSION_STORE built from sessionStore (password included when set). */}}
@@ -54,8 +55,23 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $r := $s.redis -}}
 {{- if eq $s.type "memory" -}}memory
 {{- else if eq $s.type "bolt" -}}bolt:/data/sessions.db
+{{- else if eq $s.type "postgres" -}}
+{{- $p := $s.postgres -}}
+{{- if not $p.address -}}{{- fail "sessionStore.type postgres needs sessionStore.postgres.address (host:port)" -}}{{- end -}}
+{{- $user := "" -}}
+{{- if $p.password -}}
+{{- $user = printf "%s:%s@" ($p.username | urlquery | replace "+" "%20") ($p.password | urlquery | replace "+" "%20") -}}
+{{- else if $p.username -}}
+{{- $user = printf "%s@" ($p.username | urlquery | replace "+" "%20") -}}
+{{- end -}}
+{{- $q := dict "sslmode" (toString $p.sslmode) -}}
+{{- if $p.schema }}{{ $_ := set $q "schema" $p.schema }}{{ end -}}
+{{- range $k, $v := $p.params }}{{ $_ := set $q $k (toString $v) }}{{ end -}}
+{{- $parts := list -}}
+{{- range $k := keys $q | sortAlpha }}{{ $parts = append $parts (printf "%s=%s" $k (get $q $k | urlquery)) }}{{ end -}}
+{{- printf "postgres://%s%s/%s?%s" $user $p.address ($p.database | urlquery) (join "&" $parts) -}}
 {{- else -}}
-{{- if not (has $s.type (list "redis" "sentinel" "cluster")) -}}{{- fail (printf "sessionStore.type %q is not memory, bolt, redis, sentinel or cluster" $s.type) -}}{{- end -}}
+{{- if not (has $s.type (list "redis" "sentinel" "cluster")) -}}{{- fail (printf "sessionStore.type %q is not memory, bolt, redis, sentinel, cluster or postgres" $s.type) -}}{{- end -}}
 {{- if not $r.addresses -}}{{- fail (printf "sessionStore.type %s needs sessionStore.redis.addresses (host:port ...)" $s.type) -}}{{- end -}}
 {{- $user := "" -}}
 {{- if or $r.username $r.password -}}
@@ -72,7 +88,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- else if eq $s.type "cluster" -}}
 {{- printf "redis-cluster://%s%s" $user (join "," $r.addresses) -}}
 {{- else -}}
-{{- fail (printf "sessionStore.type %q is not memory, bolt, redis, sentinel or cluster" $s.type) -}}
+{{- fail (printf "sessionStore.type %q is not memory, bolt, redis, sentinel, cluster or postgres" $s.type) -}}
 {{- end -}}
 {{- if $q -}}
 {{- $parts := list -}}
