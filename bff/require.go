@@ -2,6 +2,7 @@ package bff
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
@@ -147,8 +148,12 @@ type User struct {
 	Issuer string
 	// Name, Email and Image are the profile NextAuth's session shows.
 	Name, Email, Image string
-	// Groups are the user's groups (cognito:groups or groups), if any.
+	// Groups are the user's groups (cognito:groups or groups, or the
+	// provider's GroupsClaim), if any.
 	Groups []string
+	// Fields are session.user's extra fields (SessionClaims, a sign-in
+	// hook's), as JSON.
+	Fields map[string]json.RawMessage
 }
 
 // contextKey is the type of the keys bff puts in a context: a pointer, so
@@ -192,8 +197,9 @@ func (s *Session) User() User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.s.Data
-	return User{Sub: d.Subject, Provider: d.Provider, Issuer: d.Issuer, Name: d.User.Name,
-		Email: d.User.Email, Image: d.User.Image, Groups: append([]string(nil), d.User.Groups...)}
+	u := userOf(d.Provider, d.Subject, d.User, d.Claims)
+	u.Issuer = d.Issuer
+	return u
 }
 
 // Expires returns when the session ends unless it is used again.

@@ -77,6 +77,7 @@ func (o Options) resolve() (*settings, error) {
 	}
 	o.resolveSessions(s, &p)
 	o.resolveAccess(s, &p)
+	o.resolveShape(s, &p)
 	o.resolveProviders(s, &p)
 	if len(o.Secrets) == 0 && !s.DevIdP && s.URL != nil && !validate.Loopback(s.URL.Hostname()) {
 		p.add("Secrets", " is empty, but URL %s is not a loopback URL (a secret is made only for local development): "+
@@ -278,7 +279,8 @@ func (pr Provider) resolve(field string, p *problems) (nextauth.Provider, bool) 
 	n := len(*p)
 	pr = pr.preset()
 	np := nextauth.Provider{ID: pr.ID, Name: pr.Name, ClientID: pr.ClientID, ClientSecret: pr.ClientSecret,
-		Cognito: pr.Cognito, UserInfo: pr.UserInfo, LogoutIDTokenHint: pr.LogoutIDTokenHint}
+		Cognito: pr.Cognito, UserInfo: pr.UserInfo, LogoutIDTokenHint: pr.LogoutIDTokenHint,
+		GroupsClaim: strings.TrimSpace(pr.GroupsClaim)}
 	if np.ID == "" && pr.Cognito {
 		np.ID = "cognito"
 	}

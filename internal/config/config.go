@@ -130,6 +130,10 @@ type Provider struct {
 	// AuthorizationParams is AUTH_<ID>_AUTHORIZATION_PARAMS (a query
 	// string of default authorization parameters).
 	AuthorizationParams url.Values
+	// GroupsClaim is the claim holding the user's groups
+	// (AUTH_<ID>_GROUPS_CLAIM, COGNITO_GROUPS_CLAIM; "" : cognito:groups,
+	// else groups).
+	GroupsClaim string
 }
 
 // Config is authbff's validated configuration. Every field is set (to its
@@ -241,6 +245,14 @@ type Config struct {
 	// TrustedProxies lists the CIDRs or IPs (TRUSTED_PROXIES) whose
 	// forwarding headers are believed; empty trusts none.
 	TrustedProxies []string
+	// SessionClaims maps session.user fields to claims
+	// (AUTH_SESSION_CLAIMS="roles=cognito:groups tenant=custom:tenant_id").
+	SessionClaims map[string]string
+	// SessionUserID adds user.id (AUTH_SESSION_USER_ID=1).
+	SessionUserID bool
+	// SessionUpdatable are the keys update() may store
+	// (AUTH_SESSION_UPDATABLE=theme,locale).
+	SessionUpdatable []string
 }
 
 // Origin returns scheme://host[:port] of URL.
@@ -279,6 +291,7 @@ func Load(src Source) (*Config, error) {
 	l.sessions(c)
 	l.access(c)
 	l.providers(c)
+	l.sessionShape(c)
 	l.devIdP(c)
 	l.listen(c)
 	l.secrets(c)
