@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +116,19 @@ func noToken(t *testing.T, raw string) {
 	t.Helper()
 	if strings.Contains(raw, "eyJ") {
 		t.Fatalf("a token in the session JSON: %s", raw)
+	}
+}
+
+// signOut signs out as next-auth/react does (csrf, POST /signout json).
+func signOut(t *testing.T, c *http.Client, base string) {
+	t.Helper()
+	form := url.Values{"csrfToken": {csrfToken(t, c, base)}, "json": {"true"}}
+	resp, err := c.PostForm(base+"/api/auth/signout", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("sign-out: %d", resp.StatusCode)
 	}
 }
