@@ -55,6 +55,7 @@ func fromConfig(c *config.Config) (Options, error) {
 		SessionGroups: c.SessionGroups, Upstreams: map[string]string{}, DevIdP: c.DevIdP,
 	}
 	o.SessionClaims, o.SessionUserID, o.SessionUpdatable = c.SessionClaims, c.SessionUserID, c.SessionUpdatable
+	o.UpstreamGroups = c.UpstreamGroups
 	if c.SessionCacheTTL == 0 {
 		o.SessionCacheTTL = -1 // AUTH_SESSION_CACHE_TTL=0 turns the cache off
 	}

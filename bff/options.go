@@ -147,6 +147,11 @@ type Options struct {
 	OnSignIn  SignInHook
 	OnSession SessionHook
 	OnEvent   EventHook
+	// UpstreamGroups lets only members of one of the listed groups call an
+	// upstream (by its Upstreams name): others get 403 {"error":"forbidden"}
+	// and the upstream is not called. ProtectedPaths entries name groups the
+	// same way: "/admin*:admins|ops".
+	UpstreamGroups map[string][]string
 }
 
 // Flavor is the next-auth client generation a BFF serves.

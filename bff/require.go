@@ -72,10 +72,11 @@ func (b *BFF) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 // Origin / Sec-Fetch-Site). Otherwise it answers 401 (or 403 cross-origin)
 // with JSON {"error","message"}; a session store outage is 503 with
 // Retry-After and never a sign-out. Inside next, SessionFrom(r.Context())
-// returns the session.
-func (b *BFF) Require(next http.Handler) http.Handler {
+// returns the session. With RequireGroups, a signed-in user outside the
+// groups gets 403 {"error":"forbidden"}.
+func (b *BFF) Require(next http.Handler, opts ...RequireOption) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, ok := b.Authorize(w, r)
+		s, ok := b.Authorize(w, r, opts...)
 		if !ok {
 			return
 		}
@@ -85,9 +86,12 @@ func (b *BFF) Require(next http.Handler) http.Handler {
 
 // Authorize is Require's check for adapters: it returns the request's
 // session, or writes the answer (Options.ErrorHandler's, else 401/403/503
-// JSON) and returns false.
-func (b *BFF) Authorize(w http.ResponseWriter, r *http.Request) (*Session, bool) {
+// JSON) and returns false. opts are Require's (RequireGroups).
+func (b *BFF) Authorize(w http.ResponseWriter, r *http.Request, opts ...RequireOption) (*Session, bool) {
 	token, s, err := b.loadAPISession(w, r)
+	if err == nil {
+		err = checkGroups(s, opts)
+	}
 	if err != nil {
 		if b.onError == nil {
 			b.writeError(w, r, fetch, err)

@@ -44,6 +44,10 @@ type settings struct {
 	TrustedProxies   []netip.Prefix
 	DevIdP           bool
 	DevIdPAllowCIDRs []netip.Prefix
+
+	// UpstreamGroups are the groups an upstream's callers need, by
+	// lower-cased name.
+	UpstreamGroups map[string][]string
 }
 
 // problems collects what is wrong with Options, each naming the field.

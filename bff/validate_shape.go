@@ -41,6 +41,33 @@ func (o Options) resolveShape(s *settings, p *problems) {
 		}
 	}
 	s.Hooks = o.hooks()
+	for i, entry := range o.ProtectedPaths {
+		if pat, groups := splitPathGroups(entry); pat != entry && len(groups) == 0 {
+			p.add(fmt.Sprintf("ProtectedPaths[%d]", i), " %q has a \":\" but no group: write /admin*:admins|ops, or drop the \":\"", entry)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.UpstreamGroups)) {
+		key := strings.ToLower(name)
+		path := fmt.Sprintf("UpstreamGroups[%q]", name)
+		if _, ok := s.Upstreams[key]; !ok && !(o.DevIdP && key == "demo") {
+			p.add(path, ": no such upstream in Upstreams")
+			continue
+		}
+		var groups []string
+		for _, g := range o.UpstreamGroups[name] {
+			if g = strings.TrimSpace(g); g != "" {
+				groups = append(groups, g)
+			}
+		}
+		if len(groups) == 0 {
+			p.add(path, " is empty: list the groups, or remove the entry")
+			continue
+		}
+		if s.UpstreamGroups == nil {
+			s.UpstreamGroups = map[string][]string{}
+		}
+		s.UpstreamGroups[key] = groups
+	}
 }
 
 // jsIdent reports a plain identifier: ASCII letters, digits and _, not

@@ -253,6 +253,9 @@ type Config struct {
 	// SessionUpdatable are the keys update() may store
 	// (AUTH_SESSION_UPDATABLE=theme,locale).
 	SessionUpdatable []string
+	// UpstreamGroups maps a lower-cased upstream name to the groups its
+	// callers need (UPSTREAM_<NAME>_GROUPS=admins,ops).
+	UpstreamGroups map[string][]string
 }
 
 // Origin returns scheme://host[:port] of URL.

@@ -30,6 +30,22 @@ func (l *loader) sessionShape(c *Config) {
 		c.SessionUserID = *b
 	}
 	c.SessionUpdatable = splitList(l.env.get("AUTH_SESSION_UPDATABLE"))
+	for _, k := range l.env.keys {
+		rest, ok := strings.CutPrefix(k, "UPSTREAM_")
+		name, isGroups := strings.CutSuffix(rest, "_GROUPS")
+		if !ok || !isGroups || l.env.get(k) == "" {
+			continue
+		}
+		if _, known := c.Upstreams[strings.ToLower(name)]; !known && !c.DevIdPDemo(name) {
+			l.probs.add(k, "names no configured upstream", "set UPSTREAM_"+name+"=https://... too, or remove it")
+			continue
+		}
+		if c.UpstreamGroups == nil {
+			c.UpstreamGroups = map[string][]string{}
+		}
+		// "," or "|" between groups, as in PROTECTED_PATHS.
+		c.UpstreamGroups[strings.ToLower(name)] = splitList(strings.ReplaceAll(l.env.get(k), "|", ","))
+	}
 	for i := range c.Providers {
 		p := &c.Providers[i]
 		k := "AUTH_" + strings.ToUpper(strings.ReplaceAll(p.ID, "-", "_")) + "_GROUPS_CLAIM"
@@ -41,4 +57,10 @@ func (l *loader) sessionShape(c *Config) {
 			p.GroupsClaim = l.env.get("AUTH_COGNITO_GROUPS_CLAIM")
 		}
 	}
+}
+
+// DevIdPDemo reports whether name is the dev IdP's own demo upstream,
+// which exists when no provider is configured.
+func (c *Config) DevIdPDemo(name string) bool {
+	return strings.EqualFold(name, "demo") && len(c.Providers) == 0
 }

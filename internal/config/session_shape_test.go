@@ -26,3 +26,15 @@ func TestSessionShapeVariables(t *testing.T) {
 	_, ps = load(t, "", "AUTH_SESSION_CLAIMS=a=x a=y")
 	wantProblem(t, ps, "AUTH_SESSION_CLAIMS", "twice")
 }
+
+func TestUpstreamGroupsVariable(t *testing.T) {
+	c := mustLoad(t, "UPSTREAM_ORDERS=https://api.example.com", "UPSTREAM_ORDERS_GROUPS=admins|ops, staff")
+	if want := []string{"admins", "ops", "staff"}; !reflect.DeepEqual(c.UpstreamGroups["orders"], want) {
+		t.Errorf("UpstreamGroups = %v, want orders: %v", c.UpstreamGroups, want)
+	}
+	if _, isUpstream := c.Upstreams["orders_groups"]; isUpstream {
+		t.Error("UPSTREAM_ORDERS_GROUPS was read as an upstream")
+	}
+	_, ps := load(t, "", "UPSTREAM_NOPE_GROUPS=admins", "AUTH_OKTA_ISSUER=https://okta.example.com", "AUTH_OKTA_ID=id")
+	wantProblem(t, ps, "UPSTREAM_NOPE_GROUPS", "no configured upstream")
+}
