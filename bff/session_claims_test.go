@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/authbff/authbff/bff"
+	"github.com/authbff/authbff/internal/bffhook"
+	"github.com/authbff/authbff/internal/devidp"
 )
 
 // TestSessionClaimsAndUserID (issue 23): with the dev IdP (ada in group
@@ -88,5 +90,34 @@ func TestSessionShapeOptionsChecked(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "SessionUpdatable[0]") {
 		t.Errorf("theme refused: %v", err)
+	}
+}
+
+// TestSessionClaimsFollowRefresh: the mapped claims are refreshed with the
+// profile: ada moved to group ops at the IdP has user.roles ["ops"] after
+// the next refresh; a refreshed token without the claim keeps the value.
+func TestSessionClaimsFollowRefresh(t *testing.T) {
+	app := startProv(t, map[string]string{"AUTH_SESSION_CLAIMS": "roles=cognito:groups",
+		"AUTH_REFRESH_MARGIN": "2h", "AUTH_REFRESH_ON_SESSION": "1"}) // every read refreshes (1 h tokens)
+	_, idp := bffhook.Internals(app.BFF)
+	c := shapeClient()
+	devSignIn(t, c, app.URL, "ada")
+	var ada devidp.User
+	for _, u := range devidp.DemoUsers() {
+		if u.Username == "ada" {
+			ada = u
+		}
+	}
+	ada.Groups = []string{"ops"}
+	idp.SetUser(ada)
+	m, raw := readSession(t, c, app.URL)
+	if m["refreshedAt"] == nil || !reflect.DeepEqual(user(m)["roles"], []any{"ops"}) {
+		t.Fatalf("after a refresh with groups [ops]: %s", raw)
+	}
+	ada.Groups = nil // the refreshed ID token has no cognito:groups
+	idp.SetUser(ada)
+	m, raw = readSession(t, c, app.URL)
+	if !reflect.DeepEqual(user(m)["roles"], []any{"ops"}) {
+		t.Fatalf("a refresh without the claim changed roles: %s", raw)
 	}
 }
