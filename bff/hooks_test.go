@@ -15,7 +15,7 @@ import (
 )
 
 // startHooked runs a dev-IdP BFF with o's hooks on loopback.
-func startHooked(t *testing.T, o bff.Options) (string, *provLogs) {
+func startHooked(t *testing.T, o bff.Options) (string, *provLogs, *bff.BFF) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,7 +32,7 @@ func startHooked(t *testing.T, o bff.Options) (string, *provLogs) {
 	srv := &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close(); b.Close() })
-	return base, logs
+	return base, logs, b
 }
 
 // TestHookPanicsAreErrors (issue 23): a panicking sign-in hook refuses the
@@ -40,7 +40,7 @@ func startHooked(t *testing.T, o bff.Options) (string, *provLogs) {
 // hook or event hook changes nothing and is logged; the server keeps
 // serving.
 func TestHookPanicsAreErrors(t *testing.T) {
-	base, logs := startHooked(t, bff.Options{
+	base, logs, _ := startHooked(t, bff.Options{
 		OnSignIn: func(ctx context.Context, in bff.SignInInfo) (bff.SignInResult, error) {
 			if in.User.Email == "grace@example.com" {
 				panic("signin boom")
@@ -72,23 +72,35 @@ func TestHookPanicsAreErrors(t *testing.T) {
 	}
 }
 
-// TestSessionEventsWithReasons: the event hook hears signed in, signed out
-// and a session ended by its user (with its reason), once each.
+// TestSessionEventsWithReasons: the event hook hears signed in and signed
+// out once each, and a session ended by an administrator with its reason.
 func TestSessionEventsWithReasons(t *testing.T) {
 	var mu sync.Mutex
 	var got []bff.Event
-	base, _ := startHooked(t, bff.Options{OnEvent: func(ctx context.Context, e bff.Event) {
+	base, _, b := startHooked(t, bff.Options{OnEvent: func(ctx context.Context, e bff.Event) {
 		mu.Lock()
 		got = append(got, e)
 		mu.Unlock()
 	}})
+	events := func() []bff.Event {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]bff.Event(nil), got...)
+	}
 	c := shapeClient()
 	devSignIn(t, c, base, "ada")
 	signOut(t, c, base)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != 2 || got[0].Kind != bff.EventSignedIn || got[1].Kind != bff.EventSignedOut ||
-		got[0].Sub != demoSub(t, "ada") || got[0].Session == "" || got[0].Session != got[1].Session {
-		t.Fatalf("events %+v", got)
+	ev := events()
+	if len(ev) != 2 || ev[0].Kind != bff.EventSignedIn || ev[1].Kind != bff.EventSignedOut ||
+		ev[0].Sub != demoSub(t, "ada") || ev[0].Session == "" || ev[0].Session != ev[1].Session {
+		t.Fatalf("events %+v", ev)
+	}
+	devSignIn(t, shapeClient(), base, "ada") // a new browser (the IdP remembers the last one)
+	if n, err := b.EndUserSessions(context.Background(), "cognito", demoSub(t, "ada")); n != 1 || err != nil {
+		t.Fatalf("EndUserSessions: %d %v", n, err)
+	}
+	ev = events()
+	if last := ev[len(ev)-1]; len(ev) != 4 || last.Kind != bff.EventSessionEnded || last.Reason != "revoked" {
+		t.Fatalf("events after the revoke %+v", ev)
 	}
 }

@@ -91,6 +91,9 @@ func (c *Core) emit(ctx context.Context, e Event) {
 	h(ctx, e)
 }
 
+// Emit tells the event hook of e (for the adapters' own session ends).
+func (c *Core) Emit(ctx context.Context, e Event) { c.emit(ctx, e) }
+
 // recoverHook logs a hook's panic; err, when set, receives it as an error.
 func (c *Core) recoverHook(name string, err *error) {
 	if v := recover(); v != nil {
