@@ -79,8 +79,8 @@ func stringList(v any) []string {
 // rule of a refresh), as do the fields no mapping names (a sign-in hook's).
 // A value longer than MaxClaimValue, one shaped like a JWT, or one past
 // MaxClaimsTotal is left out and logged. nil when there is nothing.
-func mapClaims(log *slog.Logger, maps_ []ClaimMap, cl *oidc.Claims, prev map[string]string) map[string]string {
-	if len(maps_) == 0 {
+func mapClaims(log *slog.Logger, rules []ClaimMap, cl *oidc.Claims, prev map[string]string) map[string]string {
+	if len(rules) == 0 {
 		return prev
 	}
 	out := maps.Clone(prev)
@@ -88,7 +88,7 @@ func mapClaims(log *slog.Logger, maps_ []ClaimMap, cl *oidc.Claims, prev map[str
 		out = map[string]string{}
 	}
 	total := 0
-	for _, m := range maps_ {
+	for _, m := range rules {
 		v, ok := cl.Raw[m.Claim]
 		if !ok {
 			continue
