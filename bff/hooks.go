@@ -51,7 +51,7 @@ type SessionInfo struct {
 
 // SessionHook is NextAuth's callbacks.session: the fields it returns are
 // added at the top level of the session JSON (the session JSON's own
-// fields are never replaced). It runs on EVERY session read (GET and
+// fields and update()'s stored keys are never replaced). It runs on EVERY session read (GET and
 // POST /session), on the cached session: it is on the hot path, so keep it
 // cheap and free of I/O. A panic adds nothing and is logged.
 type SessionHook func(ctx context.Context, s SessionInfo) map[string]any

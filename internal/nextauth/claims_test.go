@@ -1,6 +1,7 @@
 package nextauth
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -62,5 +63,24 @@ func TestRenderExtras(t *testing.T) {
 	}
 	if strings.Count(string(b), `"name"`) != 1 || strings.Count(string(b), `"expires"`) != 1 {
 		t.Errorf("a reserved field written twice: %s", b)
+	}
+}
+
+func TestSessionHookNeverReplaces(t *testing.T) {
+	c := &Core{cfg: &Settings{Hooks: Hooks{Session: func(context.Context, SessionView) map[string]any {
+		return map[string]any{"plan": "pro", "theme": "hook", "expires": "never"}
+	}}}, log: slog.New(slog.DiscardHandler)}
+	s := &session.Session{Data: session.Data{User: session.User{Name: "Ada"}, Extra: map[string]string{"theme": `"dark"`}}}
+	js := c.RenderSession(s)
+	out := c.withSessionHook(context.Background(), js, s)
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if m["plan"] != "pro" || m["theme"] != "dark" || m["expires"] == "never" || strings.Count(string(out), `"theme"`) != 1 {
+		t.Fatalf("with the hook: %s", out)
+	}
+	if !strings.HasPrefix(string(out), string(js[:len(js)-1])) {
+		t.Fatalf("the cached JSON was changed: %s", js)
 	}
 }

@@ -27,8 +27,9 @@ type Hooks struct {
 	SignIn func(ctx context.Context, in SignInInfo) (fields map[string]any, allow bool, err error)
 	// Session runs on every session read (GET/POST /session) with the
 	// stored (usually cached) session and returns fields to add at the top
-	// level of the session JSON. It is on the hot path: keep it cheap (no
-	// I/O). A panic adds nothing.
+	// level of the session JSON (never replacing its own fields or
+	// update()'s keys). It is on the hot path: keep it cheap (no I/O). A
+	// panic adds nothing.
 	Session func(ctx context.Context, s SessionView) map[string]any
 	// Event is told what happened: signed in, signed out, session ended
 	// (and why), refresh failed. It runs in the request's goroutine: queue
@@ -157,8 +158,8 @@ func (c *Core) withSessionHook(ctx context.Context, js []byte, s *session.Sessio
 	}
 	kv := make([][2]string, 0, len(fields))
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
-		if slices.Contains(ReservedSessionFields, k) {
-			continue
+		if _, stored := s.Data.Extra[k]; stored || slices.Contains(ReservedSessionFields, k) {
+			continue // the session JSON's own fields and update()'s keys are never replaced
 		}
 		if b, err := json.Marshal(fields[k]); err == nil {
 			kv = append(kv, [2]string{k, string(b)})
