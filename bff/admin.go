@@ -83,6 +83,9 @@ func (b *BFF) EndUserSessions(ctx context.Context, provider, sub string) (int, e
 	if err != nil {
 		return n, fmt.Errorf("bff: end user sessions: %w", err)
 	}
+	if n > 0 {
+		b.core.Emit(ctx, nextauth.Event{Kind: nextauth.EventSessionEnded, Provider: provider, Subject: sub, Reason: "revoked"})
+	}
 	return n, nil
 }
 

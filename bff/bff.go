@@ -69,6 +69,10 @@ type BFF struct {
 	closeOnce      sync.Once
 	closeErr       error
 	adminKeys      [][]byte // the admin credentials the secrets give (admin.go)
+
+	// protectedGroups are the groups each protectedPaths entry requires
+	// (nil: a session is enough).
+	protectedGroups [][]string
 }
 
 // startupCheck bounds the store check New makes.

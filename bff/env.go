@@ -54,6 +54,8 @@ func fromConfig(c *config.Config) (Options, error) {
 		AllowedGroups: c.AllowedGroups, AllowedEmailDomains: c.AllowedEmailDomains,
 		SessionGroups: c.SessionGroups, Upstreams: map[string]string{}, DevIdP: c.DevIdP,
 	}
+	o.SessionClaims, o.SessionUserID, o.SessionUpdatable = c.SessionClaims, c.SessionUserID, c.SessionUpdatable
+	o.UpstreamGroups = c.UpstreamGroups
 	if c.SessionCacheTTL == 0 {
 		o.SessionCacheTTL = -1 // AUTH_SESSION_CACHE_TTL=0 turns the cache off
 	}
@@ -87,6 +89,7 @@ func fromConfig(c *config.Config) (Options, error) {
 			ProfileMap: p.ProfileMap, GitHub: p.GitHub, GitHubEnterpriseURL: p.GitHubEnterpriseURL,
 			Apple: p.Apple, AppleTeamID: p.AppleTeamID, AppleKeyID: p.AppleKeyID, ApplePrivateKey: p.ApplePrivateKey,
 			Google: p.Google, HostedDomain: p.HostedDomain, Tenants: p.Tenants, AuthorizationParams: p.AuthorizationParams,
+			GroupsClaim: p.GroupsClaim,
 		})
 	}
 	so := spa.Options{}

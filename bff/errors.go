@@ -66,6 +66,7 @@ var answers = map[nextauth.Code]answer{
 	nextauth.CodeDevIdPLoopback:      {status: http.StatusForbidden},
 	nextauth.CodeDevIdPWrongHost:     {status: http.StatusForbidden},
 	nextauth.CodeDraining:            {status: http.StatusServiceUnavailable},
+	nextauth.CodeForbidden:           {status: http.StatusForbidden},
 }
 
 // statusOf is the status of code's JSON answer; a code missing from

@@ -64,13 +64,19 @@ func (b *BFF) handleSignout(w http.ResponseWriter, r *http.Request) {
 
 func (b *BFF) handleSessionUpdate(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r)
-	if !b.core.CheckUpdate(b.request(w, r), body, err) {
+	req := b.request(w, r)
+	if !b.core.CheckUpdate(req, body, err) {
 		noCache(w)
 		writeRawErrorBody(w, nextauth.CodeBadRequest, b.core.EmptySession())
 		return
 	}
-	// update() may send "data", but identity fields always come from the
-	// stored session: the body is never trusted for them.
+	// update() may send "data": only the keys of SessionUpdatable are
+	// stored; identity fields always come from the stored session.
+	if err := b.core.UpdateData(r.Context(), req, body.Get("data")); err != nil {
+		noCache(w)
+		b.writeError(w, r, fetch, err)
+		return
+	}
 	b.respondSession(w, r, true)
 }
 

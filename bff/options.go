@@ -127,6 +127,31 @@ type Options struct {
 	// what authbff would answer; a store outage also wraps ErrUnavailable:
 	// keep the session cookie). Nil answers JSON {"error","message"}.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// SessionClaims maps session.user fields to ID token (or userinfo)
+	// claims, e.g. {"roles": "cognito:groups", "tenant": "custom:tenant_id"}:
+	// strings and arrays as JSON, each at most 1 KiB (4 KiB in all), a value
+	// shaped like a token left out; updated with the profile at each refresh
+	// (a claim the refreshed claims lack keeps its value). The fields id,
+	// name, email, image and groups cannot be mapped.
+	SessionClaims map[string]string
+	// SessionUserID adds user.id (the provider's subject) to the session JSON.
+	SessionUserID bool
+	// SessionUpdatable are the keys update({...}) (POST /session with data)
+	// may store, at most 2 KiB of JSON in all, shared by every instance and
+	// returned at the top level of the session JSON. Other keys are ignored;
+	// none of the session JSON's own fields can be listed. Empty: update()'s
+	// data is ignored.
+	SessionUpdatable []string
+	// OnSignIn, OnSession and OnEvent are the Go hooks (NextAuth's
+	// callbacks.signIn, callbacks.session and events): see hooks.go.
+	OnSignIn  SignInHook
+	OnSession SessionHook
+	OnEvent   EventHook
+	// UpstreamGroups lets only members of one of the listed groups call an
+	// upstream (by its Upstreams name): others get 403 {"error":"forbidden"}
+	// and the upstream is not called. ProtectedPaths entries name groups the
+	// same way: "/admin*:admins|ops".
+	UpstreamGroups map[string][]string
 }
 
 // Flavor is the next-auth client generation a BFF serves.
@@ -249,4 +274,9 @@ type Provider struct {
 	// (audience for Auth0, domain_hint...), under the ones signIn()
 	// passes; the protocol's own (state, nonce, redirect_uri...) are refused.
 	AuthorizationParams url.Values
+	// GroupsClaim is the claim holding the user's groups (Entra: "roles");
+	// empty: cognito:groups, else groups. The groups feed AllowedGroups,
+	// SessionGroups, group-guarded ProtectedPaths and upstreams, and
+	// RequireGroups.
+	GroupsClaim string
 }

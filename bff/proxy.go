@@ -147,6 +147,10 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !inGroup(s.Data.User.Groups, b.cfg.UpstreamGroups[name]) {
+		b.refuse(w, r, nextauth.CodeForbidden, "")
+		return
+	}
 	ctx := r.Context()
 	access, s, err := b.core.AccessToken(ctx, token, s)
 	if err != nil {

@@ -2,6 +2,7 @@ package bff
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
@@ -71,10 +72,11 @@ func (b *BFF) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 // Origin / Sec-Fetch-Site). Otherwise it answers 401 (or 403 cross-origin)
 // with JSON {"error","message"}; a session store outage is 503 with
 // Retry-After and never a sign-out. Inside next, SessionFrom(r.Context())
-// returns the session.
-func (b *BFF) Require(next http.Handler) http.Handler {
+// returns the session. With RequireGroups, a signed-in user outside the
+// groups gets 403 {"error":"forbidden"}.
+func (b *BFF) Require(next http.Handler, opts ...RequireOption) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, ok := b.Authorize(w, r)
+		s, ok := b.Authorize(w, r, opts...)
 		if !ok {
 			return
 		}
@@ -84,9 +86,12 @@ func (b *BFF) Require(next http.Handler) http.Handler {
 
 // Authorize is Require's check for adapters: it returns the request's
 // session, or writes the answer (Options.ErrorHandler's, else 401/403/503
-// JSON) and returns false.
-func (b *BFF) Authorize(w http.ResponseWriter, r *http.Request) (*Session, bool) {
+// JSON) and returns false. opts are Require's (RequireGroups).
+func (b *BFF) Authorize(w http.ResponseWriter, r *http.Request, opts ...RequireOption) (*Session, bool) {
 	token, s, err := b.loadAPISession(w, r)
+	if err == nil {
+		err = checkGroups(s, opts)
+	}
 	if err != nil {
 		if b.onError == nil {
 			b.writeError(w, r, fetch, err)
@@ -147,8 +152,12 @@ type User struct {
 	Issuer string
 	// Name, Email and Image are the profile NextAuth's session shows.
 	Name, Email, Image string
-	// Groups are the user's groups (cognito:groups or groups), if any.
+	// Groups are the user's groups (cognito:groups or groups, or the
+	// provider's GroupsClaim), if any.
 	Groups []string
+	// Fields are session.user's extra fields (SessionClaims, a sign-in
+	// hook's), as JSON.
+	Fields map[string]json.RawMessage
 }
 
 // contextKey is the type of the keys bff puts in a context: a pointer, so
@@ -192,8 +201,9 @@ func (s *Session) User() User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.s.Data
-	return User{Sub: d.Subject, Provider: d.Provider, Issuer: d.Issuer, Name: d.User.Name,
-		Email: d.User.Email, Image: d.User.Image, Groups: append([]string(nil), d.User.Groups...)}
+	u := userOf(d.Provider, d.Subject, d.User, d.Claims)
+	u.Issuer = d.Issuer
+	return u
 }
 
 // Expires returns when the session ends unless it is used again.

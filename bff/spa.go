@@ -21,15 +21,19 @@ type spaRoutes interface {
 // "/admin", where admin/index.html is served), any other exactly.
 func (b *BFF) protected(p string) bool {
 	for _, pat := range b.protectedPaths {
-		if prefix, ok := strings.CutSuffix(pat, "*"); ok {
-			if strings.HasPrefix(p, prefix) || (strings.HasSuffix(prefix, "/") && p == strings.TrimSuffix(prefix, "/")) {
-				return true
-			}
-		} else if p == pat {
+		if matchProtected(pat, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// matchProtected reports whether path p matches the pattern pat.
+func matchProtected(pat, p string) bool {
+	if prefix, ok := strings.CutSuffix(pat, "*"); ok {
+		return strings.HasPrefix(p, prefix) || (strings.HasSuffix(prefix, "/") && p == strings.TrimSuffix(prefix, "/"))
+	}
+	return p == pat
 }
 
 // normalizeProtected writes exact PROTECTED_PATHS patterns as the routes
@@ -37,6 +41,10 @@ func (b *BFF) protected(p string) bool {
 // never names a spelling that is only ever redirected.
 func (b *BFF) normalizeProtected() {
 	b.protectedPaths = append([]string(nil), b.cfg.ProtectedPaths...)
+	b.protectedGroups = make([][]string, len(b.protectedPaths))
+	for i, entry := range b.protectedPaths {
+		b.protectedPaths[i], b.protectedGroups[i] = splitPathGroups(entry)
+	}
 	sr, ok := b.spa.(spaRoutes)
 	if !ok {
 		return
@@ -71,6 +79,10 @@ func (b *BFF) guard(w http.ResponseWriter, r *http.Request) bool {
 	_, s, _, err := b.core.LoadSession(r.Context(), b.request(w, r))
 	if err != nil {
 		b.writeError(w, r, b.pageMode(r), err)
+		return false
+	}
+	if s != nil && !b.allowedPath(s, p, r.URL.Path) {
+		b.denyPath(w, r)
 		return false
 	}
 	if s != nil {

@@ -44,6 +44,10 @@ type settings struct {
 	TrustedProxies   []netip.Prefix
 	DevIdP           bool
 	DevIdPAllowCIDRs []netip.Prefix
+
+	// UpstreamGroups are the groups an upstream's callers need, by
+	// lower-cased name.
+	UpstreamGroups map[string][]string
 }
 
 // problems collects what is wrong with Options, each naming the field.
@@ -77,6 +81,7 @@ func (o Options) resolve() (*settings, error) {
 	}
 	o.resolveSessions(s, &p)
 	o.resolveAccess(s, &p)
+	o.resolveShape(s, &p)
 	o.resolveProviders(s, &p)
 	if len(o.Secrets) == 0 && !s.DevIdP && s.URL != nil && !validate.Loopback(s.URL.Hostname()) {
 		p.add("Secrets", " is empty, but URL %s is not a loopback URL (a secret is made only for local development): "+
@@ -278,7 +283,8 @@ func (pr Provider) resolve(field string, p *problems) (nextauth.Provider, bool) 
 	n := len(*p)
 	pr = pr.preset()
 	np := nextauth.Provider{ID: pr.ID, Name: pr.Name, ClientID: pr.ClientID, ClientSecret: pr.ClientSecret,
-		Cognito: pr.Cognito, UserInfo: pr.UserInfo, LogoutIDTokenHint: pr.LogoutIDTokenHint}
+		Cognito: pr.Cognito, UserInfo: pr.UserInfo, LogoutIDTokenHint: pr.LogoutIDTokenHint,
+		GroupsClaim: strings.TrimSpace(pr.GroupsClaim)}
 	if np.ID == "" && pr.Cognito {
 		np.ID = "cognito"
 	}

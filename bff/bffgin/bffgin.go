@@ -47,10 +47,11 @@ func Mount(r gin.IRoutes, b *bff.BFF) {
 // JSON {"error","message"}, 503 with Retry-After on a store outage) and
 // aborts. Otherwise SessionFrom(c), bff.SessionFrom(c) and
 // bff.SessionFrom(c.Request.Context()) return the session in the handlers
-// that follow.
-func Require(b *bff.BFF) gin.HandlerFunc {
+// that follow. opts are bff.Require's (bff.RequireGroups("admins"): 403
+// {"error":"forbidden"} for a signed-in user outside the groups).
+func Require(b *bff.BFF, opts ...bff.RequireOption) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		s, ok := b.Authorize(c.Writer, c.Request)
+		s, ok := b.Authorize(c.Writer, c.Request, opts...)
 		if !ok {
 			c.Abort()
 			return

@@ -130,6 +130,10 @@ type Provider struct {
 	// AuthorizationParams is AUTH_<ID>_AUTHORIZATION_PARAMS (a query
 	// string of default authorization parameters).
 	AuthorizationParams url.Values
+	// GroupsClaim is the claim holding the user's groups
+	// (AUTH_<ID>_GROUPS_CLAIM, COGNITO_GROUPS_CLAIM; "" : cognito:groups,
+	// else groups).
+	GroupsClaim string
 }
 
 // Config is authbff's validated configuration. Every field is set (to its
@@ -250,6 +254,17 @@ type Config struct {
 	// read (a misspelling, with the likely intended name). The binary logs
 	// each at start-up.
 	Warnings []Problem
+	// SessionClaims maps session.user fields to claims
+	// (AUTH_SESSION_CLAIMS="roles=cognito:groups tenant=custom:tenant_id").
+	SessionClaims map[string]string
+	// SessionUserID adds user.id (AUTH_SESSION_USER_ID=1).
+	SessionUserID bool
+	// SessionUpdatable are the keys update() may store
+	// (AUTH_SESSION_UPDATABLE=theme,locale).
+	SessionUpdatable []string
+	// UpstreamGroups maps a lower-cased upstream name to the groups its
+	// callers need (UPSTREAM_<NAME>_GROUPS=admins,ops).
+	UpstreamGroups map[string][]string
 }
 
 // Origin returns scheme://host[:port] of URL.
@@ -288,6 +303,7 @@ func Load(src Source) (*Config, error) {
 	l.sessions(c)
 	l.access(c)
 	l.providers(c)
+	l.sessionShape(c)
 	l.devIdP(c)
 	l.listen(c)
 	l.secrets(c)

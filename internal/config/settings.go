@@ -248,6 +248,9 @@ func (l *loader) access(c *Config) {
 		if !ok || l.env.get(k) == "" {
 			continue
 		}
+		if strings.HasSuffix(name, "_GROUPS") {
+			continue // UPSTREAM_<NAME>_GROUPS (session_shape.go)
+		}
 		if !validVarName(name) {
 			l.probs.add(k, "has an empty or invalid upstream name", "name it UPSTREAM_<NAME> with letters, digits and _")
 			continue

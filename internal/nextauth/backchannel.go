@@ -88,6 +88,9 @@ func (c *Core) backchannelLogout(ctx context.Context, r *Request, id, raw string
 		return n, storeErr(err)
 	}
 	log.Info("back-channel logout", "provider", id, "sub", lc.Subject, "sid_given", lc.SID != "", "sessions_ended", n)
+	if n > 0 {
+		c.emit(ctx, Event{Kind: EventSessionEnded, Provider: id, Subject: lc.Subject, Reason: "backchannel_logout"})
+	}
 	return n, nil
 }
 

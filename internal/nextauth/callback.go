@@ -102,6 +102,9 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 	if p.cfg.Apple != nil {
 		c.appleName(log, cl, params)
 	}
+	if p.cfg.GroupsClaim != "" {
+		cl.Groups, _ = groupsOf(p, cl)
+	}
 	if !c.allowed(cl) {
 		log.Info("sign-in refused by policy", "provider", id, "sub", cl.Subject)
 		return "", fail(CodeAccessDenied, nil)
@@ -113,6 +116,11 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 			IDToken: res.Tokens.IDToken, AccessToken: res.Tokens.AccessToken,
 			RefreshToken: res.Tokens.RefreshToken, TokenType: res.Tokens.TokenType, AccessExpiry: res.Tokens.Expiry,
 		},
+		Claims: mapClaims(log, c.cfg.SessionClaims, cl, nil),
+	}
+	if !c.runSignInHook(ctx, log, &data, cl.Raw) {
+		log.Info("sign-in refused by the sign-in hook", "provider", id, "sub", cl.Subject)
+		return "", fail(CodeAccessDenied, nil)
 	}
 	ua := r.UserAgent
 	if len(ua) > 256 {
@@ -124,6 +132,7 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 	}
 	r.Cookies.Set(c.names.Session, token, s.Expires)
 	log.Info("signed in", "provider", id, "sub", cl.Subject, "session", s.ID[:12], "client_ip", r.ClientIP)
+	c.emit(ctx, Event{Kind: EventSignedIn, Provider: id, Subject: cl.Subject, Session: s.ID[:12]})
 	return c.SafeURL(flow.CallbackURL), nil
 }
 

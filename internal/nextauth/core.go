@@ -161,7 +161,7 @@ func (c *Core) newRefresher() (*refresh.Coordinator, error) {
 	if l, ok := c.store.(refresh.Locker); ok {
 		locker = l
 	}
-	return refresh.New(refresh.Options{
+	o := refresh.Options{
 		Sessions: c.sessions,
 		Locker:   locker,
 		Provider: c.refreshProvider,
@@ -169,7 +169,9 @@ func (c *Core) newRefresher() (*refresh.Coordinator, error) {
 		Now:      func() time.Time { return c.now() },
 		Logger:   c.log.With("component", "refresh"),
 		Observe:  c.metrics.Refresh,
-	})
+	}
+	c.refreshHooks(&o)
+	return refresh.New(o)
 }
 
 // refreshProvider returns what refreshing a session of provider id needs.

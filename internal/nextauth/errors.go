@@ -97,6 +97,9 @@ const (
 	CodeDevIdPLoopback  Code = "devidp_loopback_only"
 	CodeDevIdPWrongHost Code = "devidp_wrong_host"
 	CodeDraining        Code = "draining"
+	// CodeForbidden: signed in, but not in a group the route requires
+	// (an upstream's groups, RequireGroups, a PROTECTED_PATHS API path's).
+	CodeForbidden Code = "forbidden"
 )
 
 // Codes returns every code of the vocabulary.
@@ -109,6 +112,7 @@ func Codes() []Code {
 		CodeAccessTokenExpired, CodeInternal, CodeUnauthorized, CodeMethodNotAllowed,
 		CodeUnknownUpstream, CodeBadPath, CodeBodyTooLarge, CodeUpstreamTimeout,
 		CodeUpstreamUnreachable, CodeClientGone, CodeDevIdPLoopback, CodeDevIdPWrongHost, CodeDraining,
+		CodeForbidden,
 	}
 }
 
@@ -148,6 +152,7 @@ var codeMessages = map[Code]string{
 	CodeDevIdPLoopback:      "the development IdP only answers clients on this machine (or the networks in DEVIDP_ALLOW_CIDRS); configure a real identity provider to serve other clients",
 	CodeDevIdPWrongHost:     "the development IdP only answers on NEXTAUTH_URL's host or localhost",
 	CodeDraining:            "this instance is shutting down; another one will answer",
+	CodeForbidden:           "your account is not in a group this route requires",
 }
 
 // Message is c's default message, for people: what happened and what to

@@ -80,7 +80,7 @@ func (c *Core) Session(ctx context.Context, r *Request, refresh bool) ([]byte, e
 		// (the cached JSON was rendered before it expired).
 		exp := *s
 		exp.Data.RefreshError = rf.ExpiredCode
-		return c.RenderSession(&exp), nil
+		return c.withSessionHook(ctx, c.RenderSession(&exp), s), nil
 	}
 	if refresh {
 		before := s
@@ -99,7 +99,7 @@ func (c *Core) Session(ctx context.Context, r *Request, refresh bool) ([]byte, e
 		js = c.RenderSession(s)
 		c.sessions.SetJSON(s, js)
 	}
-	return js, nil
+	return c.withSessionHook(ctx, js, s), nil
 }
 
 // sessionJSON is the contract's session object; absent values are omitted.
@@ -140,7 +140,7 @@ func (c *Core) RenderSession(s *session.Session) []byte {
 	if err != nil {
 		panic("session JSON: " + err.Error()) // strings and a slice of strings always marshal
 	}
-	return b
+	return c.renderExtras(b, &out.User, s)
 }
 
 // JSTime formats t as JavaScript's Date.toISOString does.

@@ -66,5 +66,6 @@ func (c *Core) EndSession(ctx context.Context, r *Request, s *session.Session, i
 	}
 	c.logger(r).Info("session ended by its user", "provider", s.Data.Provider, "sub", s.Data.Subject,
 		"session", id[:12], "current", current)
+	c.emit(ctx, Event{Kind: EventSessionEnded, Provider: s.Data.Provider, Subject: s.Data.Subject, Session: shortSID(match[0].ID), Reason: "revoked"})
 	return nil
 }

@@ -35,6 +35,17 @@ type Settings struct {
 	// CORSOrigins are the other origins allowed to call with credentials
 	// ("scheme://host[:port]").
 	CORSOrigins []string
+	// SessionClaims map ID token (or userinfo) claims to fields of
+	// session.user (claims.go); none of them is a reserved user field.
+	SessionClaims []ClaimMap
+	// SessionUserID adds user.id (the provider's subject) to the session JSON.
+	SessionUserID bool
+	// SessionUpdatable are the top-level keys update() may store; none is
+	// a field of the session JSON's own.
+	SessionUpdatable []string
+	// Hooks are the host's callbacks and event listeners (hooks.go); nil
+	// fields are off.
+	Hooks Hooks
 }
 
 // Origin returns scheme://host[:port] of URL.
@@ -93,6 +104,9 @@ type Provider struct {
 	// AuthorizationParams are default authorization parameters, under the
 	// ones signIn() passes; none is protected.
 	AuthorizationParams url.Values
+	// GroupsClaim is the claim holding the user's groups ("" : cognito:groups,
+	// else groups).
+	GroupsClaim string
 }
 
 // Type is NextAuth's provider type in GET /providers: "oauth" for every

@@ -53,6 +53,7 @@ func (c *Core) SignOut(ctx context.Context, r *Request, body url.Values) (string
 		c.metrics.SignOut(s.Data.Provider)
 		to = c.signoutTarget(ctx, log, s, callback)
 		log.Info("signed out", "provider", s.Data.Provider, "sub", s.Data.Subject, "federated", to != callback)
+		c.emit(ctx, Event{Kind: EventSignedOut, Provider: s.Data.Provider, Subject: s.Data.Subject, Session: shortSID(s.ID)})
 		if to != callback && callback != c.origin && callback != c.origin+"/" {
 			// The IdP returns the browser to the origin; from there it is
 			// sent on to the callbackUrl (see ReturnAfterSignout).

@@ -74,6 +74,16 @@ func mergeUserInfo(c, ui *Claims) {
 	if c.Groups == nil {
 		c.Groups = ui.Groups
 	}
+	// The other claims too (for AUTH_SESSION_CLAIMS), under the ID token's:
+	// every check of the ID token has run before.
+	for k, v := range ui.Raw {
+		if _, has := c.Raw[k]; !has {
+			if c.Raw == nil {
+				c.Raw = map[string]any{}
+			}
+			c.Raw[k] = v
+		}
+	}
 }
 
 // Revoke revokes a refresh token (RFC 7009: token, token_type_hint=

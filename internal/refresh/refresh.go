@@ -118,6 +118,14 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives what happened (never a token); nil discards.
 	Logger *slog.Logger
+	// Profile, when set, completes the profile of a refresh that brought
+	// claims, after the name, email, image and groups are set: prev is the
+	// user before, prevClaims the session's extra user fields before (it
+	// must not modify that map: assign a new one).
+	Profile func(d *session.Data, prev session.User, prevClaims map[string]string, cl *oidc.Claims)
+	// Failed, when set, is told of a refresh the IdP refused (fatal: the
+	// session ends) or could not answer.
+	Failed func(ctx context.Context, s *session.Session, fatal bool)
 }
 
 // Coordinator refreshes sessions' tokens. It is safe for concurrent use.

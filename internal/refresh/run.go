@@ -126,8 +126,10 @@ func (c *Coordinator) refresh(ctx context.Context, token string, cur *session.Se
 	case err == nil:
 		return c.succeeded(ctx, token, cur, res)
 	case oidc.IsTransient(err):
+		c.failed(ctx, cur, false)
 		return c.failedTransient(ctx, token, cur, err)
 	default:
+		c.failed(ctx, cur, true)
 		return c.failedFatal(ctx, token, cur, used, err)
 	}
 }
@@ -205,7 +207,11 @@ func (c *Coordinator) apply(s *session.Session, res *oidc.Result) {
 	}
 	if cl := res.Claims; cl != nil {
 		u := &s.Data.User
+		prev := *u
 		u.Name, u.Email, u.Image, u.Groups = cl.DisplayName(), cl.Email, cl.Picture, cl.Groups
+		if c.o.Profile != nil {
+			c.o.Profile(&s.Data, prev, s.Data.Claims, cl)
+		}
 	}
 	s.Data.RefreshError = ""
 	s.Data.RefreshedAt = c.o.Now()
@@ -269,4 +275,11 @@ func (c *Coordinator) failedFatal(ctx context.Context, token string, cur *sessio
 	c.log.WarnContext(ctx, "refresh: the IdP refused the refresh; session ended",
 		"session", shortID(cur.ID), "provider", cur.Data.Provider, "reason", reason, "err", cause)
 	return nil, nil
+}
+
+// failed tells Options.Failed of a failed refresh.
+func (c *Coordinator) failed(ctx context.Context, s *session.Session, fatal bool) {
+	if c.o.Failed != nil {
+		c.o.Failed(ctx, s, fatal)
+	}
 }

@@ -3,6 +3,8 @@ package session
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -18,13 +20,22 @@ import (
 // else 1, a varint Unix second and a uvarint nanosecond (decoded as UTC).
 // Adding a field to Data requires a new version byte (TestCodecCoversData
 // fails until the codec is updated).
-const dataCodecV1 = 1
+//
+// Version 2 is version 1 followed by Claims then Extra, each a uvarint
+// count and that many key/value string pairs in key order. It is written
+// only when either map is non-empty, so sessions without them keep the
+// version 1 bytes (and an older binary can still read them).
+const (
+	dataCodecV1 = 1
+	dataCodecV2 = 2
+)
 
 // errCodec reports a plaintext that is not a valid encoding.
 var errCodec = errors.New("malformed session data")
 
 // appendData appends the encoding of d to b.
 func appendData(b []byte, d *Data) []byte {
+	start := len(b)
 	b = append(b, dataCodecV1)
 	b = appendString(b, d.Provider)
 	b = appendString(b, d.Issuer)
@@ -44,7 +55,43 @@ func appendData(b []byte, d *Data) []byte {
 	b = appendTime(b, d.Tokens.AccessExpiry)
 	b = appendString(b, d.RefreshError)
 	b = appendTime(b, d.RefreshedAt)
+	if len(d.Claims) > 0 || len(d.Extra) > 0 {
+		b[start] = dataCodecV2
+		b = appendMap(b, d.Claims)
+		b = appendMap(b, d.Extra)
+	}
 	return b
+}
+
+// appendMap appends m's pairs in key order.
+func appendMap(b []byte, m map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(m)))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		b = appendString(b, k)
+		b = appendString(b, m[k])
+	}
+	return b
+}
+
+// strMap reads a map written by appendMap; nil when empty.
+func (r *dataDecoder) strMap() map[string]string {
+	n := r.uvarint()
+	if r.err != nil || n == 0 {
+		return nil
+	}
+	if n > uint64(len(r.src)-r.off)/2 { // each pair takes at least two bytes
+		r.err = errCodec
+		return nil
+	}
+	m := make(map[string]string, n)
+	for range n {
+		k := r.str()
+		m[k] = r.str()
+	}
+	if r.err == nil && uint64(len(m)) != n {
+		r.err = errCodec // a repeated key: not appendMap's output
+	}
+	return m
 }
 
 func appendString(b []byte, s string) []byte {
@@ -71,7 +118,7 @@ type dataDecoder struct {
 
 // decodeData decodes plaintext into d.
 func decodeData(plaintext []byte, d *Data) error {
-	if len(plaintext) == 0 || plaintext[0] != dataCodecV1 {
+	if len(plaintext) == 0 || (plaintext[0] != dataCodecV1 && plaintext[0] != dataCodecV2) {
 		return errCodec
 	}
 	r := dataDecoder{src: string(plaintext), off: 1}
@@ -98,6 +145,13 @@ func decodeData(plaintext []byte, d *Data) error {
 	d.Tokens.AccessExpiry = r.time()
 	d.RefreshError = r.str()
 	d.RefreshedAt = r.time()
+	if plaintext[0] == dataCodecV2 {
+		d.Claims = r.strMap()
+		d.Extra = r.strMap()
+		if r.err == nil && d.Claims == nil && d.Extra == nil {
+			return errCodec // version 2 is written only with a map
+		}
+	}
 	if r.err != nil || r.off != len(r.src) {
 		return errCodec
 	}

@@ -19,6 +19,12 @@ func codecSamples() map[string]Data {
 			RefreshError: "RefreshAccessTokenError",
 			RefreshedAt:  time.Date(1960, 1, 1, 0, 0, 0, 999999999, time.UTC), // negative Unix time
 		},
+		"claims and extra": {
+			Subject: "sub",
+			Claims:  map[string]string{"roles": `["admins"]`, "tenant": `"t1"`},
+			Extra:   map[string]string{"theme": `"dark"`},
+		},
+		"extra only": {Extra: map[string]string{"locale": `"fr"`}},
 	}
 }
 
@@ -76,7 +82,7 @@ func TestCodecRejectsMalformed(t *testing.T) {
 // that the codec (appendData/decodeData) gets updated with it.
 func TestCodecCoversData(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
-		reflect.TypeFor[Data]():   7,
+		reflect.TypeFor[Data]():   9,
 		reflect.TypeFor[User]():   5,
 		reflect.TypeFor[Tokens](): 5,
 	} {

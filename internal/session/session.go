@@ -48,6 +48,12 @@ type Data struct {
 	RefreshError string `json:"refresh_error,omitempty"`
 	// RefreshedAt is when the tokens were last refreshed; zero if never.
 	RefreshedAt time.Time `json:"refreshed_at,omitzero"`
+	// Claims are extra fields of session.user (AUTH_SESSION_CLAIMS, a
+	// sign-in hook's fields): field name -> JSON text. Never a token.
+	Claims map[string]string `json:"claims,omitempty"`
+	// Extra are the top-level fields update() stored
+	// (AUTH_SESSION_UPDATABLE): key -> JSON text.
+	Extra map[string]string `json:"extra,omitempty"`
 }
 
 // Session is a loaded session: the Record's metadata plus the opened Data.

@@ -73,7 +73,9 @@ export function mount({ SessionProvider, useSession, signIn, signOut }, flavour)
   }
 
   function App() {
-    const { data: session, status } = useSession();
+    const { data: session, status, update } = useSession();
+    // Tests call the real client's update() through this (issue 23).
+    window.__nextauthUpdate = update;
     const onProtected = window.location.pathname.replace(/\/+$/, '') === '/protected';
     return (
       <main className="card" aria-labelledby="title" data-flavour={flavour}>
