@@ -66,6 +66,9 @@ var answers = map[nextauth.Code]answer{
 	nextauth.CodeDevIdPLoopback:      {status: http.StatusForbidden},
 	nextauth.CodeDevIdPWrongHost:     {status: http.StatusForbidden},
 	nextauth.CodeDraining:            {status: http.StatusServiceUnavailable},
+
+	nextauth.CodeWrongProvider:        {status: http.StatusUnauthorized},
+	nextauth.CodeUpstreamTokenRefused: {status: http.StatusForbidden},
 }
 
 // statusOf is the status of code's JSON answer; a code missing from

@@ -127,6 +127,10 @@ type Options struct {
 	// what authbff would answer; a store outage also wraps ErrUnavailable:
 	// keep the session cookie). Nil answers JSON {"error","message"}.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// UpstreamPolicies are the token policies (and WebSocket opt-in) of
+	// upstreams, by a name of Upstreams (case-insensitive); an upstream
+	// without one gets the session's access token, as always.
+	UpstreamPolicies map[string]UpstreamPolicy
 }
 
 // Flavor is the next-auth client generation a BFF serves.

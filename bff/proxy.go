@@ -40,6 +40,7 @@ type proxy struct {
 	b         *BFF
 	rp        *httputil.ReverseProxy
 	transport *http.Transport // closed by close
+	tokens    upstreamTokens  // client tokens of upstreams with a policy (proxy_tokens.go)
 }
 
 // close drops the upstream connections kept for reuse (BFF.Close).
@@ -57,6 +58,9 @@ type proxyCall struct {
 	reqID  string
 	trace  tracectx.Context
 	b      *BFF
+	// again gets a new token after the upstream refused rejected, for an
+	// upstream with a token policy (proxy_tokens.go); nil otherwise.
+	again func(ctx context.Context, rejected string) (string, error)
 }
 
 // log returns the call's request-scoped logger (made on use: most proxied
@@ -143,6 +147,11 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 		b.refuse(w, r, nextauth.CodeBodyTooLarge, "")
 		return
 	}
+	if pol := b.cfg.Policies[name]; pol != nil {
+		p.servePolicy(w, r, pol, &proxyCall{name: name, target: target, retry: idempotent(r.Method) && r.ContentLength == 0,
+			reqID: w.Header().Get("X-Request-Id"), trace: traceOf(w, r), b: b})
+		return
+	}
 	token, s, ok := b.apiSession(w, r)
 	if !ok {
 		return
@@ -177,7 +186,9 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 			h[k] = slices.Clone(vs)
 		}
 	}
-	h.Set("Authorization", "Bearer "+call.access)
+	if call.access != "" { // "" only for an upstream whose policy sends no token
+		h.Set("Authorization", "Bearer "+call.access)
+	}
 	// The upstream continues the request's trace, as a child of authbff's span.
 	call.trace.Inject(h)
 	if call.reqID != "" {

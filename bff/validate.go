@@ -44,6 +44,8 @@ type settings struct {
 	TrustedProxies   []netip.Prefix
 	DevIdP           bool
 	DevIdPAllowCIDRs []netip.Prefix
+	// Policies are the upstreams' token policies, by lower-cased name.
+	Policies map[string]*upstreamPolicy
 }
 
 // problems collects what is wrong with Options, each naming the field.
@@ -78,6 +80,7 @@ func (o Options) resolve() (*settings, error) {
 	o.resolveSessions(s, &p)
 	o.resolveAccess(s, &p)
 	o.resolveProviders(s, &p)
+	o.resolvePolicies(s, &p)
 	if len(o.Secrets) == 0 && !s.DevIdP && s.URL != nil && !validate.Loopback(s.URL.Hostname()) {
 		p.add("Secrets", " is empty, but URL %s is not a loopback URL (a secret is made only for local development): "+
 			"set Secrets[0] to a random string of at least 32 bytes (openssl rand -base64 32)", s.Origin())

@@ -241,6 +241,11 @@ type Config struct {
 	// TrustedProxies lists the CIDRs or IPs (TRUSTED_PROXIES) whose
 	// forwarding headers are believed; empty trusts none.
 	TrustedProxies []string
+	// UpstreamPolicies are the token and WebSocket settings of upstreams
+	// (UPSTREAM_<NAME>_TOKEN, _RESOURCE, _SCOPE, _AUDIENCE, _PROVIDER,
+	// _WEBSOCKET), by the lower-cased <NAME> of an upstream in Upstreams;
+	// an upstream without any has no entry.
+	UpstreamPolicies map[string]UpstreamPolicy
 }
 
 // Origin returns scheme://host[:port] of URL.

@@ -258,6 +258,9 @@ func (l *loader) access(c *Config) {
 		if !ok || l.env.get(k) == "" {
 			continue
 		}
+		if l.upstreamPolicyVar(name) {
+			continue
+		}
 		if !validVarName(name) {
 			l.probs.add(k, "has an empty or invalid upstream name", "name it UPSTREAM_<NAME> with letters, digits and _")
 			continue
@@ -271,6 +274,7 @@ func (l *loader) access(c *Config) {
 		u.RawPath = ""
 		c.Upstreams[strings.ToLower(name)] = u
 	}
+	l.upstreamPolicies(c)
 
 	c.FederatedSignout = l.boolVar("AUTH_FEDERATED_SIGNOUT")
 	if b := l.boolVar("AUTH_SESSION_GROUPS"); b != nil {

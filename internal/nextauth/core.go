@@ -169,6 +169,8 @@ func (c *Core) newRefresher() (*refresh.Coordinator, error) {
 		Now:      func() time.Time { return c.now() },
 		Logger:   c.log.With("component", "refresh"),
 		Observe:  c.metrics.Refresh,
+
+		ObserveUpstream: c.metrics.UpstreamGrant,
 	})
 }
 

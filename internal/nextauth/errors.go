@@ -97,6 +97,13 @@ const (
 	CodeDevIdPLoopback  Code = "devidp_loopback_only"
 	CodeDevIdPWrongHost Code = "devidp_wrong_host"
 	CodeDraining        Code = "draining"
+
+	// CodeWrongProvider: the upstream takes tokens of another provider than
+	// the session's (UPSTREAM_<NAME>_PROVIDER).
+	CodeWrongProvider Code = "wrong_provider"
+	// CodeUpstreamTokenRefused: the provider refused a token for this
+	// upstream (its resource, scope or audience); the session is kept.
+	CodeUpstreamTokenRefused Code = "upstream_token_refused"
 )
 
 // Codes returns every code of the vocabulary.
@@ -109,6 +116,7 @@ func Codes() []Code {
 		CodeAccessTokenExpired, CodeInternal, CodeUnauthorized, CodeMethodNotAllowed,
 		CodeUnknownUpstream, CodeBadPath, CodeBodyTooLarge, CodeUpstreamTimeout,
 		CodeUpstreamUnreachable, CodeClientGone, CodeDevIdPLoopback, CodeDevIdPWrongHost, CodeDraining,
+		CodeWrongProvider, CodeUpstreamTokenRefused,
 	}
 }
 
@@ -148,6 +156,9 @@ var codeMessages = map[Code]string{
 	CodeDevIdPLoopback:      "the development IdP only answers clients on this machine (or the networks in DEVIDP_ALLOW_CIDRS); configure a real identity provider to serve other clients",
 	CodeDevIdPWrongHost:     "the development IdP only answers on NEXTAUTH_URL's host or localhost",
 	CodeDraining:            "this instance is shutting down; another one will answer",
+
+	CodeWrongProvider:        "this API takes tokens of another provider: sign in with that provider",
+	CodeUpstreamTokenRefused: "the provider refused a token for this API (its resource, scope or audience); you are still signed in",
 }
 
 // Message is c's default message, for people: what happened and what to

@@ -16,7 +16,9 @@ import (
 // Tokens.TokenType, Tokens.AccessExpiry, RefreshError, RefreshedAt. A string
 // is a uvarint length then its bytes; a time is a uvarint 0 for the zero time,
 // else 1, a varint Unix second and a uvarint nanosecond (decoded as UTC).
-// Adding a field to Data requires a new version byte (TestCodecCoversData
+// Extensions may follow, each a tag byte and its payload
+// (codec_upstreams.go); a record without them is exactly version 1.
+// Adding a field to Data requires a new version byte or extension (TestCodecCoversData
 // fails until the codec is updated).
 const dataCodecV1 = 1
 
@@ -44,6 +46,7 @@ func appendData(b []byte, d *Data) []byte {
 	b = appendTime(b, d.Tokens.AccessExpiry)
 	b = appendString(b, d.RefreshError)
 	b = appendTime(b, d.RefreshedAt)
+	b = appendUpstreams(b, d.Upstreams) // an extension (codec_upstreams.go)
 	return b
 }
 
@@ -98,6 +101,7 @@ func decodeData(plaintext []byte, d *Data) error {
 	d.Tokens.AccessExpiry = r.time()
 	d.RefreshError = r.str()
 	d.RefreshedAt = r.time()
+	r.extensions(d) // codec_upstreams.go
 	if r.err != nil || r.off != len(r.src) {
 		return errCodec
 	}

@@ -48,6 +48,21 @@ type Data struct {
 	RefreshError string `json:"refresh_error,omitempty"`
 	// RefreshedAt is when the tokens were last refreshed; zero if never.
 	RefreshedAt time.Time `json:"refreshed_at,omitzero"`
+	// Upstreams are access tokens obtained for one upstream API each (a
+	// refresh grant narrowed by resource, scope or audience), by upstream
+	// name; nil when the session has none.
+	Upstreams map[string]UpstreamToken `json:"upstreams,omitempty"`
+}
+
+// UpstreamToken is an access token obtained for one upstream API.
+type UpstreamToken struct {
+	// AccessToken is the bearer token sent to that upstream.
+	AccessToken string `json:"access_token"`
+	// Expiry is when AccessToken expires; zero when unknown.
+	Expiry time.Time `json:"expires_at,omitzero"`
+	// Params identifies the grant's parameters (resource, scope,
+	// audience): a token asked for with other parameters is not reused.
+	Params string `json:"params,omitempty"`
 }
 
 // Session is a loaded session: the Record's metadata plus the opened Data.
