@@ -41,10 +41,14 @@ type proxy struct {
 	rp        *httputil.ReverseProxy
 	transport *http.Transport // closed by close
 	tokens    upstreamTokens  // client tokens of upstreams with a policy (proxy_tokens.go)
+	ws        wsState         // upgraded connections (proxy_ws.go)
 }
 
 // close drops the upstream connections kept for reuse (BFF.Close).
-func (p *proxy) close() { p.transport.CloseIdleConnections() }
+func (p *proxy) close() {
+	p.wsShutdown() // open WebSockets close (1001), bounded (proxy_ws.go)
+	p.transport.CloseIdleConnections()
+}
 
 // proxyCall is what one proxied request carries to Rewrite and the
 // transport, through its context.
@@ -113,6 +117,9 @@ func newProxy(b *BFF) *proxy {
 // a store fault).
 func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	b := p.b
+	if len(b.cfg.Policies) > 0 && r.Header.Get("Upgrade") != "" && p.serveUpgrade(w, r) {
+		return // an upstream that takes WebSockets (proxy_ws.go)
+	}
 	if !b.apiGuard(w, r) {
 		return
 	}

@@ -118,7 +118,9 @@ func TestUpstreamTokenRefusedResourceKeepsSession(t *testing.T) {
 	}
 }
 
-func bytesContains(b []byte, s string) bool { return len(b) >= len(s) && string(b) != "" && contains(string(b), s) }
+func bytesContains(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b) != "" && contains(string(b), s)
+}
 
 func contains(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {

@@ -13,6 +13,7 @@ type tokenGrants struct {
 	once   sync.Once
 	grants *prometheus.CounterVec
 	dur    *prometheus.HistogramVec
+	ws     *prometheus.GaugeVec
 }
 
 var grantsOf sync.Map // *Metrics -> *tokenGrants
@@ -30,7 +31,11 @@ func (m *Metrics) tokenGrants() *tokenGrants {
 			Help:    "Duration of token grants for one upstream, by upstream and kind.",
 			Buckets: refreshBuckets,
 		}, []string{"upstream", "kind"})
-		m.reg.MustRegister(g.grants, g.dur)
+		g.ws = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "authbff_websockets_open",
+			Help: "WebSocket (upgraded) connections open through the proxy, by upstream.",
+		}, []string{"upstream"})
+		m.reg.MustRegister(g.grants, g.dur, g.ws)
 	})
 	return g
 }
@@ -45,4 +50,13 @@ func (m *Metrics) UpstreamGrant(upstream, kind, result string, d time.Duration) 
 	g := m.tokenGrants()
 	g.grants.WithLabelValues(upstream, kind, result).Inc()
 	g.dur.WithLabelValues(upstream, kind).Observe(d.Seconds())
+}
+
+// WebSocket adds delta (1 when one opens, -1 when it closes) to the
+// upgraded connections open to upstream.
+func (m *Metrics) WebSocket(upstream string, delta int) {
+	if m == nil {
+		return
+	}
+	m.tokenGrants().ws.WithLabelValues(upstream).Add(float64(delta))
 }
