@@ -206,10 +206,11 @@ func newAudEcho(t *testing.T, resource string) *audEcho {
 		h := r.Header.Get("Authorization")
 		e.mu.Lock()
 		e.Seen = append(e.Seen, h)
+		want := e.Resource
 		e.mu.Unlock()
 		cl := jwtClaims(strings.TrimPrefix(h, "Bearer "))
 		aud, _ := cl["aud"].(string)
-		if h != "" && e.Resource != "" && aud != e.Resource {
+		if h != "" && want != "" && aud != want {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
@@ -220,6 +221,20 @@ func newAudEcho(t *testing.T, resource string) *audEcho {
 }
 
 func (e *audEcho) URL() string { return e.srv.URL }
+
+// setResource changes the aud the echo accepts.
+func (e *audEcho) setResource(r string) {
+	e.mu.Lock()
+	e.Resource = r
+	e.mu.Unlock()
+}
+
+// seenCount is how many requests reached the echo.
+func (e *audEcho) seenCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.Seen)
+}
 
 // seenAuds are the aud claims of every token the echo received.
 func (e *audEcho) seenAuds() []string {

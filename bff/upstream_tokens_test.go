@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -92,10 +93,10 @@ func TestUpstreamTokenRefusedResourceKeepsSession(t *testing.T) {
 	br.signIn(app, "okta", nil)
 	mustEcho(t, br, app, "a/1") // rotates the refresh token once
 	resp, body := proxyGet(br, app, "c/1")
-	if resp.StatusCode != http.StatusForbidden || !json.Valid(body) || !bytesContains(body, `"upstream_token_refused"`) {
+	if resp.StatusCode != http.StatusForbidden || !json.Valid(body) || !strings.Contains(string(body), `"upstream_token_refused"`) {
 		t.Fatalf("refused resource: %d %s", resp.StatusCode, body)
 	}
-	if len(c.Seen) != 0 {
+	if c.seenCount() != 0 {
 		t.Fatal("the upstream was called without a token for it")
 	}
 	if br.sessionUser(app) == nil {
@@ -103,7 +104,7 @@ func TestUpstreamTokenRefusedResourceKeepsSession(t *testing.T) {
 	}
 	as.ExpiresIn.Store(3600)
 	// A forced new token for a (as after a 401) uses the stored, rotated refresh token.
-	a.Resource = "https://nobody.example" // one 401, then a new grant, then 401 again: answered as is
+	a.setResource("https://nobody.example") // one 401, then a new grant, then 401 again: answered as is
 	resp, _ = proxyGet(br, app, "a/2")
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a after rejecting: %d", resp.StatusCode)
@@ -111,7 +112,7 @@ func TestUpstreamTokenRefusedResourceKeepsSession(t *testing.T) {
 	if n := as.grantCount("refresh_token", "https://a.example"); n != 2 {
 		t.Fatalf("a's refresh grants = %d, want 2 (the first and one retry after the 401)", n)
 	}
-	a.Resource = "https://a.example"
+	a.setResource("https://a.example")
 	mustEcho(t, br, app, "a/3")
 	if br.sessionUser(app) == nil {
 		t.Fatal("signed out")
@@ -215,10 +216,10 @@ func TestUpstreamNoneAndWrongProvider(t *testing.T) {
 		t.Fatalf("none sent a token: %v", m)
 	}
 	resp, body := proxyGet(br, app, "e/x")
-	if resp.StatusCode != http.StatusUnauthorized || !contains(string(body), `"error":"wrong_provider"`) {
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"error":"wrong_provider"`) {
 		t.Fatalf("wrong provider: %d %s", resp.StatusCode, body)
 	}
-	if len(e.Seen) != 0 {
+	if e.seenCount() != 0 {
 		t.Fatal("the upstream was called")
 	}
 }
