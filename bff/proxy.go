@@ -266,6 +266,7 @@ func modifyProxyResponse(resp *http.Response) error {
 	filterHeader(resp.Header)
 	filterHeader(resp.Trailer) // the announced ones
 	resp.Header.Set("X-Content-Type-Options", "nosniff")
+	cutOnSessionEnd(resp) // an event stream ends with its session (proxy_sse.go)
 	if resp.StatusCode != http.StatusSwitchingProtocols && resp.Body != nil && resp.Body != http.NoBody &&
 		(resp.ContentLength < 0 || resp.ProtoMajor >= 2) {
 		// The transport fills resp.Trailer while the body is read (up to
