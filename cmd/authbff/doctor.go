@@ -38,5 +38,8 @@ func doctorCmd(ctx context.Context, _ *invocation, src config.Source, stdout, _ 
 	if !doctor.Run(ctx, set, providers, nil, stdout) || !storeOK {
 		return 1
 	}
+	if !doctor.CheckUpstreams(ctx, set, providers, doctorUpstreams(o), nil, stdout) {
+		return 1 // an upstream's token policy (doctor_upstreams.go)
+	}
 	return 0
 }

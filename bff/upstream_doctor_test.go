@@ -1,0 +1,41 @@
+package bff_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/authbff/authbff/internal/bffhook"
+	"github.com/authbff/authbff/internal/doctor"
+)
+
+// TestDoctorChecksUpstreamClientTokens: doctor asks the provider for each
+// client token with a client credentials grant, fails when it refuses,
+// and never prints a token.
+func TestDoctorChecksUpstreamClientTokens(t *testing.T) {
+	as := newRSAS(t)
+	o, err := provOptions(t, mergeEnv(as.env(), map[string]string{
+		"UPSTREAM_C": "https://c.example", "UPSTREAM_C_TOKEN": "client", "UPSTREAM_C_RESOURCE": "https://c.example",
+	}), "http://127.0.0.1:3000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, providers, err := bffhook.Resolve(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	ups := []doctor.Upstream{{Name: "c", Token: "client", Params: url.Values{"resource": {"https://c.example"}}}, {Name: "u", Token: "user"}}
+	if !doctor.CheckUpstreams(context.Background(), set, providers, ups, nil, &out) {
+		t.Fatalf("doctor failed:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "ok   [upstream c] client credentials grant at okta answers a token") || strings.Contains(out.String(), "eyJ") {
+		t.Fatalf("doctor said:\n%s", out.String())
+	}
+	providers[0].ClientSecret = "wrong"
+	out.Reset()
+	if doctor.CheckUpstreams(context.Background(), set, providers, ups[:1], nil, &out) || !strings.Contains(out.String(), "FAIL [upstream c]") {
+		t.Fatalf("a refused client credentials grant passed:\n%s", out.String())
+	}
+}

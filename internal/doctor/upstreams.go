@@ -1,0 +1,90 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"time"
+
+	"github.com/authbff/authbff/internal/nextauth"
+)
+
+// Upstream is one upstream's token policy, as CheckUpstreams checks it.
+type Upstream struct {
+	// Name is the upstream's name (UPSTREAM_<NAME>, lower-case).
+	Name string
+	// Token is "user", "client", "user-or-client" or "none".
+	Token string
+	// Provider is the provider id ("": the first provider for client tokens).
+	Provider string
+	// Params are the grant's resource, scope and audience.
+	Params url.Values
+}
+
+// CheckUpstreams checks each upstream's token policy against its
+// provider: a client (or user-or-client) token is asked for once with a
+// client credentials grant (the token is never printed); a user token with
+// parameters can only be had for a signed-in user, which doctor says. It
+// reports like Run and returns false on a failure.
+func CheckUpstreams(ctx context.Context, cfg *nextauth.Settings, providers []nextauth.Provider, ups []Upstream, hc *http.Client, w io.Writer) bool {
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	ok := true
+	sort.Slice(ups, func(i, j int) bool { return ups[i].Name < ups[j].Name })
+	for _, u := range ups {
+		id := "upstream " + u.Name
+		report := func(pass bool, what string) {
+			word := "ok  "
+			if !pass {
+				word, ok = "FAIL", false
+			}
+			fmt.Fprintf(w, "%s [%s] %s\n", word, id, what)
+		}
+		switch u.Token {
+		case "none":
+			report(true, "sends no token")
+			continue
+		case "", "user":
+			if len(u.Params) == 0 {
+				report(true, "gets the session's access token")
+			} else {
+				report(true, "gets a token of its own ("+u.Params.Encode()+") from a refresh grant at the first call of each session; sign-in asks for its resources")
+			}
+			continue
+		}
+		var pc *nextauth.Provider
+		for i := range providers {
+			if providers[i].ID == u.Provider || (u.Provider == "" && i == 0) {
+				pc = &providers[i]
+				break
+			}
+		}
+		if pc == nil {
+			report(false, "no provider "+u.Provider+" for its client token")
+			continue
+		}
+		p, err := nextauth.NewOIDCProvider(cfg, *pc, hc, slog.New(slog.DiscardHandler))
+		if err != nil {
+			report(false, err.Error())
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		res, err := p.ClientCredentials(cctx, u.Params)
+		cancel()
+		if err != nil {
+			report(false, fmt.Sprintf("the client credentials grant at %s failed: %v - allow the grant for the client and the resource/scope (%s)", pc.ID, err, u.Params.Encode()))
+			continue
+		}
+		exp := "no expiry given"
+		if !res.Tokens.Expiry.IsZero() {
+			exp = "valid " + time.Until(res.Tokens.Expiry).Round(time.Second).String()
+		}
+		report(true, "client credentials grant at "+pc.ID+" answers a token ("+exp+")")
+	}
+	return ok
+}
