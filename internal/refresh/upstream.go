@@ -2,6 +2,8 @@ package refresh
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -72,7 +74,7 @@ func (c *Coordinator) Upstream(ctx context.Context, token string, s *session.Ses
 	if c.backoff.waiting("up:"+g.Upstream+":"+s.ID, c.o.Now()) {
 		return "", s, fmt.Errorf("refresh: upstream %s: backing off: %w", g.Upstream, session.ErrUnavailable)
 	}
-	ch := c.group.DoChan("up:"+g.Upstream+":"+rejected+":"+s.ID, func() (any, error) {
+	ch := c.group.DoChan("up:"+g.Upstream+":"+rejectedKey(rejected)+":"+s.ID, func() (any, error) {
 		if !c.begin() {
 			return nil, ErrClosed
 		}
@@ -232,3 +234,13 @@ const (
 	ResultFatal     = "fatal"
 	ResultTransient = "transient"
 )
+
+// rejectedKey names a rejected token in a flight key without keeping the
+// token itself.
+func rejectedKey(token string) string {
+	if token == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:8])
+}
