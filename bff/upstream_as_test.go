@@ -43,6 +43,8 @@ type rsAS struct {
 	// Deny is a resource refused on a refresh (invalid_target) although
 	// granted.
 	Deny string
+	// GrantTypes, when set, is discovery's grant_types_supported.
+	GrantTypes []string
 
 	mu       sync.Mutex
 	codes    map[string]url.Values // code -> authorize query
@@ -68,6 +70,21 @@ func newRSAS(t *testing.T) *rsAS {
 }
 
 func (as *rsAS) Issuer() string { return as.srv.URL }
+
+func (as *rsAS) setGrantTypes(gt []string) {
+	as.mu.Lock()
+	as.GrantTypes = gt
+	as.mu.Unlock()
+}
+
+func (as *rsAS) grantTypes() []string {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.GrantTypes != nil {
+		return as.GrantTypes
+	}
+	return []string{"authorization_code", "refresh_token", "client_credentials"}
+}
 
 // env configures authbff's provider "okta" at as.
 func (as *rsAS) env() map[string]string {
@@ -111,7 +128,7 @@ func (as *rsAS) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{
 			"issuer": as.Issuer(), "authorization_endpoint": as.Issuer() + "/authorize", "token_endpoint": as.Issuer() + "/token",
 			"jwks_uri": as.Issuer() + "/jwks", "id_token_signing_alg_values_supported": []string{"RS256"},
-			"grant_types_supported": []string{"authorization_code", "refresh_token", "client_credentials"},
+			"grant_types_supported": as.grantTypes(),
 		})
 	case "/jwks":
 		pub, _ := jwk.PublicKeyOf(as.key)

@@ -33,6 +33,14 @@ func TestDoctorChecksUpstreamClientTokens(t *testing.T) {
 	if !strings.Contains(out.String(), "ok   [upstream c] client credentials grant at okta answers a token") || strings.Contains(out.String(), "eyJ") {
 		t.Fatalf("doctor said:\n%s", out.String())
 	}
+	// Discovery without the client credentials grant: refused before asking.
+	as.setGrantTypes([]string{"authorization_code", "refresh_token"})
+	set2, providers2, _ := bffhook.Resolve(o) // a fresh client: discovery is read again
+	out.Reset()
+	if doctor.CheckUpstreams(context.Background(), set2, providers2, ups[:1], nil, &out) || !strings.Contains(out.String(), "does not list the client_credentials grant") {
+		t.Fatalf("a provider without client credentials passed:\n%s", out.String())
+	}
+	as.setGrantTypes(nil)
 	providers[0].ClientSecret = "wrong"
 	out.Reset()
 	if doctor.CheckUpstreams(context.Background(), set, providers, ups[:1], nil, &out) || !strings.Contains(out.String(), "FAIL [upstream c]") {

@@ -49,13 +49,6 @@ func CheckUpstreams(ctx context.Context, cfg *nextauth.Settings, providers []nex
 		case "none":
 			report(true, "sends no token")
 			continue
-		case "", "user":
-			if len(u.Params) == 0 {
-				report(true, "gets the session's access token")
-			} else {
-				report(true, "gets a token of its own ("+u.Params.Encode()+") from a refresh grant at the first call of each session; sign-in asks for its resources")
-			}
-			continue
 		}
 		var pc *nextauth.Provider
 		for i := range providers {
@@ -63,6 +56,10 @@ func CheckUpstreams(ctx context.Context, cfg *nextauth.Settings, providers []nex
 				pc = &providers[i]
 				break
 			}
+		}
+		if (u.Token == "" || u.Token == "user") && (len(u.Params) == 0 || pc == nil) {
+			report(true, "gets the session's access token")
+			continue
 		}
 		if pc == nil {
 			report(false, "no provider "+u.Provider+" for its client token")
@@ -74,6 +71,24 @@ func CheckUpstreams(ctx context.Context, cfg *nextauth.Settings, providers []nex
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		grant := "client_credentials"
+		if u.Token == "" || u.Token == "user" {
+			grant = "refresh_token"
+		}
+		if why, err := p.CannotHonour(cctx, grant, u.Params); err != nil || why != "" {
+			cancel()
+			if err != nil {
+				report(false, fmt.Sprintf("discovery at %s failed: %v", pc.ID, err))
+			} else {
+				report(false, pc.ID+" cannot give this upstream's token: "+why+" - change the upstream's settings or the provider's")
+			}
+			continue
+		}
+		if grant == "refresh_token" {
+			cancel()
+			report(true, "gets a token of its own ("+u.Params.Encode()+") from a refresh grant at "+pc.ID+" at the first call of each session; sign-in asks for its resources")
+			continue
+		}
 		res, err := p.ClientCredentials(cctx, u.Params)
 		cancel()
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/oauth2/clientcredentials"
@@ -92,4 +93,30 @@ func (p *Provider) grant(ctx context.Context, op string, v url.Values) (*Result,
 		return nil, fmt.Errorf("oidc: %s: %w", op, err)
 	}
 	return res, nil
+}
+
+// CannotHonour reports, from discovery, why the provider cannot give a
+// token with params by grant ("refresh_token" or "client_credentials"):
+// the grant is missing from grant_types_supported, or a requested scope
+// from scopes_supported. "" when discovery lists no reason (or lists
+// nothing); an error when discovery fails.
+func (p *Provider) CannotHonour(ctx context.Context, grant string, params url.Values) (string, error) {
+	if p.isOAuth2() {
+		return "", nil
+	}
+	m, err := p.discover(ctx)
+	if err != nil {
+		return "", fmt.Errorf("oidc: %w", err)
+	}
+	if len(m.GrantTypesSupported) > 0 && !slices.Contains(m.GrantTypesSupported, grant) {
+		return "its discovery does not list the " + grant + " grant", nil
+	}
+	if len(m.ScopesSupported) > 0 {
+		for _, sc := range strings.Fields(params.Get("scope")) {
+			if !slices.Contains(m.ScopesSupported, sc) {
+				return "its discovery does not list the scope " + sc, nil
+			}
+		}
+	}
+	return "", nil
 }
