@@ -236,7 +236,8 @@ func (p *proxy) relay(conn net.Conn, fromClient *bufio.Reader, back io.ReadWrite
 	defer tick.Stop()
 	closeWith := func(code int, reason string) {
 		back.Close()
-		<-toClient // nothing more is written to the browser
+		_ = conn.SetWriteDeadline(time.Now().Add(time.Second)) // a stalled browser cannot hold us
+		<-toClient                                             // nothing more is written to the browser
 		if fw.atBoundary() {
 			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
 			_, _ = conn.Write(closeFrame(code, reason))
