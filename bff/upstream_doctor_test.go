@@ -47,3 +47,27 @@ func TestDoctorChecksUpstreamClientTokens(t *testing.T) {
 		t.Fatalf("a refused client credentials grant passed:\n%s", out.String())
 	}
 }
+
+// TestCheckUpstreamsAtStartUp: BFF.CheckUpstreams (the binary refuses to
+// start on it) names an upstream whose grant the provider's discovery does
+// not list, passes one it lists, and lets an unreachable provider through.
+func TestCheckUpstreamsAtStartUp(t *testing.T) {
+	as := newRSAS(t)
+	env := mergeEnv(as.env(), map[string]string{
+		"UPSTREAM_C": "https://c.example", "UPSTREAM_C_TOKEN": "client",
+		"UPSTREAM_A": "https://a.example", "UPSTREAM_A_RESOURCE": "https://a.example",
+	})
+	if err := startProv(t, env).BFF.CheckUpstreams(context.Background()); err != nil {
+		t.Fatalf("refused: %v", err)
+	}
+	as.setGrantTypes([]string{"authorization_code", "refresh_token"})
+	err := startProv(t, env).BFF.CheckUpstreams(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `UpstreamPolicies["c"]`) || strings.Contains(err.Error(), `["a"]`) {
+		t.Fatalf("CheckUpstreams = %v, want c refused (no client_credentials grant) and a accepted", err)
+	}
+	app := startProv(t, env)
+	as.srv.Close()
+	if err := app.BFF.CheckUpstreams(context.Background()); err != nil {
+		t.Fatalf("an unreachable provider refused the start: %v", err)
+	}
+}

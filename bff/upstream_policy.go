@@ -1,6 +1,8 @@
 package bff
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -152,4 +154,56 @@ func upstreamPoliciesFromConfig(in map[string]config.UpstreamPolicy) map[string]
 		}
 	}
 	return out
+}
+
+// CheckUpstreams asks each provider's discovery whether it can give the
+// upstreams' tokens (the grant in grant_types_supported, the scopes in
+// scopes_supported, when discovery lists them) and returns every
+// upstream it says it cannot, by field; the binary refuses to start on
+// it. A provider that cannot be reached is only logged: the question is
+// asked again at the first call.
+func (b *BFF) CheckUpstreams(ctx context.Context) error {
+	var p problems
+	names := make([]string, 0, len(b.cfg.Policies))
+	for n := range b.cfg.Policies {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		pol := b.cfg.Policies[name]
+		grant := "refresh_token"
+		switch {
+		case pol.token == UpstreamTokenNone:
+			continue
+		case pol.token == UpstreamTokenClient || pol.token == UpstreamTokenUserOrClient:
+			grant = "client_credentials"
+		case len(pol.params) == 0:
+			continue
+		}
+		ids := []string{pol.provider}
+		if pol.provider == "" {
+			ids = nil
+			for _, pr := range b.cfg.Providers {
+				ids = append(ids, pr.ID)
+			}
+			if grant == "client_credentials" && len(ids) > 0 {
+				ids = ids[:1] // the client token's provider
+			}
+		}
+		for _, id := range ids {
+			why, err := b.core.CannotHonour(ctx, id, grant, pol.params)
+			if err != nil {
+				b.log.Warn("upstream token policy: the provider's discovery cannot be read now; checked again at the first call",
+					"upstream", name, "provider", id, "err", err)
+				continue
+			}
+			if why != "" {
+				p.add(fmt.Sprintf("UpstreamPolicies[%q]", name), ": provider %s cannot give its token: %s", id, why)
+			}
+		}
+	}
+	if len(p) > 0 {
+		return errors.Join(p...)
+	}
+	return nil
 }

@@ -75,3 +75,14 @@ func (c *Core) DefaultProvider() string {
 
 // HasProvider reports whether id is a configured provider.
 func (c *Core) HasProvider(id string) bool { _, ok := c.providers[id]; return ok }
+
+// CannotHonour asks provider id's discovery whether it can give a token by
+// grant with params (oidc.Provider.CannotHonour): the reason it cannot,
+// "" when nothing says so. Discovery failures are errors.
+func (c *Core) CannotHonour(ctx context.Context, id, grant string, params url.Values) (string, error) {
+	p, ok := c.providers[id]
+	if !ok {
+		return "no provider " + id, nil
+	}
+	return p.client.CannotHonour(ctx, grant, params)
+}
