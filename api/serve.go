@@ -116,6 +116,11 @@ func New(opts Options) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
+	if err := checkUpstreams(b); err != nil { // upstreams.go
+		b.Close()
+		ln.Close()
+		return nil, err
+	}
 	var admin *metrics.Server
 	if cfg.MetricsAddr != "" {
 		admin, err = metrics.Listen(cfg.MetricsAddr, b.AdminHandler(), o.Logger)

@@ -65,6 +65,7 @@ func fromConfig(c *config.Config) (Options, error) {
 	for name, u := range c.Upstreams {
 		o.Upstreams[name] = u.String()
 	}
+	o.UpstreamPolicies = upstreamPoliciesFromConfig(c.UpstreamPolicies)
 	// The loader checked both lists; a parse failure here is a bug there.
 	for _, s := range c.TrustedProxies {
 		p, err := parsePrefix(s)

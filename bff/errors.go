@@ -67,6 +67,9 @@ var answers = map[nextauth.Code]answer{
 	nextauth.CodeDevIdPWrongHost:     {status: http.StatusForbidden},
 	nextauth.CodeDraining:            {status: http.StatusServiceUnavailable},
 	nextauth.CodeForbidden:           {status: http.StatusForbidden},
+
+	nextauth.CodeWrongProvider:        {status: http.StatusUnauthorized},
+	nextauth.CodeUpstreamTokenRefused: {status: http.StatusForbidden},
 }
 
 // statusOf is the status of code's JSON answer; a code missing from

@@ -152,6 +152,10 @@ type Options struct {
 	// and the upstream is not called. ProtectedPaths entries name groups the
 	// same way: "/admin*:admins|ops".
 	UpstreamGroups map[string][]string
+	// UpstreamPolicies are the token policies (and WebSocket opt-in) of
+	// upstreams, by a name of Upstreams (case-insensitive); an upstream
+	// without one gets the session's access token, as always.
+	UpstreamPolicies map[string]UpstreamPolicy
 }
 
 // Flavor is the next-auth client generation a BFF serves.

@@ -40,10 +40,15 @@ type proxy struct {
 	b         *BFF
 	rp        *httputil.ReverseProxy
 	transport *http.Transport // closed by close
+	tokens    upstreamTokens  // client tokens of upstreams with a policy (proxy_tokens.go)
+	ws        wsState         // upgraded connections (proxy_ws.go)
 }
 
 // close drops the upstream connections kept for reuse (BFF.Close).
-func (p *proxy) close() { p.transport.CloseIdleConnections() }
+func (p *proxy) close() {
+	p.wsShutdown() // open WebSockets close (1001), bounded (proxy_ws.go)
+	p.transport.CloseIdleConnections()
+}
 
 // proxyCall is what one proxied request carries to Rewrite and the
 // transport, through its context.
@@ -57,6 +62,9 @@ type proxyCall struct {
 	reqID  string
 	trace  tracectx.Context
 	b      *BFF
+	// again gets a new token after the upstream refused rejected, for an
+	// upstream with a token policy (proxy_tokens.go); nil otherwise.
+	again func(ctx context.Context, rejected string) (string, error)
 }
 
 // log returns the call's request-scoped logger (made on use: most proxied
@@ -109,6 +117,9 @@ func newProxy(b *BFF) *proxy {
 // a store fault).
 func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	b := p.b
+	if len(b.cfg.Policies) > 0 && r.Header.Get("Upgrade") != "" && p.serveUpgrade(w, r) {
+		return // an upstream that takes WebSockets (proxy_ws.go)
+	}
 	if !b.apiGuard(w, r) {
 		return
 	}
@@ -141,6 +152,11 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.ContentLength > MaxProxyBody {
 		b.refuse(w, r, nextauth.CodeBodyTooLarge, "")
+		return
+	}
+	if pol := b.cfg.Policies[name]; pol != nil {
+		p.servePolicy(w, r, pol, &proxyCall{name: name, target: target, retry: idempotent(r.Method) && r.ContentLength == 0,
+			reqID: w.Header().Get("X-Request-Id"), trace: traceOf(w, r), b: b})
 		return
 	}
 	token, s, ok := b.apiSession(w, r)
@@ -181,7 +197,9 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 			h[k] = slices.Clone(vs)
 		}
 	}
-	h.Set("Authorization", "Bearer "+call.access)
+	if call.access != "" { // "" only for an upstream whose policy sends no token
+		h.Set("Authorization", "Bearer "+call.access)
+	}
 	// The upstream continues the request's trace, as a child of authbff's span.
 	call.trace.Inject(h)
 	if call.reqID != "" {
@@ -252,6 +270,7 @@ func modifyProxyResponse(resp *http.Response) error {
 	filterHeader(resp.Header)
 	filterHeader(resp.Trailer) // the announced ones
 	resp.Header.Set("X-Content-Type-Options", "nosniff")
+	cutOnSessionEnd(resp) // an event stream ends with its session (proxy_sse.go)
 	if resp.StatusCode != http.StatusSwitchingProtocols && resp.Body != nil && resp.Body != http.NoBody &&
 		(resp.ContentLength < 0 || resp.ProtoMajor >= 2) {
 		// The transport fills resp.Trailer while the body is read (up to

@@ -30,6 +30,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		(req.Body != nil && req.Body != http.NoBody) {
 		return resp, err
 	}
+	if call.again != nil {
+		return retryAgain(t, req, resp, call)
+	}
 	s, rerr := t.refresh(req.Context(), call.token, call.s)
 	if nextauth.SessionEnded(rerr) {
 		// The IdP ended the session: the upstream's 401 goes to the browser,

@@ -48,6 +48,8 @@ type settings struct {
 	// UpstreamGroups are the groups an upstream's callers need, by
 	// lower-cased name.
 	UpstreamGroups map[string][]string
+	// Policies are the upstreams' token policies, by lower-cased name.
+	Policies map[string]*upstreamPolicy
 }
 
 // problems collects what is wrong with Options, each naming the field.
@@ -83,6 +85,7 @@ func (o Options) resolve() (*settings, error) {
 	o.resolveAccess(s, &p)
 	o.resolveShape(s, &p)
 	o.resolveProviders(s, &p)
+	o.resolvePolicies(s, &p)
 	if len(o.Secrets) == 0 && !s.DevIdP && s.URL != nil && !validate.Loopback(s.URL.Hostname()) {
 		p.add("Secrets", " is empty, but URL %s is not a loopback URL (a secret is made only for local development): "+
 			"set Secrets[0] to a random string of at least 32 bytes (openssl rand -base64 32)", s.Origin())

@@ -59,6 +59,8 @@ func doctorCmd(ctx context.Context, inv *invocation, src config.Source, stdout, 
 	doctor.Check(ctx, r, set, providers, nil)
 	doctor.CheckStore(ctx, r, o.StoreSpec)
 	doctor.CheckUpstreams(ctx, r, nil, o.Upstreams)
+	// Each upstream's token policy (doctor_upstreams.go).
+	doctor.CheckUpstreamPolicies(ctx, r, set, providers, doctorUpstreams(o), nil)
 	if !r.OK() {
 		return 1
 	}

@@ -265,6 +265,11 @@ type Config struct {
 	// UpstreamGroups maps a lower-cased upstream name to the groups its
 	// callers need (UPSTREAM_<NAME>_GROUPS=admins,ops).
 	UpstreamGroups map[string][]string
+	// UpstreamPolicies are the token and WebSocket settings of upstreams
+	// (UPSTREAM_<NAME>_TOKEN, _RESOURCE, _SCOPE, _AUDIENCE, _PROVIDER,
+	// _WEBSOCKET), by the lower-cased <NAME> of an upstream in Upstreams;
+	// an upstream without any has no entry.
+	UpstreamPolicies map[string]UpstreamPolicy
 }
 
 // Origin returns scheme://host[:port] of URL.

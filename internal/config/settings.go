@@ -251,6 +251,9 @@ func (l *loader) access(c *Config) {
 		if strings.HasSuffix(name, "_GROUPS") {
 			continue // UPSTREAM_<NAME>_GROUPS (session_shape.go)
 		}
+		if l.upstreamPolicyVar(name) {
+			continue
+		}
 		if !validVarName(name) {
 			l.probs.add(k, "has an empty or invalid upstream name", "name it UPSTREAM_<NAME> with letters, digits and _")
 			continue
@@ -264,6 +267,7 @@ func (l *loader) access(c *Config) {
 		u.RawPath = ""
 		c.Upstreams[strings.ToLower(name)] = u
 	}
+	l.upstreamPolicies(c)
 
 	c.FederatedSignout = l.boolVar("AUTH_FEDERATED_SIGNOUT")
 	if b := l.boolVar("AUTH_SESSION_GROUPS"); b != nil {

@@ -72,7 +72,10 @@ func (l Line) Text() string {
 	head := fmt.Sprintf("%s [%s] ", word, l.Scope)
 	fix := ""
 	if l.Fix != "" {
-		fix = " - fix: " + Shorten(l.Fix, 200)
+		// The message keeps up to 150 characters; the fix gets the rest of
+		// the line, and at least 100.
+		budget := max(100, MaxLine-len(head)-min(len(l.Message), 150)-len(" - fix: "))
+		fix = " - fix: " + Shorten(l.Fix, budget)
 	}
 	budget := max(60, MaxLine-len(head)-len(fix))
 	return head + Shorten(l.Message, budget) + fix

@@ -162,13 +162,14 @@ func (c *Core) newRefresher() (*refresh.Coordinator, error) {
 		locker = l
 	}
 	o := refresh.Options{
-		Sessions: c.sessions,
-		Locker:   locker,
-		Provider: c.refreshProvider,
-		Margin:   c.cfg.RefreshMargin,
-		Now:      func() time.Time { return c.now() },
-		Logger:   c.log.With("component", "refresh"),
-		Observe:  c.metrics.Refresh,
+		Sessions:        c.sessions,
+		Locker:          locker,
+		Provider:        c.refreshProvider,
+		Margin:          c.cfg.RefreshMargin,
+		Now:             func() time.Time { return c.now() },
+		Logger:          c.log.With("component", "refresh"),
+		Observe:         c.metrics.Refresh,
+		ObserveUpstream: c.metrics.UpstreamGrant,
 	}
 	c.refreshHooks(&o)
 	return refresh.New(o)

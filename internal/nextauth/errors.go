@@ -100,6 +100,13 @@ const (
 	// CodeForbidden: signed in, but not in a group the route requires
 	// (an upstream's groups, RequireGroups, a PROTECTED_PATHS API path's).
 	CodeForbidden Code = "forbidden"
+
+	// CodeWrongProvider: the upstream takes tokens of another provider than
+	// the session's (UPSTREAM_<NAME>_PROVIDER).
+	CodeWrongProvider Code = "wrong_provider"
+	// CodeUpstreamTokenRefused: the provider refused a token for this
+	// upstream (its resource, scope or audience); the session is kept.
+	CodeUpstreamTokenRefused Code = "upstream_token_refused"
 )
 
 // Codes returns every code of the vocabulary.
@@ -113,6 +120,7 @@ func Codes() []Code {
 		CodeUnknownUpstream, CodeBadPath, CodeBodyTooLarge, CodeUpstreamTimeout,
 		CodeUpstreamUnreachable, CodeClientGone, CodeDevIdPLoopback, CodeDevIdPWrongHost, CodeDraining,
 		CodeForbidden,
+		CodeWrongProvider, CodeUpstreamTokenRefused,
 	}
 }
 
@@ -153,6 +161,9 @@ var codeMessages = map[Code]string{
 	CodeDevIdPWrongHost:     "the development IdP only answers on NEXTAUTH_URL's host or localhost",
 	CodeDraining:            "this instance is shutting down; another one will answer",
 	CodeForbidden:           "your account is not in a group this route requires",
+
+	CodeWrongProvider:        "this API takes tokens of another provider: sign in with that provider",
+	CodeUpstreamTokenRefused: "the provider refused a token for this API (its resource, scope or audience); you are still signed in",
 }
 
 // Message is c's default message, for people: what happened and what to

@@ -21,6 +21,8 @@ type metadata struct {
 	EndSessionEndpoint    string   `json:"end_session_endpoint"`
 	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
 	ScopesSupported       []string `json:"scopes_supported"`
+
+	GrantTypesSupported []string `json:"grant_types_supported"` // grant.go
 }
 
 // endpoints are the URLs actually used, after Cognito's domain override.

@@ -94,6 +94,10 @@ type Options struct {
 	// provider id, the result ("ok", "transient" - the session is kept -
 	// or "fatal" - the session ends) and how long the call took.
 	Observe func(provider, result string, d time.Duration)
+	// ObserveUpstream, when set, is told of every grant for an upstream's
+	// token: the upstream, the kind ("user"), the result ("ok",
+	// "transient", "fatal") and how long it took.
+	ObserveUpstream func(upstream, kind, result string, d time.Duration)
 
 	// Sessions is the session manager.
 	Sessions Sessions

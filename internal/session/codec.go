@@ -18,7 +18,9 @@ import (
 // Tokens.TokenType, Tokens.AccessExpiry, RefreshError, RefreshedAt. A string
 // is a uvarint length then its bytes; a time is a uvarint 0 for the zero time,
 // else 1, a varint Unix second and a uvarint nanosecond (decoded as UTC).
-// Adding a field to Data requires a new version byte (TestCodecCoversData
+// Extensions may follow, each a tag byte and its payload
+// (codec_upstreams.go); a record without them is exactly version 1.
+// Adding a field to Data requires a new version byte or extension (TestCodecCoversData
 // fails until the codec is updated).
 //
 // Version 2 is version 1 followed by Claims then Extra, each a uvarint
@@ -60,6 +62,7 @@ func appendData(b []byte, d *Data) []byte {
 		b = appendMap(b, d.Claims)
 		b = appendMap(b, d.Extra)
 	}
+	b = appendUpstreams(b, d.Upstreams) // an extension (codec_upstreams.go)
 	return b
 }
 
@@ -152,6 +155,7 @@ func decodeData(plaintext []byte, d *Data) error {
 			return errCodec // version 2 is written only with a map
 		}
 	}
+	r.extensions(d) // codec_upstreams.go
 	if r.err != nil || r.off != len(r.src) {
 		return errCodec
 	}

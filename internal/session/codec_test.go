@@ -82,7 +82,7 @@ func TestCodecRejectsMalformed(t *testing.T) {
 // that the codec (appendData/decodeData) gets updated with it.
 func TestCodecCoversData(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
-		reflect.TypeFor[Data]():   9,
+		reflect.TypeFor[Data]():   10,
 		reflect.TypeFor[User]():   5,
 		reflect.TypeFor[Tokens](): 5,
 	} {

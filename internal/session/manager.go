@@ -75,6 +75,7 @@ type ManagerOptions struct {
 // sealing their Data so the store never holds readable tokens. It is safe for
 // concurrent use.
 type Manager struct {
+	subs      subscribers // Subscribe's (notify.go)
 	store     Store
 	sealers   []*sealer // [0] is current
 	maxAge    time.Duration
@@ -153,9 +154,9 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		ctx, cancel := context.WithCancel(context.Background())
 		m.stopWatch, m.watchCtx = cancel, ctx
 		if lw, ok := o.Store.(LeasedWatcher); ok {
-			m.cache.current = lw.WatchLeased(ctx, m.cache.drop, m.cache.setLive)
+			m.cache.current = lw.WatchLeased(ctx, m.changed, m.cache.setLive)
 		} else {
-			w.Watch(ctx, m.cache.drop, m.cache.setLive)
+			w.Watch(ctx, m.changed, m.cache.setLive)
 		}
 	}
 	return m, nil
@@ -365,6 +366,7 @@ func (m *Manager) dropCached(id string) {
 	if m.cache != nil {
 		m.cache.drop(id)
 	}
+	m.subs.notify(id)
 }
 
 // open decrypts sealed with every secret in turn and decodes it into d. The

@@ -54,6 +54,21 @@ type Data struct {
 	// Extra are the top-level fields update() stored
 	// (AUTH_SESSION_UPDATABLE): key -> JSON text.
 	Extra map[string]string `json:"extra,omitempty"`
+	// Upstreams are access tokens obtained for one upstream API each (a
+	// refresh grant narrowed by resource, scope or audience), by upstream
+	// name; nil when the session has none.
+	Upstreams map[string]UpstreamToken `json:"upstreams,omitempty"`
+}
+
+// UpstreamToken is an access token obtained for one upstream API.
+type UpstreamToken struct {
+	// AccessToken is the bearer token sent to that upstream.
+	AccessToken string `json:"access_token"`
+	// Expiry is when AccessToken expires; zero when unknown.
+	Expiry time.Time `json:"expires_at,omitzero"`
+	// Params identifies the grant's parameters (resource, scope,
+	// audience): a token asked for with other parameters is not reused.
+	Params string `json:"params,omitempty"`
 }
 
 // Session is a loaded session: the Record's metadata plus the opened Data.
