@@ -25,6 +25,18 @@ func codecSamples() map[string]Data {
 			Extra:   map[string]string{"theme": `"dark"`},
 		},
 		"extra only": {Extra: map[string]string{"locale": `"fr"`}},
+		// Both extensions of version 1 at once: the version 2 maps, then the
+		// tagged upstream tokens.
+		"claims, extra and upstreams": {
+			Subject: "sub",
+			Claims:  map[string]string{"roles": `["admins"]`},
+			Extra:   map[string]string{"theme": `"dark"`},
+			Upstreams: map[string]UpstreamToken{
+				"a": {AccessToken: "at-a", Expiry: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Params: "resource=https%3A%2F%2Fa.example"},
+				"b": {AccessToken: "at-b"},
+			},
+		},
+		"upstreams only": {Upstreams: map[string]UpstreamToken{"a": {AccessToken: "at-a"}}},
 	}
 }
 
