@@ -153,6 +153,27 @@ const (
 	AuthStyleBasic AuthStyle = "client_secret_basic"
 	// AuthStyleNone sends only client_id (a public client, PKCE only).
 	AuthStyleNone AuthStyle = "none"
+	// AuthStylePrivateKeyJWT signs a client assertion (RFC 7523) with
+	// ClientKey; no secret travels or exists. The public keys are served at
+	// <base>/jwks.
+	AuthStylePrivateKeyJWT AuthStyle = "private_key_jwt"
+	// AuthStyleSecretJWT HMACs a client assertion with ClientSecret
+	// (client_secret_jwt): the secret itself never travels.
+	AuthStyleSecretJWT AuthStyle = "client_secret_jwt"
+)
+
+// PARMode is when pushed authorization requests (RFC 9126) are used.
+type PARMode string
+
+// The PAR modes.
+const (
+	// PARAuto ("") pushes when the provider's discovery lists a
+	// pushed_authorization_request_endpoint.
+	PARAuto PARMode = ""
+	// PARAlways always pushes (sign-in fails without an endpoint).
+	PARAlways PARMode = "always"
+	// PARNever never pushes.
+	PARNever PARMode = "never"
 )
 
 // ProviderType is the protocol a provider speaks.
@@ -249,4 +270,13 @@ type Provider struct {
 	// (audience for Auth0, domain_hint...), under the ones signIn()
 	// passes; the protocol's own (state, nonce, redirect_uri...) are refused.
 	AuthorizationParams url.Values
+	// ClientKey is the PEM text of the private_key_jwt key (RSA 2048+ or
+	// EC P-256/384/521; PKCS #8, PKCS #1 or SEC 1), with AuthStyle
+	// AuthStylePrivateKeyJWT. More PEM blocks after the first are previous
+	// keys: still published at <base>/jwks, never used to sign (rotation).
+	ClientKey string
+	// ClientKeyID is the first key's kid; "" is its RFC 7638 thumbprint.
+	ClientKeyID string
+	// PAR is when pushed authorization requests are used (default auto).
+	PAR PARMode
 }

@@ -348,6 +348,7 @@ func (pr Provider) resolve(field string, p *problems) (nextauth.Provider, bool) 
 		np.AuthStyle = resolveAuthStyle(field, pr, p)
 	}
 	pr.resolveKind(field, &np, p)
+	pr.resolveClientAuth(field, &np, p)
 	for i, a := range pr.IDTokenAlgs {
 		alg, msg := validate.IDTokenAlg(a)
 		if msg != "" {
@@ -383,7 +384,10 @@ func resolveAuthStyle(field string, pr Provider, p *problems) oidc.AuthStyle {
 		}
 		return oidc.AuthStyleNone
 	}
-	p.add(field+".AuthStyle", " %q: use AuthStylePost, AuthStyleBasic or AuthStyleNone", pr.AuthStyle)
+	if style, ok := assertionStyle(field, pr, p); ok {
+		return style
+	}
+	p.add(field+".AuthStyle", " %q: use AuthStylePost, AuthStyleBasic, AuthStyleNone, AuthStylePrivateKeyJWT or AuthStyleSecretJWT", pr.AuthStyle)
 	return oidc.AuthStylePost
 }
 

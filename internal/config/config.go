@@ -57,6 +57,10 @@ const (
 	AuthStyleBasic AuthStyle = "client_secret_basic"
 	// AuthStyleNone sends only client_id (a public client).
 	AuthStyleNone AuthStyle = "none"
+	// AuthStylePrivateKeyJWT signs a client assertion with AUTH_<ID>_CLIENT_KEY.
+	AuthStylePrivateKeyJWT AuthStyle = "private_key_jwt"
+	// AuthStyleSecretJWT HMACs a client assertion with the client secret.
+	AuthStyleSecretJWT AuthStyle = "client_secret_jwt"
 )
 
 // Provider is one configured OpenID Connect identity provider.
@@ -130,6 +134,12 @@ type Provider struct {
 	// AuthorizationParams is AUTH_<ID>_AUTHORIZATION_PARAMS (a query
 	// string of default authorization parameters).
 	AuthorizationParams url.Values
+	// ClientKey is the private_key_jwt key's PEM text (AUTH_<ID>_CLIENT_KEY
+	// or AUTH_<ID>_CLIENT_KEY_FILE; further PEM blocks are previous keys),
+	// ClientKeyID AUTH_<ID>_CLIENT_KEY_ID.
+	ClientKey, ClientKeyID string
+	// PAR is AUTH_<ID>_PAR: "" (auto), "always" or "never".
+	PAR string
 }
 
 // Config is authbff's validated configuration. Every field is set (to its

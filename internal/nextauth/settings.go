@@ -93,6 +93,11 @@ type Provider struct {
 	// AuthorizationParams are default authorization parameters, under the
 	// ones signIn() passes; none is protected.
 	AuthorizationParams url.Values
+	// ClientKeys are the private_key_jwt keys (the first signs; all are
+	// published at <base>/jwks).
+	ClientKeys []oidc.ClientKey
+	// PAR is when pushed authorization requests are used.
+	PAR oidc.PARMode
 }
 
 // Type is NextAuth's provider type in GET /providers: "oauth" for every

@@ -21,6 +21,9 @@ type metadata struct {
 	EndSessionEndpoint    string   `json:"end_session_endpoint"`
 	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
 	ScopesSupported       []string `json:"scopes_supported"`
+	// RFC 9126 (par.go).
+	PAREndpoint string `json:"pushed_authorization_request_endpoint"`
+	RequirePAR  bool   `json:"require_pushed_authorization_requests"`
 }
 
 // endpoints are the URLs actually used, after Cognito's domain override.

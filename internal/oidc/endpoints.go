@@ -100,6 +100,11 @@ func (p *Provider) Revoke(ctx context.Context, refreshToken string) error {
 	if !basic && p.style == AuthStylePost {
 		form.Set("client_secret", p.clientSecret())
 	}
+	if p.assertion() {
+		if _, _, _, err := p.authenticateForm(form, e.revoke); err != nil {
+			return fmt.Errorf("oidc: revoke: %w", err)
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.revoke, strings.NewReader(form.Encode()))
 	if err != nil {
 		return fmt.Errorf("oidc: revoke: %w", err)

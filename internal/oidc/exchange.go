@@ -78,6 +78,11 @@ func (p *Provider) AuthCodeURL(ctx context.Context, state, nonce, codeVerifier s
 	}
 	q.Set("code_challenge", PKCEChallenge(codeVerifier))
 	q.Set("code_challenge_method", "S256")
+	if push, err := p.usePAR(ctx); err != nil {
+		return "", fmt.Errorf("oidc: auth code url: %w", err)
+	} else if push {
+		return p.pushAuthRequest(ctx, u, q)
+	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
