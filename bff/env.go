@@ -63,6 +63,12 @@ func fromConfig(c *config.Config) (Options, error) {
 	for name, u := range c.Upstreams {
 		o.Upstreams[name] = u.String()
 	}
+	for name, su := range c.UpstreamStepUp {
+		if o.UpstreamStepUp == nil {
+			o.UpstreamStepUp = map[string]StepUp{}
+		}
+		o.UpstreamStepUp[name] = StepUp{ACR: su.ACR, MaxAge: su.MaxAge}
+	}
 	// The loader checked both lists; a parse failure here is a bug there.
 	for _, s := range c.TrustedProxies {
 		p, err := parsePrefix(s)

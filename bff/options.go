@@ -127,6 +127,11 @@ type Options struct {
 	// what authbff would answer; a store outage also wraps ErrUnavailable:
 	// keep the session cookie). Nil answers JSON {"error","message"}.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// UpstreamStepUp maps an upstream's name (as in Upstreams) to the
+	// authentication its calls require (step-up, RFC 9470): a session that
+	// does not meet it gets 401 insufficient_user_authentication naming the
+	// acr_values and max_age to sign in with, and the upstream is not called.
+	UpstreamStepUp map[string]StepUp
 }
 
 // Flavor is the next-auth client generation a BFF serves.

@@ -147,6 +147,9 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if req, ok := b.cfg.StepUp[name]; ok && !b.stepUpMet(w, r, s, req) {
+		return
+	}
 	ctx := r.Context()
 	access, s, err := b.core.AccessToken(ctx, token, s)
 	if err != nil {

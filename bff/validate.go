@@ -44,6 +44,8 @@ type settings struct {
 	TrustedProxies   []netip.Prefix
 	DevIdP           bool
 	DevIdPAllowCIDRs []netip.Prefix
+	// StepUp is Options.UpstreamStepUp by lower-cased upstream name.
+	StepUp map[string]nextauth.StepUp
 }
 
 // problems collects what is wrong with Options, each naming the field.
@@ -220,6 +222,7 @@ func (o Options) resolveAccess(s *settings, p *problems) {
 		u.RawPath = ""
 		s.Upstreams[key] = u
 	}
+	s.StepUp = resolveStepUps(p, o.UpstreamStepUp, s.Upstreams)
 	s.TrustedProxies = prefixes(p, "TrustedProxies", o.TrustedProxies)
 	s.DevIdPAllowCIDRs = prefixes(p, "DevIdPAllowCIDRs", o.DevIdPAllowCIDRs)
 }

@@ -217,6 +217,9 @@ type Config struct {
 	// URL (absolute http(s), no query, fragment or userinfo, no trailing
 	// slash). Never nil.
 	Upstreams map[string]*url.URL
+	// UpstreamStepUp is UPSTREAM_<NAME>_ACR / _MAX_AGE by lower-cased name
+	// (stepup.go); nil when none is set.
+	UpstreamStepUp map[string]StepUp
 	// SessionCacheTTL is how long a loaded session is served from memory
 	// (AUTH_SESSION_CACHE_TTL; default 1 min for memory/bolt, 500 ms for
 	// Redis; 0 turns the cache off).

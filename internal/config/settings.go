@@ -255,7 +255,7 @@ func (l *loader) access(c *Config) {
 	c.Upstreams = map[string]*url.URL{}
 	for _, k := range l.env.keys {
 		name, ok := strings.CutPrefix(k, "UPSTREAM_")
-		if !ok || l.env.get(k) == "" {
+		if !ok || l.env.get(k) == "" || l.upstreamStepUp(c, k) {
 			continue
 		}
 		if !validVarName(name) {

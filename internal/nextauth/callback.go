@@ -99,6 +99,10 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		return "", fail(CodeOAuthCallback, url.Values{"provider": {id}})
 	}
 	cl := res.Claims
+	if err := checkStepUp(flow, cl, c.now()); err != nil {
+		log.Warn("sign-in refused: the ID token does not answer the step-up asked for", "provider", id, "err", err)
+		return "", fail(CodeOAuthCallback, url.Values{"provider": {id}, "code": {"insufficient_user_authentication"}})
+	}
 	if p.cfg.Apple != nil {
 		c.appleName(log, cl, params)
 	}
@@ -114,6 +118,7 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 			RefreshToken: res.Tokens.RefreshToken, TokenType: res.Tokens.TokenType, AccessExpiry: res.Tokens.Expiry,
 		},
 	}
+	data.ACR, data.AuthTime = stepUpClaims(cl)
 	ua := r.UserAgent
 	if len(ua) > 256 {
 		ua = ua[:256]

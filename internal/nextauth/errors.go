@@ -25,6 +25,9 @@ type Error struct {
 	URL string
 	// Err is the cause, for logs only (never shown).
 	Err error
+	// Details are extra members of the JSON answer beside "error" and
+	// "message" (step-up's acr_values and max_age); nil for most errors.
+	Details map[string]any
 }
 
 func (e *Error) Error() string {
@@ -97,6 +100,10 @@ const (
 	CodeDevIdPLoopback  Code = "devidp_loopback_only"
 	CodeDevIdPWrongHost Code = "devidp_wrong_host"
 	CodeDraining        Code = "draining"
+	// CodeInsufficientUserAuthentication: the session's authentication
+	// (acr, auth_time) does not meet what the route requires (RFC 9470);
+	// the answer's Details name the acr_values and max_age to sign in with.
+	CodeInsufficientUserAuthentication Code = "insufficient_user_authentication"
 )
 
 // Codes returns every code of the vocabulary.
@@ -109,6 +116,7 @@ func Codes() []Code {
 		CodeAccessTokenExpired, CodeInternal, CodeUnauthorized, CodeMethodNotAllowed,
 		CodeUnknownUpstream, CodeBadPath, CodeBodyTooLarge, CodeUpstreamTimeout,
 		CodeUpstreamUnreachable, CodeClientGone, CodeDevIdPLoopback, CodeDevIdPWrongHost, CodeDraining,
+		CodeInsufficientUserAuthentication,
 	}
 }
 
@@ -126,28 +134,29 @@ func (c Code) IsContract() bool {
 // codeMessages are the default messages of the JSON answers' codes (the
 // contract's codes use auth.Message): what happened and what to do.
 var codeMessages = map[Code]string{
-	CodeUnauthenticated:     "sign in first: this route needs a session",
-	CodeStoreUnavailable:    "The session store cannot be reached right now. You are still signed in; try again in a few seconds.",
-	CodeKeysUnavailable:     "the provider's signing keys cannot be fetched; retry later",
-	CodeCSRFHeaderMissing:   "send the header X-CSRF: 1 with API calls (fetchApi in auth.js does)",
-	CodeCrossOrigin:         "cross-site API calls are refused; add the origin to CORS_ORIGINS if it is yours",
-	CodeBadRequest:          "the request is not one this route takes; see the API description (openapi.yaml)",
-	CodeInvalidRequest:      "the request body is missing or malformed; see the API description (openapi.yaml)",
-	CodeNotFound:            "there is nothing at this path",
-	CodeNoAccessToken:       "the session holds no access token: sign in again",
-	CodeAccessTokenExpired:  "the access token has expired and cannot be renewed (the provider gave no refresh token): sign in again",
-	CodeInternal:            "an internal error occurred; it has been logged",
-	CodeUnauthorized:        "send Authorization: Bearer <admin credential> (authbff sessions revoke derives it from NEXTAUTH_SECRET)",
-	CodeMethodNotAllowed:    "this method is not proxied",
-	CodeUnknownUpstream:     "no such upstream; configure it with UPSTREAM_<NAME>=https://...",
-	CodeBadPath:             "the API path is not allowed (no . or .. segments, no encoded slashes, ?, # or control characters)",
-	CodeBodyTooLarge:        "the request body is over the 10 MiB limit",
-	CodeUpstreamTimeout:     "the API did not answer in time; try again",
-	CodeUpstreamUnreachable: "the API cannot be reached right now; try again",
-	CodeClientGone:          "the client went away before the API answered",
-	CodeDevIdPLoopback:      "the development IdP only answers clients on this machine (or the networks in DEVIDP_ALLOW_CIDRS); configure a real identity provider to serve other clients",
-	CodeDevIdPWrongHost:     "the development IdP only answers on NEXTAUTH_URL's host or localhost",
-	CodeDraining:            "this instance is shutting down; another one will answer",
+	CodeUnauthenticated:                "sign in first: this route needs a session",
+	CodeStoreUnavailable:               "The session store cannot be reached right now. You are still signed in; try again in a few seconds.",
+	CodeKeysUnavailable:                "the provider's signing keys cannot be fetched; retry later",
+	CodeCSRFHeaderMissing:              "send the header X-CSRF: 1 with API calls (fetchApi in auth.js does)",
+	CodeCrossOrigin:                    "cross-site API calls are refused; add the origin to CORS_ORIGINS if it is yours",
+	CodeBadRequest:                     "the request is not one this route takes; see the API description (openapi.yaml)",
+	CodeInvalidRequest:                 "the request body is missing or malformed; see the API description (openapi.yaml)",
+	CodeNotFound:                       "there is nothing at this path",
+	CodeNoAccessToken:                  "the session holds no access token: sign in again",
+	CodeAccessTokenExpired:             "the access token has expired and cannot be renewed (the provider gave no refresh token): sign in again",
+	CodeInternal:                       "an internal error occurred; it has been logged",
+	CodeUnauthorized:                   "send Authorization: Bearer <admin credential> (authbff sessions revoke derives it from NEXTAUTH_SECRET)",
+	CodeMethodNotAllowed:               "this method is not proxied",
+	CodeUnknownUpstream:                "no such upstream; configure it with UPSTREAM_<NAME>=https://...",
+	CodeBadPath:                        "the API path is not allowed (no . or .. segments, no encoded slashes, ?, # or control characters)",
+	CodeBodyTooLarge:                   "the request body is over the 10 MiB limit",
+	CodeUpstreamTimeout:                "the API did not answer in time; try again",
+	CodeUpstreamUnreachable:            "the API cannot be reached right now; try again",
+	CodeClientGone:                     "the client went away before the API answered",
+	CodeDevIdPLoopback:                 "the development IdP only answers clients on this machine (or the networks in DEVIDP_ALLOW_CIDRS); configure a real identity provider to serve other clients",
+	CodeDevIdPWrongHost:                "the development IdP only answers on NEXTAUTH_URL's host or localhost",
+	CodeDraining:                       "this instance is shutting down; another one will answer",
+	CodeInsufficientUserAuthentication: "this API needs a stronger or more recent sign-in: call signIn(provider, {callbackUrl}, {acr_values, max_age}) with the values of this answer",
 }
 
 // Message is c's default message, for people: what happened and what to

@@ -20,12 +20,16 @@ import (
 // fails until the codec is updated).
 const dataCodecV1 = 1
 
+// dataCodecV2 is version 1's layout followed by ACR and AuthTime (as a
+// time) (step-up); version 1 still decodes, with both empty.
+const dataCodecV2 = 2
+
 // errCodec reports a plaintext that is not a valid encoding.
 var errCodec = errors.New("malformed session data")
 
 // appendData appends the encoding of d to b.
 func appendData(b []byte, d *Data) []byte {
-	b = append(b, dataCodecV1)
+	b = append(b, dataCodecV2)
 	b = appendString(b, d.Provider)
 	b = appendString(b, d.Issuer)
 	b = appendString(b, d.Subject)
@@ -44,7 +48,16 @@ func appendData(b []byte, d *Data) []byte {
 	b = appendTime(b, d.Tokens.AccessExpiry)
 	b = appendString(b, d.RefreshError)
 	b = appendTime(b, d.RefreshedAt)
-	return b
+	b = appendString(b, d.ACR)
+	return appendTime(b, unixTime(d.AuthTime))
+}
+
+// unixTime is the time of Unix seconds s; the zero time for 0.
+func unixTime(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -71,7 +84,7 @@ type dataDecoder struct {
 
 // decodeData decodes plaintext into d.
 func decodeData(plaintext []byte, d *Data) error {
-	if len(plaintext) == 0 || plaintext[0] != dataCodecV1 {
+	if len(plaintext) == 0 || plaintext[0] != dataCodecV1 && plaintext[0] != dataCodecV2 {
 		return errCodec
 	}
 	r := dataDecoder{src: string(plaintext), off: 1}
@@ -98,6 +111,15 @@ func decodeData(plaintext []byte, d *Data) error {
 	d.Tokens.AccessExpiry = r.time()
 	d.RefreshError = r.str()
 	d.RefreshedAt = r.time()
+	if plaintext[0] == dataCodecV2 {
+		d.ACR = r.str()
+		if t := r.time(); !t.IsZero() {
+			d.AuthTime = t.Unix()
+			if t.Nanosecond() != 0 || d.AuthTime == 0 {
+				return errCodec // appendData never writes these
+			}
+		}
+	}
 	if r.err != nil || r.off != len(r.src) {
 		return errCodec
 	}

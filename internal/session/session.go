@@ -48,6 +48,10 @@ type Data struct {
 	RefreshError string `json:"refresh_error,omitempty"`
 	// RefreshedAt is when the tokens were last refreshed; zero if never.
 	RefreshedAt time.Time `json:"refreshed_at,omitzero"`
+	// ACR is the sign-in ID token's acr, AuthTime its auth_time (Unix
+	// seconds, 0 when absent): what step-up requirements are checked against.
+	ACR      string `json:"acr,omitempty"`
+	AuthTime int64  `json:"auth_time,omitempty"`
 }
 
 // Session is a loaded session: the Record's metadata plus the opened Data.

@@ -10,12 +10,21 @@
 // ACR (the acr the login gives when the request asks for none; default
 // urn:basic; asked acr_values are honoured when known).
 import { generateKeyPairSync } from 'node:crypto';
-import Provider from 'oidc-provider';
+import Provider, { interactionPolicy } from 'oidc-provider';
 
 const env = (k, d) => process.env[k] || d;
 const port = Number(env('PORT', '0'));
 const es256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
 const acrValues = ['urn:basic', 'urn:mfa'];
+
+// A login whose acr is not one of the acr_values asked for prompts a new
+// login (as a real IdP asks for the second factor).
+const policy = interactionPolicy.base();
+policy.get('login').checks.add(new interactionPolicy.Check('acr_not_asked', 'the acr asked for needs a new login', (ctx) => {
+  const asked = ctx.oidc.params.acr_values;
+  if (asked && !asked.split(' ').includes(ctx.oidc.acr)) return interactionPolicy.Check.REQUEST_PROMPT;
+  return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+}));
 
 async function start() {
   const { createServer } = await import('node:http');
@@ -54,6 +63,7 @@ async function start() {
     },
     claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'], acr: null, auth_time: null },
     cookies: { keys: ['authbff-e2e-cookie-key-0123456789'] },
+    interactions: { policy },
     features: {
       devInteractions: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
@@ -69,6 +79,17 @@ async function start() {
       ctx.body = out;
     },
   });
+  // devInteractions' login records no acr: the first known acr asked
+  // for, else ACR (default urn:basic).
+  const finished = provider.interactionFinished.bind(provider);
+  provider.interactionFinished = async (req, res, result, opts) => {
+    if (result.login) {
+      const { params } = await provider.interactionDetails(req, res);
+      const asked = (params.acr_values || '').split(' ').filter((v) => acrValues.includes(v));
+      result.login.acr = asked[0] || env('ACR', 'urn:basic');
+    }
+    return finished(req, res, result, opts);
+  };
   provider.on('server_error', (ctx, err) => console.error('server_error', err));
   provider.on('grant.error', (ctx, err) => console.error('grant.error', err.message, err.error_description));
   provider.on('pushed_authorization_request.error', (ctx, err) => console.error('par.error', err.message, err.error_description, err.error_detail, err.cause?.cause));
