@@ -284,4 +284,8 @@ type Provider struct {
 	ClientKeyID string
 	// PAR is when pushed authorization requests are used (default auto).
 	PAR PARMode
+	// DPoP binds each session's tokens to a key pair of its own (RFC 9449):
+	// token requests and proxied calls carry DPoP proofs, and the access
+	// token is useless without the key, which never leaves the server.
+	DPoP bool
 }

@@ -2,6 +2,7 @@ package bff
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"io"
 	"log/slog"
@@ -57,6 +58,7 @@ type proxyCall struct {
 	reqID  string
 	trace  tracectx.Context
 	b      *BFF
+	dpop   *ecdsa.PrivateKey // the session's DPoP key (proxy_dpop.go); nil: bearer
 }
 
 // log returns the call's request-scoped logger (made on use: most proxied
@@ -90,7 +92,7 @@ func newProxy(b *BFF) *proxy {
 	p := &proxy{b: b, transport: base}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
-		Transport: &retryTransport{base: base, refresh: b.core.ForceRefresh},
+		Transport: &retryTransport{base: dpopNonceTransport{base: base}, refresh: b.core.ForceRefresh},
 		// 0: ReverseProxy still flushes at once every response of unknown
 		// length (chunked, text/event-stream): streams are not held back,
 		// and a sized answer goes out in one write.
@@ -164,6 +166,9 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 		retry: idempotent(r.Method) && r.ContentLength == 0,
 		reqID: w.Header().Get("X-Request-Id"), trace: traceOf(w, r), b: b,
 	}
+	if s.Data.DPoPKey != "" {
+		call.dpop = dpopKeyOf(s)
+	}
 	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, proxyCallKey{}, call)))
 }
 
@@ -181,6 +186,9 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 		}
 	}
 	h.Set("Authorization", "Bearer "+call.access)
+	if call.dpop != nil {
+		call.signDPoP(h, pr.Out.Method, &u, call.access, "")
+	}
 	// The upstream continues the request's trace, as a child of authbff's span.
 	call.trace.Inject(h)
 	if call.reqID != "" {

@@ -28,6 +28,7 @@ func assertionStyle(field string, pr Provider, p *problems) (oidc.AuthStyle, boo
 
 // resolveClientAuth checks the private_key_jwt key and the PAR mode.
 func (pr Provider) resolveClientAuth(field string, np *nextauth.Provider, p *problems) {
+	np.DPoP = pr.DPoP
 	switch pr.PAR {
 	case PARAuto:
 		np.PAR = oidc.PARAuto

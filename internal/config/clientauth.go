@@ -42,6 +42,13 @@ func (l *loader) clientAuth(p *Provider, v string) {
 			l.probs.add(v+"CLIENT_KEY", "is set, but "+v+"AUTH_STYLE is not private_key_jwt", "set "+v+"AUTH_STYLE=private_key_jwt")
 		}
 	}
+	if s := l.env.get(v + "DPOP"); s != "" {
+		b, err := parseBool(s)
+		if err != nil {
+			l.probs.add(v+"DPOP", err.Error(), "set it to 1 or 0")
+		}
+		p.DPoP = b
+	}
 	switch s := strings.ToLower(l.env.get(v + "PAR")); s {
 	case "", "auto":
 	case "always", "never":

@@ -140,6 +140,8 @@ type Provider struct {
 	ClientKey, ClientKeyID string
 	// PAR is AUTH_<ID>_PAR: "" (auto), "always" or "never".
 	PAR string
+	// DPoP is AUTH_<ID>_DPOP=1: DPoP-bound tokens.
+	DPoP bool
 }
 
 // Config is authbff's validated configuration. Every field is set (to its

@@ -83,6 +83,11 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		log.Warn("callback refused: this sign-in flow was already completed (replay)", "provider", id)
 		return "", fail(CodeOAuthCallback, nil)
 	}
+	ctx, dpopKey, err := newDPoPKey(ctx, p.client)
+	if err != nil {
+		log.Error("sign-in: cannot make the session's DPoP key", "err", err)
+		return "", fail(CodeConfiguration, nil)
+	}
 	res, err := p.client.Exchange(ctx, code, flow.Verifier, flow.Nonce)
 	if errors.Is(err, oidc.ErrNotAllowed) {
 		log.Info("sign-in refused by the provider's settings", "provider", id, "err", err)
@@ -119,6 +124,7 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		},
 	}
 	data.ACR, data.AuthTime = stepUpClaims(cl)
+	data.DPoPKey = dpopKey
 	ua := r.UserAgent
 	if len(ua) > 256 {
 		ua = ua[:256]

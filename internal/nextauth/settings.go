@@ -98,6 +98,8 @@ type Provider struct {
 	ClientKeys []oidc.ClientKey
 	// PAR is when pushed authorization requests are used.
 	PAR oidc.PARMode
+	// DPoP binds the session's tokens to a per-session key (RFC 9449).
+	DPoP bool
 }
 
 // Type is NextAuth's provider type in GET /providers: "oauth" for every

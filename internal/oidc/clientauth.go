@@ -1,7 +1,6 @@
 package oidc
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -259,24 +258,37 @@ func (t assertionTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	form, err := url.ParseQuery(string(body))
+	// build makes the request to send: a fresh assertion each time (its
+	// jti is single-use), so a DPoP nonce retry sends a new one.
+	build := func() (*http.Request, error) {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, err
+		}
+		r2 := r.Clone(r.Context())
+		if t.p.assertion() {
+			a, err := t.p.ClientAssertion(t.p.assertionAudience(r.URL.String()))
+			if err != nil {
+				return nil, err
+			}
+			form.Del("client_secret")
+			form.Set("client_id", t.p.cfg.ClientID)
+			form.Set("client_assertion_type", ClientAssertionType)
+			form.Set("client_assertion", a)
+			r2.Header.Del("Authorization")
+		}
+		enc := form.Encode()
+		r2.Body = io.NopCloser(strings.NewReader(enc))
+		r2.ContentLength = int64(len(enc))
+		r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(enc)), nil }
+		return r2, nil
+	}
+	r2, err := build()
 	if err != nil {
 		return nil, err
 	}
-	aud := t.p.assertionAudience(r.URL.String())
-	a, err := t.p.ClientAssertion(aud)
-	if err != nil {
-		return nil, err
+	if k := dpopKeyFrom(r.Context()); k != nil {
+		return t.p.sendDPoP(t.base, r2, k, "", build)
 	}
-	form.Del("client_secret")
-	form.Set("client_id", t.p.cfg.ClientID)
-	form.Set("client_assertion_type", ClientAssertionType)
-	form.Set("client_assertion", a)
-	enc := form.Encode()
-	r2 := r.Clone(r.Context())
-	r2.Body = io.NopCloser(bytes.NewReader([]byte(enc)))
-	r2.ContentLength = int64(len(enc))
-	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(enc)), nil }
-	r2.Header.Del("Authorization")
 	return t.base.RoundTrip(r2)
 }

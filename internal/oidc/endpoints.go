@@ -40,6 +40,9 @@ func (p *Provider) userInfo(ctx context.Context, e endpoints, accessToken string
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
+	if k := dpopKeyFrom(ctx); k != nil {
+		req = p.dpopUserInfo(req, k, accessToken)
+	}
 	var raw json.RawMessage
 	if err := p.doJSON(req, &raw); err != nil {
 		return nil, err

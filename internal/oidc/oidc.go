@@ -172,6 +172,9 @@ type Config struct {
 	ClientKeys []ClientKey
 	// PAR is when pushed authorization requests (RFC 9126) are used.
 	PAR PARMode
+	// DPoP makes token requests under a context carrying a key
+	// (WithDPoPKey) DPoP-bound (dpop.go).
+	DPoP bool
 	// Apple, when set, is Sign in with Apple (apple.go): the client secret
 	// is an ES256 JWT minted from the key (ClientSecret stays empty; the
 	// auth style is client_secret_post), the authorization request asks for
@@ -210,6 +213,8 @@ type Provider struct {
 
 	warnedNoProfile, warnedNoRefresh atomic.Bool // noteSignIn's logged-once flags
 	apple                            appleSecret // the minted client secret (Config.Apple)
+	dpopMu                           sync.Mutex
+	dpopNonces                       map[string]string // the last DPoP-Nonce per server origin
 }
 
 // New validates cfg and returns a Provider. It makes no network call: a
@@ -315,6 +320,9 @@ func New(cfg Config) (*Provider, error) {
 	p.client = safeClient(cfg.HTTPClient)
 	if cfg.OAuth2 != nil {
 		p.client = oauth2Client(p.client, cfg.OAuth2.UserAgent)
+	}
+	if cfg.DPoP {
+		p.client.Transport = dpopResourceTransport{base: p.client.Transport, p: p}
 	}
 	p.keys = &keySet{client: p.client, now: p.now, log: p.log}
 	return p, nil
@@ -455,7 +463,7 @@ func (p *Provider) oauthConfig(e endpoints) *oauth2.Config {
 
 // httpContext hands our client (no redirects, capped bodies) to x/oauth2.
 func (p *Provider) httpContext(ctx context.Context) context.Context {
-	if p.assertion() {
+	if p.assertion() || dpopKeyFrom(ctx) != nil {
 		return context.WithValue(ctx, oauth2.HTTPClient, p.assertionClient())
 	}
 	return context.WithValue(ctx, oauth2.HTTPClient, p.client)

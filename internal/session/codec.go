@@ -21,7 +21,7 @@ import (
 const dataCodecV1 = 1
 
 // dataCodecV2 is version 1's layout followed by ACR and AuthTime (as a
-// time) (step-up); version 1 still decodes, with both empty.
+// time) (step-up) and DPoPKey; version 1 still decodes, with both empty.
 const dataCodecV2 = 2
 
 // errCodec reports a plaintext that is not a valid encoding.
@@ -49,7 +49,8 @@ func appendData(b []byte, d *Data) []byte {
 	b = appendString(b, d.RefreshError)
 	b = appendTime(b, d.RefreshedAt)
 	b = appendString(b, d.ACR)
-	return appendTime(b, unixTime(d.AuthTime))
+	b = appendTime(b, unixTime(d.AuthTime))
+	return appendString(b, d.DPoPKey)
 }
 
 // unixTime is the time of Unix seconds s; the zero time for 0.
@@ -119,6 +120,7 @@ func decodeData(plaintext []byte, d *Data) error {
 				return errCodec // appendData never writes these
 			}
 		}
+		d.DPoPKey = r.str()
 	}
 	if r.err != nil || r.off != len(r.src) {
 		return errCodec

@@ -10,11 +10,11 @@ import (
 func TestCodecDecodesVersion1(t *testing.T) {
 	d := codecSamples()["full"]
 	v2 := appendData(nil, &d)
-	d.ACR, d.AuthTime = "", 0
+	d.ACR, d.AuthTime, d.DPoPKey = "", 0, ""
 	enc := appendData(nil, &d)
-	// Version 1 is version 2 without the two trailing fields (an empty
-	// string and a zero time: two zero bytes).
-	v1 := append([]byte{dataCodecV1}, enc[1:len(enc)-2]...)
+	// Version 1 is version 2 without the three trailing fields (empty
+	// strings and a zero time: three zero bytes).
+	v1 := append([]byte{dataCodecV1}, enc[1:len(enc)-3]...)
 	var got Data
 	if err := decodeData(v1, &got); err != nil || !reflect.DeepEqual(got, d) {
 		t.Fatalf("version 1 decodes to %+v, %v", got, err)

@@ -18,7 +18,7 @@ func codecSamples() map[string]Data {
 			},
 			RefreshError: "RefreshAccessTokenError",
 			RefreshedAt:  time.Date(1960, 1, 1, 0, 0, 0, 999999999, time.UTC), // negative Unix time
-			ACR:          "urn:mfa", AuthTime: 1900000000,
+			ACR:          "urn:mfa", AuthTime: 1900000000, DPoPKey: "\x30\x81key",
 		},
 	}
 }
@@ -77,7 +77,7 @@ func TestCodecRejectsMalformed(t *testing.T) {
 // that the codec (appendData/decodeData) gets updated with it.
 func TestCodecCoversData(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
-		reflect.TypeFor[Data]():   9,
+		reflect.TypeFor[Data]():   10,
 		reflect.TypeFor[User]():   5,
 		reflect.TypeFor[Tokens](): 5,
 	} {

@@ -52,6 +52,9 @@ type Data struct {
 	// seconds, 0 when absent): what step-up requirements are checked against.
 	ACR      string `json:"acr,omitempty"`
 	AuthTime int64  `json:"auth_time,omitempty"`
+	// DPoPKey is the session's DPoP private key (PKCS #8 DER), "" without
+	// DPoP: sealed with the rest, never sent to the browser.
+	DPoPKey string `json:"-"`
 }
 
 // Session is a loaded session: the Record's metadata plus the opened Data.

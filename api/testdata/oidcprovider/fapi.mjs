@@ -7,9 +7,10 @@
 // Env: PORT, CLIENT_ID, REDIRECT_URI (the app's callback), JWKS_URI (the
 // client's public keys: authbff's <base>/jwks), ACCESS_TTL (seconds,
 // default 3600), DPOP_BOUND=1 (the client must use DPoP-bound tokens),
+// DPOP_NONCE=1 (DPoP proofs need the server's nonce),
 // ACR (the acr the login gives when the request asks for none; default
 // urn:basic; asked acr_values are honoured when known).
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { interactionPolicy } from 'oidc-provider';
 
 const env = (k, d) => process.env[k] || d;
@@ -67,7 +68,9 @@ async function start() {
     features: {
       devInteractions: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
-      dPoP: { enabled: true },
+      // DPOP_NONCE=1: every DPoP proof must carry the server's nonce
+      // (use_dpop_nonce first).
+      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => env('DPOP_NONCE', '') === '1' },
       revocation: { enabled: true },
       introspection: { enabled: true },
       userinfo: { enabled: true },
