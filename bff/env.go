@@ -63,6 +63,7 @@ func fromConfig(c *config.Config) (Options, error) {
 	for name, u := range c.Upstreams {
 		o.Upstreams[name] = u.String()
 	}
+	o.CookieSameSite, o.CookiePrefix = c.CookieSameSite, c.CookiePrefix
 	for name, su := range c.UpstreamStepUp {
 		if o.UpstreamStepUp == nil {
 			o.UpstreamStepUp = map[string]StepUp{}

@@ -132,6 +132,16 @@ type Options struct {
 	// does not meet it gets 401 insufficient_user_authentication naming the
 	// acr_values and max_age to sign in with, and the upstream is not called.
 	UpstreamStepUp map[string]StepUp
+	// CookieSameSite "strict" sends the session cookie SameSite=Strict
+	// (the browser-based apps BCP's advice): arriving from a link on
+	// another site then shows the app signed out until the next same-site
+	// request. "" (default) is Lax, as every other cookie.
+	CookieSameSite string
+	// CookiePrefix "__Host-Http-" (https only) names the session cookie
+	// __Host-Http-...: browsers that know the prefix refuse it unless it is
+	// HttpOnly, so no script can plant one. "" keeps __Host-. Changing it
+	// signs everyone out once (the old cookie is not read).
+	CookiePrefix string
 }
 
 // Flavor is the next-auth client generation a BFF serves.

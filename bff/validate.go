@@ -46,6 +46,8 @@ type settings struct {
 	DevIdPAllowCIDRs []netip.Prefix
 	// StepUp is Options.UpstreamStepUp by lower-cased upstream name.
 	StepUp map[string]nextauth.StepUp
+	// CookieSameSiteStrict sends the session cookie SameSite=Strict.
+	CookieSameSiteStrict bool
 }
 
 // problems collects what is wrong with Options, each naming the field.
@@ -223,6 +225,7 @@ func (o Options) resolveAccess(s *settings, p *problems) {
 		s.Upstreams[key] = u
 	}
 	s.StepUp = resolveStepUps(p, o.UpstreamStepUp, s.Upstreams)
+	o.resolveCookies(p, s)
 	s.TrustedProxies = prefixes(p, "TrustedProxies", o.TrustedProxies)
 	s.DevIdPAllowCIDRs = prefixes(p, "DevIdPAllowCIDRs", o.DevIdPAllowCIDRs)
 }

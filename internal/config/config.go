@@ -222,6 +222,9 @@ type Config struct {
 	// UpstreamStepUp is UPSTREAM_<NAME>_ACR / _MAX_AGE by lower-cased name
 	// (stepup.go); nil when none is set.
 	UpstreamStepUp map[string]StepUp
+	// CookieSameSite is AUTH_COOKIE_SAMESITE ("" or "strict"), CookiePrefix
+	// AUTH_COOKIE_PREFIX ("" or "__Host-Http-") (stepup.go).
+	CookieSameSite, CookiePrefix string
 	// SessionCacheTTL is how long a loaded session is served from memory
 	// (AUTH_SESSION_CACHE_TTL; default 1 min for memory/bolt, 500 ms for
 	// Redis; 0 turns the cache off).

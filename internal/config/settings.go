@@ -272,6 +272,7 @@ func (l *loader) access(c *Config) {
 		c.Upstreams[strings.ToLower(name)] = u
 	}
 
+	l.cookieOptions(c)
 	c.FederatedSignout = l.boolVar("AUTH_FEDERATED_SIGNOUT")
 	if b := l.boolVar("AUTH_SESSION_GROUPS"); b != nil {
 		c.SessionGroups = *b

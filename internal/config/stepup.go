@@ -49,3 +49,21 @@ func (l *loader) upstreamStepUp(c *Config, k string) bool {
 	c.UpstreamStepUp[key] = su
 	return true
 }
+
+// cookieOptions reads AUTH_COOKIE_SAMESITE and AUTH_COOKIE_PREFIX.
+func (l *loader) cookieOptions(c *Config) {
+	switch s := strings.ToLower(l.env.get("AUTH_COOKIE_SAMESITE")); s {
+	case "", "lax":
+	case "strict":
+		c.CookieSameSite = s
+	default:
+		l.probs.add("AUTH_COOKIE_SAMESITE", "is not lax or strict", "set strict to send the session cookie SameSite=Strict, or unset it (Lax)")
+	}
+	switch s := l.env.get("AUTH_COOKIE_PREFIX"); s {
+	case "":
+	case "__Host-Http-":
+		c.CookiePrefix = s
+	default:
+		l.probs.add("AUTH_COOKIE_PREFIX", "is not __Host-Http-", "set __Host-Http- (https only) or unset it")
+	}
+}

@@ -20,3 +20,13 @@ func TestUpstreamStepUpVariables(t *testing.T) {
 	_, ps := load(t, "", "NEXTAUTH_SECRET="+secret32, "UPSTREAM_SECURE=https://api.example.com", "UPSTREAM_SECURE_MAX_AGE=soon")
 	wantProblem(t, ps, "UPSTREAM_SECURE_MAX_AGE", "seconds")
 }
+
+func TestCookieVariables(t *testing.T) {
+	c := mustLoad(t, "NEXTAUTH_SECRET="+secret32, "AUTH_COOKIE_SAMESITE=Strict", "AUTH_COOKIE_PREFIX=__Host-Http-")
+	if c.CookieSameSite != "strict" || c.CookiePrefix != "__Host-Http-" {
+		t.Fatalf("%q %q", c.CookieSameSite, c.CookiePrefix)
+	}
+	_, ps := load(t, "", "NEXTAUTH_SECRET="+secret32, "AUTH_COOKIE_SAMESITE=none", "AUTH_COOKIE_PREFIX=__Secure-")
+	wantProblem(t, ps, "AUTH_COOKIE_SAMESITE", "not lax or strict")
+	wantProblem(t, ps, "AUTH_COOKIE_PREFIX", "not __Host-Http-")
+}

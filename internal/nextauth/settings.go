@@ -35,6 +35,9 @@ type Settings struct {
 	// CORSOrigins are the other origins allowed to call with credentials
 	// ("scheme://host[:port]").
 	CORSOrigins []string
+	// CookiePrefix "__Host-Http-" names the session cookie with that prefix
+	// instead of "__Host-" (https only); "" keeps "__Host-".
+	CookiePrefix string
 }
 
 // Origin returns scheme://host[:port] of URL.
