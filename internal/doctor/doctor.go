@@ -62,6 +62,7 @@ func Run(ctx context.Context, cfg *nextauth.Settings, providers []nextauth.Provi
 				continue
 			}
 			report(true, pc.ID, "discovery: issuer "+issuer+" answers and names itself exactly")
+			checkSecurity(cctx, cfg, pc, p, hc, func(pass bool, what string) { report(pass, pc.ID, what) })
 			if algs, err := p.IDTokenAlgs(cctx); err == nil {
 				report(true, pc.ID, "ID tokens accepted when signed with "+strings.Join(algs, ", "))
 			}

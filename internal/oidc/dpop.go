@@ -213,3 +213,16 @@ func WithDPoPKeyText(ctx context.Context, key string) context.Context {
 	}
 	return WithDPoPKey(ctx, k)
 }
+
+// DPoPAlgs are discovery's dpop_signing_alg_values_supported (nil: the
+// provider does not announce DPoP).
+func (p *Provider) DPoPAlgs(ctx context.Context) ([]string, error) {
+	if p.isOAuth2() || p.issuer() == "" {
+		return nil, nil
+	}
+	m, err := p.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.DPoPAlgs, nil
+}

@@ -121,3 +121,16 @@ func (p *Provider) pushAuthRequest(ctx context.Context, authorize *url.URL, q ur
 	u.RawQuery = nq.Encode()
 	return u.String(), nil
 }
+
+// PAREndpoint is discovery's pushed_authorization_request_endpoint ("" none)
+// and whether the provider requires pushed requests.
+func (p *Provider) PAREndpoint(ctx context.Context) (endpoint string, required bool, err error) {
+	if p.isOAuth2() || p.issuer() == "" {
+		return "", false, nil
+	}
+	m, err := p.discover(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	return m.PAREndpoint, m.RequirePAR, nil
+}
