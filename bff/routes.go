@@ -84,7 +84,7 @@ func (b *BFF) serveAuth(w http.ResponseWriter, r *http.Request, action string) b
 	case name == "backchannel-logout" && param != "" && post:
 		b.handleBackchannelLogout(w, r, param)
 	case name == "jwks" && param == "" && get:
-		return b.serveJWKS(w)
+		b.serveJWKS(w, r)
 	default:
 		return false
 	}

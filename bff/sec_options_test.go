@@ -31,3 +31,13 @@ func TestClientAuthOptionsNamedByField(t *testing.T) {
 		}
 	}
 }
+
+// TestJWKSWithoutKeys: <base>/jwks is 404 not_found without a client key.
+func TestJWKSWithoutKeys(t *testing.T) {
+	op := newProvOP(t, nil)
+	app := startProv(t, map[string]string{"AUTH_ACME_ISSUER": op.Issuer(), "AUTH_ACME_ID": "c", "AUTH_ACME_SECRET": "s"})
+	resp, body := newBrowser(t).get(app.URL + "/api/auth/jwks")
+	if resp.StatusCode != 404 || !strings.Contains(string(body), `"not_found"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}
