@@ -20,6 +20,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
+	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/internal/oidc"
 )
 
@@ -190,6 +191,39 @@ func TestSecDPoPPanva(t *testing.T) {
 	}
 	if a := echo.accepted[1]; a.Token == got.Token || a.JKT != got.JKT {
 		t.Fatalf("after the refresh: same token %v, key %s vs %s", a.Token == got.Token, a.JKT, got.JKT)
+	}
+
+	// A host handler calls the same upstream through Session.Authenticate.
+	host := httptest.NewServer(app.BFF.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := bff.SessionFrom(r.Context())
+		call := func(nonce string) *http.Response {
+			req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, echo.srv.URL+"/host", nil)
+			if err := s.AuthenticateWithNonce(req, nonce); err != nil {
+				t.Errorf("Authenticate: %v", err)
+				return nil
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Errorf("host call: %v", err)
+				return nil
+			}
+			resp.Body.Close()
+			return resp
+		}
+		resp := call("")
+		if resp != nil && resp.StatusCode == http.StatusUnauthorized && resp.Header.Get("DPoP-Nonce") != "" {
+			resp = call(resp.Header.Get("DPoP-Nonce"))
+		}
+		if resp != nil {
+			w.WriteHeader(resp.StatusCode)
+		}
+	})))
+	t.Cleanup(host.Close)
+	req, _ = http.NewRequest(http.MethodGet, host.URL+"/x", nil)
+	req.Header.Set("X-CSRF", "1")
+	req.Header.Set("Origin", app.URL)
+	if resp, _ := b.do(req); resp.StatusCode != http.StatusOK || len(echo.accepted) != 3 || echo.accepted[2].JKT != got.JKT {
+		t.Fatalf("host handler's call: %d (accepted %d, refused %v)", resp.StatusCode, len(echo.accepted), echo.refused)
 	}
 	if len(echo.refused) != 0 {
 		t.Fatalf("the echo refused proofs: %v", echo.refused)

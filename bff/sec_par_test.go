@@ -96,7 +96,7 @@ func TestSecPARPrivateKeyJWTPanva(t *testing.T) {
 		t.Fatalf("signout: %d %s", resp.StatusCode, body)
 	}
 	revoke := rec.waitCall(t, "revocation", func(c secCall) bool { return strings.HasSuffix(c.Path, "/token/revocation") })
-	if revoke.Status != http.StatusOK || revoke.Form.Get("token") != refresh.Form.Get("refresh_token") && revoke.Form.Get("token_type_hint") != "refresh_token" {
+	if revoke.Status != http.StatusOK || revoke.Form.Get("token") == "" || revoke.Form.Get("token_type_hint") != "refresh_token" {
 		t.Fatalf("revocation: %d %s", revoke.Status, revoke.Body)
 	}
 	if user := b.sessionUser(app); user != nil {
