@@ -65,18 +65,28 @@ func (b *BFF) stepUpMet(w http.ResponseWriter, r *http.Request, s *session.Sessi
 // called; Options.ErrorHandler answers it when set).
 func (b *BFF) RequireStepUp(req StepUp, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, ok := b.Authorize(w, r)
+		s, ok := b.AuthorizeStepUp(w, r, req)
 		if !ok {
-			return
-		}
-		if e := b.core.StepUpError(s.s, req.core()); e != nil {
-			if b.onError != nil {
-				b.onError(w, r, requestError(e))
-				return
-			}
-			b.writeError(w, r, fetch, e)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithSession(r.Context(), s)))
 	})
+}
+
+// AuthorizeStepUp is Authorize with a step-up requirement, for adapters
+// (bffgin.RequireStepUp).
+func (b *BFF) AuthorizeStepUp(w http.ResponseWriter, r *http.Request, req StepUp) (*Session, bool) {
+	s, ok := b.Authorize(w, r)
+	if !ok {
+		return nil, false
+	}
+	if e := b.core.StepUpError(s.s, req.core()); e != nil {
+		if b.onError != nil {
+			b.onError(w, r, requestError(e))
+			return nil, false
+		}
+		b.writeError(w, r, fetch, e)
+		return nil, false
+	}
+	return s, true
 }
