@@ -41,6 +41,7 @@ type proxy struct {
 	b         *BFF
 	rp        *httputil.ReverseProxy
 	transport *http.Transport // closed by close
+	nonces    *dpopNonces     // the upstreams' last DPoP-Nonce (proxy_dpop.go)
 }
 
 // close drops the upstream connections kept for reuse (BFF.Close).
@@ -89,10 +90,10 @@ func newProxy(b *BFF) *proxy {
 		MaxIdleConnsPerHost: 512,
 		ForceAttemptHTTP2:   true,
 	}
-	p := &proxy{b: b, transport: base}
+	p := &proxy{b: b, transport: base, nonces: &dpopNonces{}}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
-		Transport: &retryTransport{base: dpopNonceTransport{base: base}, refresh: b.core.ForceRefresh},
+		Transport: &retryTransport{base: dpopNonceTransport{base: base, nonces: p.nonces}, refresh: b.core.ForceRefresh},
 		// 0: ReverseProxy still flushes at once every response of unknown
 		// length (chunked, text/event-stream): streams are not held back,
 		// and a sized answer goes out in one write.
@@ -187,7 +188,7 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	h.Set("Authorization", "Bearer "+call.access)
 	if call.dpop != nil {
-		call.signDPoP(h, pr.Out.Method, &u, call.access, "")
+		call.signDPoP(h, pr.Out.Method, &u, call.access, p.nonces.get(call.name))
 	}
 	// The upstream continues the request's trace, as a child of authbff's span.
 	call.trace.Inject(h)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"crypto/ecdsa"
@@ -40,17 +41,37 @@ func (c *proxyCall) signDPoP(h http.Header, method string, target *url.URL, acce
 	h.Set("DPoP", proof)
 }
 
+// dpopNonces keeps each upstream's last DPoP-Nonce, so that later calls
+// carry it at once instead of being challenged again.
+type dpopNonces struct{ m sync.Map } // upstream name -> nonce
+
+func (n *dpopNonces) get(name string) string {
+	v, _ := n.m.Load(name)
+	s, _ := v.(string)
+	return s
+}
+
 // dpopNonceTransport resends a DPoP call once with the upstream's nonce
-// when it answers 401 use_dpop_nonce (a bodiless or replayable request).
-type dpopNonceTransport struct{ base http.RoundTripper }
+// when it answers 401 use_dpop_nonce (a bodiless or replayable request),
+// and remembers the nonce an upstream sends.
+type dpopNonceTransport struct {
+	base   http.RoundTripper
+	nonces *dpopNonces
+}
 
 func (t dpopNonceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+	if err != nil {
 		return resp, err
 	}
 	call, _ := req.Context().Value(proxyCallKey{}).(*proxyCall)
-	if call == nil || call.dpop == nil || !oidc.IsDPoPNonceChallenge(resp) {
+	if call == nil || call.dpop == nil {
+		return resp, nil
+	}
+	if nonce := resp.Header.Get("DPoP-Nonce"); nonce != "" && len(nonce) <= 256 {
+		t.nonces.m.Store(call.name, nonce)
+	}
+	if resp.StatusCode != http.StatusUnauthorized || !oidc.IsDPoPNonceChallenge(resp) {
 		return resp, nil
 	}
 	again := req.Clone(req.Context())

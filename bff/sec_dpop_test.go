@@ -30,11 +30,12 @@ import (
 // jti never seen before, and its own nonce (it asks with use_dpop_nonce
 // first). It records the key thumbprint and token of every accepted call.
 type secDPoPEcho struct {
-	mu       sync.Mutex
-	jtis     map[string]bool
-	accepted []secDPoPCall
-	refused  []string
-	srv      *httptest.Server
+	mu         sync.Mutex
+	challenges int
+	jtis       map[string]bool
+	accepted   []secDPoPCall
+	refused    []string
+	srv        *httptest.Server
 }
 
 type secDPoPCall struct{ Token, JKT, HTU string }
@@ -104,6 +105,9 @@ func (e *secDPoPEcho) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c.Nonce != secEchoNonce {
+		e.mu.Lock()
+		e.challenges++
+		e.mu.Unlock()
 		w.Header().Set("DPoP-Nonce", secEchoNonce)
 		w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce"`)
 		w.WriteHeader(http.StatusUnauthorized)
@@ -165,6 +169,9 @@ func TestSecDPoPPanva(t *testing.T) {
 		t.Fatalf("proxied call: %d %s (refused: %v)", resp.StatusCode, body, echo.refused)
 	}
 	got := echo.accepted[0]
+	if echo.challenges != 1 {
+		t.Fatalf("%d use_dpop_nonce challenges for the first call, want 1", echo.challenges)
+	}
 	if got.HTU != echo.srv.URL+"/orders" {
 		t.Fatalf("htu %s", got.HTU)
 	}
@@ -188,6 +195,9 @@ func TestSecDPoPPanva(t *testing.T) {
 	rec.waitCall(t, "refresh", func(c secCall) bool { return c.Form.Get("grant_type") == "refresh_token" && c.Status == http.StatusOK })
 	if resp, body := secProxyGet(b, app, "echo/orders"); resp.StatusCode != http.StatusOK || len(echo.accepted) != 2 {
 		t.Fatalf("after the refresh: %d %s (refused: %v)", resp.StatusCode, body, echo.refused)
+	}
+	if echo.challenges != 1 {
+		t.Fatalf("the proxy was challenged again (%d): it does not remember the upstream's nonce", echo.challenges)
 	}
 	if a := echo.accepted[1]; a.Token == got.Token || a.JKT != got.JKT {
 		t.Fatalf("after the refresh: same token %v, key %s vs %s", a.Token == got.Token, a.JKT, got.JKT)
