@@ -94,7 +94,7 @@ func fromConfig(c *config.Config) (Options, error) {
 			ProfileMap: p.ProfileMap, GitHub: p.GitHub, GitHubEnterpriseURL: p.GitHubEnterpriseURL,
 			Apple: p.Apple, AppleTeamID: p.AppleTeamID, AppleKeyID: p.AppleKeyID, ApplePrivateKey: p.ApplePrivateKey,
 			Google: p.Google, HostedDomain: p.HostedDomain, Tenants: p.Tenants, AuthorizationParams: p.AuthorizationParams,
-			ClientKey: p.ClientKey, ClientKeyID: p.ClientKeyID, PAR: PARMode(p.PAR), DPoP: p.DPoP,
+			ClientKey: p.ClientKey, ClientKeyID: p.ClientKeyID, PAR: PARMode(p.PAR), DPoP: p.DPoP, ClientAssertionAudience: p.ClientAssertionAudience,
 		})
 	}
 	so := spa.Options{}

@@ -294,6 +294,10 @@ type Provider struct {
 	ClientKeyID string
 	// PAR is when pushed authorization requests are used (default auto).
 	PAR PARMode
+	// ClientAssertionAudience is the aud of the client assertions
+	// (private_key_jwt, client_secret_jwt): "" the issuer (FAPI 2.0), or
+	// "token_endpoint" (Microsoft Entra ID).
+	ClientAssertionAudience string
 	// DPoP binds each session's tokens to a key pair of its own (RFC 9449):
 	// token requests and proxied calls carry DPoP proofs, and the access
 	// token is useless without the key, which never leaves the server.

@@ -14,7 +14,7 @@ func TestClientAuthOptionsNamedByField(t *testing.T) {
 		{ID: "a", Issuer: "https://a.example", ClientID: "x", AuthStyle: bff.AuthStylePrivateKeyJWT, ClientSecret: "s"},
 		{ID: "b", Issuer: "https://b.example", ClientID: "x", AuthStyle: bff.AuthStylePrivateKeyJWT, ClientKey: "not pem"},
 		{ID: "c", Issuer: "https://c.example", ClientID: "x", ClientKey: "k", PAR: "sometimes"},
-		{ID: "d", Issuer: "https://d.example", ClientID: "x", AuthStyle: bff.AuthStyleSecretJWT},
+		{ID: "d", Issuer: "https://d.example", ClientID: "x", AuthStyle: bff.AuthStyleSecretJWT, ClientAssertionAudience: "both"},
 	}})
 	if err == nil {
 		t.Fatal("accepted")
@@ -24,7 +24,7 @@ func TestClientAuthOptionsNamedByField(t *testing.T) {
 		"Providers[0].ClientSecret is set, but AuthStyle is private_key_jwt", "Providers[0].ClientKey is empty",
 		"Providers[1].ClientKey", "no PEM private key",
 		"Providers[2].PAR", "Providers[2].ClientKey is set, but AuthStyle",
-		"Providers[3].AuthStyle is client_secret_jwt, but ClientSecret is empty",
+		"Providers[3].AuthStyle is client_secret_jwt, but ClientSecret is empty", `Providers[3].ClientAssertionAudience "both"`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)

@@ -29,6 +29,13 @@ func assertionStyle(field string, pr Provider, p *problems) (oidc.AuthStyle, boo
 // resolveClientAuth checks the private_key_jwt key and the PAR mode.
 func (pr Provider) resolveClientAuth(field string, np *nextauth.Provider, p *problems) {
 	np.DPoP = pr.DPoP
+	switch pr.ClientAssertionAudience {
+	case "", "issuer":
+	case "token_endpoint":
+		np.AssertionAudienceToken = true
+	default:
+		p.add(field+".ClientAssertionAudience", " %q: use \"issuer\" (default) or \"token_endpoint\"", pr.ClientAssertionAudience)
+	}
 	switch pr.PAR {
 	case PARAuto:
 		np.PAR = oidc.PARAuto

@@ -49,6 +49,13 @@ func (l *loader) clientAuth(p *Provider, v string) {
 		}
 		p.DPoP = b
 	}
+	switch s := strings.ToLower(l.env.get(v + "CLIENT_ASSERTION_AUD")); s {
+	case "", "issuer":
+	case "token_endpoint":
+		p.ClientAssertionAudience = s
+	default:
+		l.probs.add(v+"CLIENT_ASSERTION_AUD", "is not issuer or token_endpoint", "leave it unset (the issuer), or set token_endpoint for providers that want it (Microsoft Entra ID)")
+	}
 	switch s := strings.ToLower(l.env.get(v + "PAR")); s {
 	case "", "auto":
 	case "always", "never":

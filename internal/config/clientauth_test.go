@@ -32,3 +32,18 @@ func TestClientKeyAndPARVariables(t *testing.T) {
 	_, ps = load(t, "", append(base, "AUTH_OKTA_AUTH_STYLE=client_secret_jwt")...)
 	wantProblem(t, ps, "AUTH_OKTA_AUTH_STYLE", "client_secret_jwt")
 }
+
+func TestClientAssertionAudience(t *testing.T) {
+	base := []string{"NEXTAUTH_SECRET=" + secret32, "AUTH_OKTA_ISSUER=https://okta.example.com", "AUTH_OKTA_ID=c",
+		"AUTH_OKTA_AUTH_STYLE=private_key_jwt", "AUTH_OKTA_CLIENT_KEY=k"}
+	if p := mustLoad(t, append(base, "AUTH_OKTA_CLIENT_ASSERTION_AUD=token_endpoint")...).Providers[0]; p.ClientAssertionAudience != "token_endpoint" {
+		t.Fatalf("%+v", p)
+	}
+	_, ps := load(t, "", append(base, "AUTH_OKTA_CLIENT_ASSERTION_AUD=both")...)
+	wantProblem(t, ps, "AUTH_OKTA_CLIENT_ASSERTION_AUD", "not issuer or token_endpoint")
+	c := mustLoad(t, "NEXTAUTH_SECRET="+secret32, "AUTH_MICROSOFT_ENTRA_ID_ID=c", "AUTH_MICROSOFT_ENTRA_ID_ISSUER=https://login.microsoftonline.com/0b9c2f1a-1111-4222-8333-944445555666/v2.0",
+		"AUTH_MICROSOFT_ENTRA_ID_AUTH_STYLE=private_key_jwt", "AUTH_MICROSOFT_ENTRA_ID_CLIENT_KEY=k")
+	if p := c.Providers[0]; p.ClientKey != "k" || p.ClientAssertionAudience != "token_endpoint" {
+		t.Fatalf("entra: %+v", p)
+	}
+}

@@ -142,6 +142,9 @@ type Provider struct {
 	PAR string
 	// DPoP is AUTH_<ID>_DPOP=1: DPoP-bound tokens.
 	DPoP bool
+	// ClientAssertionAudience is AUTH_<ID>_CLIENT_ASSERTION_AUD: "" (the
+	// issuer) or "token_endpoint".
+	ClientAssertionAudience string
 }
 
 // Config is authbff's validated configuration. Every field is set (to its

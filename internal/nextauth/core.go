@@ -138,7 +138,7 @@ func NewOIDCProvider(cfg *Settings, pc Provider, hc *http.Client, log *slog.Logg
 		AllowedAlgs: pc.IDTokenAlgs, LogoutIDTokenHint: pc.LogoutIDTokenHint,
 		OAuth2: pc.OAuth2, Apple: pc.Apple, Google: pc.Google, HostedDomain: pc.HostedDomain, Tenants: pc.Tenants,
 		HTTPClient: hc, Logger: log.With("provider", pc.ID),
-		ClientKeys: pc.ClientKeys, PAR: pc.PAR, DPoP: pc.DPoP,
+		ClientKeys: pc.ClientKeys, PAR: pc.PAR, DPoP: pc.DPoP, AssertionAudienceToken: pc.AssertionAudienceToken,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("nextauth: provider %s: %w", pc.ID, err)

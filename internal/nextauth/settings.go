@@ -103,6 +103,8 @@ type Provider struct {
 	PAR oidc.PARMode
 	// DPoP binds the session's tokens to a per-session key (RFC 9449).
 	DPoP bool
+	// AssertionAudienceToken: client assertions name the token endpoint.
+	AssertionAudienceToken bool
 }
 
 // Type is NextAuth's provider type in GET /providers: "oauth" for every

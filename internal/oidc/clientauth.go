@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -173,12 +174,19 @@ func (p *Provider) assertion() bool {
 	return p.style == AuthStylePrivateKeyJWT || p.style == AuthStyleSecretJWT
 }
 
-// assertionAudience is the aud of the client assertions.
-func (p *Provider) assertionAudience(tokenURL string) string {
-	if iss := p.issuer(); iss != "" {
+// assertionAudience is the aud of the client assertions: the issuer, or
+// the token endpoint (Config.AssertionAudienceToken, or a provider without
+// an issuer); endpoint is the URL called.
+func (p *Provider) assertionAudience(endpoint string) string {
+	if iss := p.issuer(); iss != "" && !p.cfg.AssertionAudienceToken {
 		return iss
 	}
-	return tokenURL
+	if p.cfg.AssertionAudienceToken {
+		if e, err := p.endpoints(context.Background()); err == nil && e.token != "" {
+			return e.token
+		}
+	}
+	return endpoint
 }
 
 // ClientAssertion mints a fresh client assertion for aud.

@@ -194,3 +194,21 @@ func TestPARModes(t *testing.T) {
 		})
 	}
 }
+
+func TestAssertionAudienceTokenEndpoint(t *testing.T) {
+	s, pub := newRSA(t, "k1")
+	op := newFakeOP(t, pub)
+	op.setToken(tokenOK(sign(t, s, op.claims()), nil))
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p := newProvider(t, op, func(c *Config) {
+		c.Cognito, c.ClientSecret, c.AuthStyle, c.AssertionAudienceToken = false, "", AuthStylePrivateKeyJWT, true
+		c.ClientKeys = []ClientKey{{KeyID: "ck", Key: ec}}
+	})
+	if _, err := p.Exchange(context.Background(), "code", "verifier", testNonce); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.Parse([]byte(op.lastTokenReq(t).Form.Get("client_assertion")), jwt.WithVerify(false), jwt.WithValidate(false))
+	if err != nil || !slices.Equal(tok.Audience(), []string{op.srv.URL + "/oauth2/token"}) {
+		t.Fatalf("aud %v %v", tok.Audience(), err)
+	}
+}

@@ -172,6 +172,9 @@ type Config struct {
 	ClientKeys []ClientKey
 	// PAR is when pushed authorization requests (RFC 9126) are used.
 	PAR PARMode
+	// AssertionAudienceToken makes the client assertions' aud the token
+	// endpoint (Microsoft Entra ID wants it) instead of the issuer.
+	AssertionAudienceToken bool
 	// DPoP makes token requests under a context carrying a key
 	// (WithDPoPKey) DPoP-bound (dpop.go).
 	DPoP bool
