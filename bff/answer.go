@@ -86,6 +86,7 @@ type cookieJar struct {
 	r      *http.Request
 	w      http.ResponseWriter
 	secure bool
+	strict string // the cookie sent SameSite=Strict (cookies_sec.go), "" none
 }
 
 func (j *cookieJar) Get(name string) string { return cookieValue(j.r, name) }
@@ -133,7 +134,7 @@ func (j *cookieJar) Names() []string {
 func (j *cookieJar) Set(name, value string, expires time.Time) {
 	ck := &http.Cookie{
 		Name: name, Value: value, Path: "/", HttpOnly: true,
-		Secure: j.secure, SameSite: http.SameSiteLaxMode,
+		Secure: j.secure, SameSite: j.sameSite(name),
 	}
 	if !expires.IsZero() {
 		ck.Expires = expires.UTC()
@@ -149,14 +150,14 @@ func (j *cookieJar) Set(name, value string, expires time.Time) {
 func (j *cookieJar) Clear(name string) {
 	http.SetCookie(j.w, &http.Cookie{
 		Name: name, Value: "", Path: "/", HttpOnly: true, MaxAge: -1,
-		Secure: j.secure, SameSite: http.SameSiteLaxMode,
+		Secure: j.secure, SameSite: j.sameSite(name),
 	})
 }
 
 // request is the core's view of r.
 func (b *BFF) request(w http.ResponseWriter, r *http.Request) *nextauth.Request {
 	return &nextauth.Request{
-		Cookies:   &cookieJar{r: r, w: w, secure: b.cfg.Secure()},
+		Cookies:   &cookieJar{r: r, w: w, secure: b.cfg.Secure(), strict: b.strictCookie()},
 		Origin:    r.Header.Get("Origin"),
 		FetchSite: r.Header.Get("Sec-Fetch-Site"),
 		UserAgent: r.Header.Get("User-Agent"),
@@ -176,7 +177,7 @@ type cookieView struct {
 // cookieRequest is the core's view of r for a session read: the cookies
 // only (cheaper than request on the hot paths).
 func (b *BFF) cookieRequest(w http.ResponseWriter, r *http.Request) *nextauth.Request {
-	v := &cookieView{jar: cookieJar{r: r, w: w, secure: b.cfg.Secure()}}
+	v := &cookieView{jar: cookieJar{r: r, w: w, secure: b.cfg.Secure(), strict: b.strictCookie()}}
 	v.req.Cookies = &v.jar
 	if sw, ok := w.(*statusWriter); ok {
 		v.req.RequestID = sw.id

@@ -66,6 +66,13 @@ func fromConfig(c *config.Config) (Options, error) {
 		o.Upstreams[name] = u.String()
 	}
 	o.UpstreamPolicies = upstreamPoliciesFromConfig(c.UpstreamPolicies)
+	o.CookieSameSite, o.CookiePrefix = c.CookieSameSite, c.CookiePrefix
+	for name, su := range c.UpstreamStepUp {
+		if o.UpstreamStepUp == nil {
+			o.UpstreamStepUp = map[string]StepUp{}
+		}
+		o.UpstreamStepUp[name] = StepUp{ACR: su.ACR, MaxAge: su.MaxAge}
+	}
 	// The loader checked both lists; a parse failure here is a bug there.
 	for _, s := range c.TrustedProxies {
 		p, err := parsePrefix(s)
@@ -91,6 +98,7 @@ func fromConfig(c *config.Config) (Options, error) {
 			Apple: p.Apple, AppleTeamID: p.AppleTeamID, AppleKeyID: p.AppleKeyID, ApplePrivateKey: p.ApplePrivateKey,
 			Google: p.Google, HostedDomain: p.HostedDomain, Tenants: p.Tenants, AuthorizationParams: p.AuthorizationParams,
 			GroupsClaim: p.GroupsClaim,
+			ClientKey:   p.ClientKey, ClientKeyID: p.ClientKeyID, PAR: PARMode(p.PAR), DPoP: p.DPoP, ClientAssertionAudience: p.ClientAssertionAudience,
 		})
 	}
 	so := spa.Options{}

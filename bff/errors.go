@@ -2,7 +2,10 @@ package bff
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/authbff/authbff/internal/nextauth"
@@ -23,6 +26,9 @@ type answer struct {
 	// page is the status of the error page showing a contract code
 	// (<base>/error?error=Code); 0 for 200.
 	page int
+	// challenge adds WWW-Authenticate: Bearer error="<code>" with the
+	// error's Details as parameters (RFC 6750 3, RFC 9470 3).
+	challenge bool
 }
 
 // answers is THE table: every code of nextauth's vocabulary (Codes) and its
@@ -70,6 +76,9 @@ var answers = map[nextauth.Code]answer{
 
 	nextauth.CodeWrongProvider:        {status: http.StatusUnauthorized},
 	nextauth.CodeUpstreamTokenRefused: {status: http.StatusForbidden},
+	// Step-up (RFC 9470): the body and the challenge name acr_values and
+	// max_age.
+	nextauth.CodeInsufficientUserAuthentication: {status: http.StatusUnauthorized, challenge: true},
 }
 
 // statusOf is the status of code's JSON answer; a code missing from
@@ -153,7 +162,38 @@ func (b *BFF) writeError(w http.ResponseWriter, r *http.Request, mode answerMode
 			return
 		}
 	}
+	if len(e.Details) > 0 || answers[e.Code].challenge {
+		writeDetailedError(w, e)
+		return
+	}
 	writeJSONError(w, e.Code, e.Message)
+}
+
+// writeDetailedError answers e with its Details beside "error" and
+// "message" (which they never replace) and, when its code's row says so,
+// the WWW-Authenticate challenge carrying them.
+func writeDetailedError(w http.ResponseWriter, e *nextauth.Error) {
+	body := map[string]any{}
+	keys := make([]string, 0, len(e.Details))
+	for k, v := range e.Details {
+		body[k] = v
+		keys = append(keys, k)
+	}
+	body["error"], body["message"] = string(e.Code), e.Message
+	if answers[e.Code].challenge {
+		sort.Strings(keys)
+		h := `Bearer error="` + string(e.Code) + `"`
+		for _, k := range keys {
+			switch v := e.Details[k].(type) {
+			case string:
+				h += ", " + k + "=" + strconv.Quote(v)
+			default:
+				h += fmt.Sprintf(", %s=%v", k, v)
+			}
+		}
+		w.Header().Set("WWW-Authenticate", h)
+	}
+	writeErrorBody(w, e.Code, body, true)
 }
 
 // refuse answers a fetch with code and message ("" for the code's default).

@@ -107,3 +107,28 @@ func checkGroups(s *session.Session, opts []RequireOption) error {
 	}
 	return nil
 }
+
+// upstreamAllowed checks what an upstream asks of the session beyond
+// being signed in: one of its groups (UpstreamGroups) and its step-up
+// requirement (UpstreamStepUp). Every proxy path (plain, token policy,
+// WebSocket) asks it, so neither can be skipped by configuring the other;
+// it answers (401, 403, or 401 insufficient_user_authentication) and
+// returns false when the call must not reach the upstream. s may be nil (a
+// user-or-client upstream signed out): then it passes only an upstream
+// that asks nothing.
+func (b *BFF) upstreamAllowed(w http.ResponseWriter, r *http.Request, name string, s *session.Session) bool {
+	groups := b.cfg.UpstreamGroups[name]
+	req, stepUp := b.cfg.StepUp[name]
+	if len(groups) == 0 && !stepUp {
+		return true
+	}
+	if s == nil {
+		b.refuse(w, r, nextauth.CodeUnauthenticated, "")
+		return false
+	}
+	if !inGroup(s.Data.User.Groups, groups) {
+		b.refuse(w, r, nextauth.CodeForbidden, "")
+		return false
+	}
+	return !stepUp || b.stepUpMet(w, r, s, req)
+}

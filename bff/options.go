@@ -156,6 +156,21 @@ type Options struct {
 	// upstreams, by a name of Upstreams (case-insensitive); an upstream
 	// without one gets the session's access token, as always.
 	UpstreamPolicies map[string]UpstreamPolicy
+	// UpstreamStepUp maps an upstream's name (as in Upstreams) to the
+	// authentication its calls require (step-up, RFC 9470): a session that
+	// does not meet it gets 401 insufficient_user_authentication naming the
+	// acr_values and max_age to sign in with, and the upstream is not called.
+	UpstreamStepUp map[string]StepUp
+	// CookieSameSite "strict" sends the session cookie SameSite=Strict
+	// (the browser-based apps BCP's advice): arriving from a link on
+	// another site then shows the app signed out until the next same-site
+	// request. "" (default) is Lax, as every other cookie.
+	CookieSameSite string
+	// CookiePrefix "__Host-Http-" (https only) names the session cookie
+	// __Host-Http-...: browsers that know the prefix refuse it unless it is
+	// HttpOnly, so no script can plant one. "" keeps __Host-. Changing it
+	// signs everyone out once (the old cookie is not read).
+	CookiePrefix string
 }
 
 // Flavor is the next-auth client generation a BFF serves.
@@ -182,6 +197,27 @@ const (
 	AuthStyleBasic AuthStyle = "client_secret_basic"
 	// AuthStyleNone sends only client_id (a public client, PKCE only).
 	AuthStyleNone AuthStyle = "none"
+	// AuthStylePrivateKeyJWT signs a client assertion (RFC 7523) with
+	// ClientKey; no secret travels or exists. The public keys are served at
+	// <base>/jwks.
+	AuthStylePrivateKeyJWT AuthStyle = "private_key_jwt"
+	// AuthStyleSecretJWT HMACs a client assertion with ClientSecret
+	// (client_secret_jwt): the secret itself never travels.
+	AuthStyleSecretJWT AuthStyle = "client_secret_jwt"
+)
+
+// PARMode is when pushed authorization requests (RFC 9126) are used.
+type PARMode string
+
+// The PAR modes.
+const (
+	// PARAuto ("") pushes when the provider's discovery lists a
+	// pushed_authorization_request_endpoint.
+	PARAuto PARMode = ""
+	// PARAlways always pushes (sign-in fails without an endpoint).
+	PARAlways PARMode = "always"
+	// PARNever never pushes.
+	PARNever PARMode = "never"
 )
 
 // ProviderType is the protocol a provider speaks.
@@ -283,4 +319,21 @@ type Provider struct {
 	// SessionGroups, group-guarded ProtectedPaths and upstreams, and
 	// RequireGroups.
 	GroupsClaim string
+	// ClientKey is the PEM text of the private_key_jwt key (RSA 2048+ or
+	// EC P-256/384/521; PKCS #8, PKCS #1 or SEC 1), with AuthStyle
+	// AuthStylePrivateKeyJWT. More PEM blocks after the first are previous
+	// keys: still published at <base>/jwks, never used to sign (rotation).
+	ClientKey string
+	// ClientKeyID is the first key's kid; "" is its RFC 7638 thumbprint.
+	ClientKeyID string
+	// PAR is when pushed authorization requests are used (default auto).
+	PAR PARMode
+	// ClientAssertionAudience is the aud of the client assertions
+	// (private_key_jwt, client_secret_jwt): "" the issuer (FAPI 2.0), or
+	// "token_endpoint" (Microsoft Entra ID).
+	ClientAssertionAudience string
+	// DPoP binds each session's tokens to a key pair of its own (RFC 9449):
+	// token requests and proxied calls carry DPoP proofs, and the access
+	// token is useless without the key, which never leaves the server.
+	DPoP bool
 }

@@ -20,7 +20,7 @@ import (
 // panvaDir is the fixture running panva's oidc-provider (npm ci there: .ci/deps).
 const panvaDir = "testdata/oidcprovider"
 
-// startPanva runs api/testdata/oidcprovider/server.mjs with env and returns
+// startPanva runs bff/testdata/oidcprovider/server.mjs with env and returns
 // its issuer. A missing node or npm install is a failure, not a skip.
 func startPanva(t *testing.T, env ...string) string {
 	t.Helper()

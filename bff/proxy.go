@@ -2,6 +2,7 @@ package bff
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"io"
 	"log/slog"
@@ -42,6 +43,7 @@ type proxy struct {
 	transport *http.Transport // closed by close
 	tokens    upstreamTokens  // client tokens of upstreams with a policy (proxy_tokens.go)
 	ws        wsState         // upgraded connections (proxy_ws.go)
+	nonces    *dpopNonces     // the upstreams' last DPoP-Nonce (proxy_dpop.go)
 }
 
 // close drops the upstream connections kept for reuse (BFF.Close).
@@ -65,6 +67,7 @@ type proxyCall struct {
 	// again gets a new token after the upstream refused rejected, for an
 	// upstream with a token policy (proxy_tokens.go); nil otherwise.
 	again func(ctx context.Context, rejected string) (string, error)
+	dpop  *ecdsa.PrivateKey // the session's DPoP key (proxy_dpop.go); nil: bearer
 }
 
 // log returns the call's request-scoped logger (made on use: most proxied
@@ -95,10 +98,10 @@ func newProxy(b *BFF) *proxy {
 		MaxIdleConnsPerHost: 512,
 		ForceAttemptHTTP2:   true,
 	}
-	p := &proxy{b: b, transport: base}
+	p := &proxy{b: b, transport: base, nonces: &dpopNonces{}}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
-		Transport: &retryTransport{base: base, refresh: b.core.ForceRefresh},
+		Transport: &retryTransport{base: dpopNonceTransport{base: base, nonces: p.nonces}, refresh: b.core.ForceRefresh},
 		// 0: ReverseProxy still flushes at once every response of unknown
 		// length (chunked, text/event-stream): streams are not held back,
 		// and a sized answer goes out in one write.
@@ -163,8 +166,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !inGroup(s.Data.User.Groups, b.cfg.UpstreamGroups[name]) {
-		b.refuse(w, r, nextauth.CodeForbidden, "")
+	if !b.upstreamAllowed(w, r, name, s) {
 		return
 	}
 	ctx := r.Context()
@@ -180,6 +182,9 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 		name: name, target: target, token: token, s: s, access: access,
 		retry: idempotent(r.Method) && r.ContentLength == 0,
 		reqID: w.Header().Get("X-Request-Id"), trace: traceOf(w, r), b: b,
+	}
+	if s.Data.DPoPKey != "" {
+		call.dpop = dpopKeyOf(s)
 	}
 	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, proxyCallKey{}, call)))
 }
@@ -199,6 +204,9 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	if call.access != "" { // "" only for an upstream whose policy sends no token
 		h.Set("Authorization", "Bearer "+call.access)
+		if call.dpop != nil {
+			call.signDPoP(h, pr.Out.Method, &u, call.access, p.nonces.get(call.name))
+		}
 	}
 	// The upstream continues the request's trace, as a child of authbff's span.
 	call.trace.Inject(h)

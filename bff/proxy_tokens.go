@@ -144,6 +144,9 @@ func (p *proxy) servePolicy(w http.ResponseWriter, r *http.Request, pol *upstrea
 			return
 		}
 	}
+	if !b.upstreamAllowed(w, r, call.name, s) {
+		return
+	}
 	access, s, err := b.upstreamAccess(r.Context(), pol, token, s, "")
 	if err != nil {
 		b.writeError(w, r, fetch, err)

@@ -51,5 +51,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	call.log().Info("proxy: upstream answered 401; retrying once with a refreshed access token", "upstream", call.name)
 	again := req.Clone(req.Context())
 	again.Header.Set("Authorization", "Bearer "+s.Data.Tokens.AccessToken)
+	if call.dpop != nil {
+		call.signDPoP(again.Header, again.Method, again.URL, s.Data.Tokens.AccessToken, "")
+	}
 	return t.base.RoundTrip(again)
 }

@@ -124,6 +124,9 @@ func (p *proxy) serveUpgrade(w http.ResponseWriter, r *http.Request) bool {
 		b.refuse(w, r, nextauth.CodeUnauthenticated, "a WebSocket needs a session")
 		return true
 	}
+	if !b.upstreamAllowed(w, r, name, s) {
+		return true
+	}
 	access, s, err := b.upstreamAccess(ctx, pol, token, s, "")
 	if err != nil {
 		b.writeError(w, r, fetch, err)

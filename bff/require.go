@@ -64,7 +64,7 @@ func (b *BFF) loadAPISession(w http.ResponseWriter, r *http.Request) (string, *s
 }
 
 func (b *BFF) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
-	(&cookieJar{r: r, w: w, secure: b.cfg.Secure()}).Clear(b.core.Names().Session)
+	(&cookieJar{r: r, w: w, secure: b.cfg.Secure(), strict: b.strictCookie()}).Clear(b.core.Names().Session)
 }
 
 // Require lets a request through to next only with a live session and the

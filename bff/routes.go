@@ -83,6 +83,8 @@ func (b *BFF) serveAuth(w http.ResponseWriter, r *http.Request, action string) b
 		b.handleDeleteSession(w, r, param)
 	case name == "backchannel-logout" && param != "" && post:
 		b.handleBackchannelLogout(w, r, param)
+	case name == "jwks" && param == "" && get:
+		b.serveJWKS(w, r)
 	default:
 		return false
 	}

@@ -50,6 +50,10 @@ type settings struct {
 	UpstreamGroups map[string][]string
 	// Policies are the upstreams' token policies, by lower-cased name.
 	Policies map[string]*upstreamPolicy
+	// StepUp is Options.UpstreamStepUp by lower-cased upstream name.
+	StepUp map[string]nextauth.StepUp
+	// CookieSameSiteStrict sends the session cookie SameSite=Strict.
+	CookieSameSiteStrict bool
 }
 
 // problems collects what is wrong with Options, each naming the field.
@@ -228,6 +232,8 @@ func (o Options) resolveAccess(s *settings, p *problems) {
 		u.RawPath = ""
 		s.Upstreams[key] = u
 	}
+	s.StepUp = resolveStepUps(p, o.UpstreamStepUp, s.Upstreams)
+	o.resolveCookies(p, s)
 	s.TrustedProxies = prefixes(p, "TrustedProxies", o.TrustedProxies)
 	s.DevIdPAllowCIDRs = prefixes(p, "DevIdPAllowCIDRs", o.DevIdPAllowCIDRs)
 }
@@ -357,6 +363,7 @@ func (pr Provider) resolve(field string, p *problems) (nextauth.Provider, bool) 
 		np.AuthStyle = resolveAuthStyle(field, pr, p)
 	}
 	pr.resolveKind(field, &np, p)
+	pr.resolveClientAuth(field, &np, p)
 	for i, a := range pr.IDTokenAlgs {
 		alg, msg := validate.IDTokenAlg(a)
 		if msg != "" {
@@ -392,7 +399,10 @@ func resolveAuthStyle(field string, pr Provider, p *problems) oidc.AuthStyle {
 		}
 		return oidc.AuthStyleNone
 	}
-	p.add(field+".AuthStyle", " %q: use AuthStylePost, AuthStyleBasic or AuthStyleNone", pr.AuthStyle)
+	if style, ok := assertionStyle(field, pr, p); ok {
+		return style
+	}
+	p.add(field+".AuthStyle", " %q: use AuthStylePost, AuthStyleBasic, AuthStyleNone, AuthStylePrivateKeyJWT or AuthStyleSecretJWT", pr.AuthStyle)
 	return oidc.AuthStylePost
 }
 

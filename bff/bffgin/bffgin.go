@@ -62,6 +62,22 @@ func Require(b *bff.BFF, opts ...bff.RequireOption) gin.HandlerFunc {
 	}
 }
 
+// RequireStepUp is Require with a step-up requirement (bff.StepUp: acr
+// values, max age): a session that does not meet it gets 401
+// insufficient_user_authentication naming what to sign in with.
+func RequireStepUp(b *bff.BFF, req bff.StepUp) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		s, ok := b.AuthorizeStepUp(c.Writer, c.Request, req)
+		if !ok {
+			c.Abort()
+			return
+		}
+		c.Set(bff.SessionContextKey, s)
+		c.Request = c.Request.WithContext(bff.WithSession(c.Request.Context(), s))
+		c.Next()
+	}
+}
+
 // SessionFrom returns the session Require let through to c's handlers.
 func SessionFrom(c *gin.Context) (*bff.Session, bool) {
 	return bff.SessionFrom(c.Request.Context())

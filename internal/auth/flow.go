@@ -33,6 +33,10 @@ type Flow struct {
 	Nonce       string    `json:"n"`
 	CallbackURL string    `json:"cb"`
 	Created     time.Time `json:"t"`
+	// ACR and MaxAge are the acr_values and max_age the sign-in asked for
+	// (step-up): the ID token must answer them. MaxAge nil: not asked.
+	ACR    []string `json:"acr,omitempty"`
+	MaxAge *int64   `json:"ma,omitempty"`
 }
 
 // FlowKey is the short key that names a flow's cookie: a hash prefix of the

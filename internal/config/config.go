@@ -57,6 +57,10 @@ const (
 	AuthStyleBasic AuthStyle = "client_secret_basic"
 	// AuthStyleNone sends only client_id (a public client).
 	AuthStyleNone AuthStyle = "none"
+	// AuthStylePrivateKeyJWT signs a client assertion with AUTH_<ID>_CLIENT_KEY.
+	AuthStylePrivateKeyJWT AuthStyle = "private_key_jwt"
+	// AuthStyleSecretJWT HMACs a client assertion with the client secret.
+	AuthStyleSecretJWT AuthStyle = "client_secret_jwt"
 )
 
 // Provider is one configured OpenID Connect identity provider.
@@ -134,6 +138,17 @@ type Provider struct {
 	// (AUTH_<ID>_GROUPS_CLAIM, COGNITO_GROUPS_CLAIM; "" : cognito:groups,
 	// else groups).
 	GroupsClaim string
+	// ClientKey is the private_key_jwt key's PEM text (AUTH_<ID>_CLIENT_KEY
+	// or AUTH_<ID>_CLIENT_KEY_FILE; further PEM blocks are previous keys),
+	// ClientKeyID AUTH_<ID>_CLIENT_KEY_ID.
+	ClientKey, ClientKeyID string
+	// PAR is AUTH_<ID>_PAR: "" (auto), "always" or "never".
+	PAR string
+	// DPoP is AUTH_<ID>_DPOP=1: DPoP-bound tokens.
+	DPoP bool
+	// ClientAssertionAudience is AUTH_<ID>_CLIENT_ASSERTION_AUD: "" (the
+	// issuer) or "token_endpoint".
+	ClientAssertionAudience string
 }
 
 // Config is authbff's validated configuration. Every field is set (to its
@@ -211,6 +226,12 @@ type Config struct {
 	// URL (absolute http(s), no query, fragment or userinfo, no trailing
 	// slash). Never nil.
 	Upstreams map[string]*url.URL
+	// UpstreamStepUp is UPSTREAM_<NAME>_ACR / _MAX_AGE by lower-cased name
+	// (stepup.go); nil when none is set.
+	UpstreamStepUp map[string]StepUp
+	// CookieSameSite is AUTH_COOKIE_SAMESITE ("" or "strict"), CookiePrefix
+	// AUTH_COOKIE_PREFIX ("" or "__Host-Http-") (stepup.go).
+	CookieSameSite, CookiePrefix string
 	// SessionCacheTTL is how long a loaded session is served from memory
 	// (AUTH_SESSION_CACHE_TTL; default 1 min for memory/bolt, 500 ms for
 	// Redis; 0 turns the cache off).

@@ -128,6 +128,10 @@ func (l *loader) entra() (Provider, bool) {
 				"or set "+v+"ISSUER to your tenant's https://login.microsoftonline.com/<tenant id>/v2.0")
 	}
 	l.clientOptions(&p, v+"SECRET", v+"SCOPE", v+"AUTH_STYLE", v+"USERINFO")
+	l.clientAuth(&p, v)
+	if p.AuthStyle == AuthStylePrivateKeyJWT && p.ClientAssertionAudience == "" {
+		p.ClientAssertionAudience = "token_endpoint" // Entra wants aud = its token endpoint
+	}
 	l.oidcOptions(&p, v+"ID_TOKEN_ALGS", v+"LOGOUT_ID_TOKEN_HINT")
 	l.authParams(&p, v+"AUTHORIZATION_PARAMS")
 	return p, true

@@ -237,6 +237,7 @@ func (l *loader) generic(id string) Provider {
 			"set it to the client id registered at the provider for "+lower)
 	}
 	l.clientOptions(&p, v("_SECRET"), v("_SCOPE"), v("_AUTH_STYLE"), v("_USERINFO"))
+	l.clientAuth(&p, "AUTH_"+id+"_")
 	l.oidcOptions(&p, v("_ID_TOKEN_ALGS"), v("_LOGOUT_ID_TOKEN_HINT"))
 	l.authParams(&p, v("_AUTHORIZATION_PARAMS"))
 	return p
@@ -260,9 +261,11 @@ func (l *loader) clientOptions(p *Provider, secretVar, scopeVar, styleVar, useri
 	if s := l.env.get(styleVar); s != "" {
 		style := AuthStyle(strings.ToLower(s))
 		switch {
+		case style == AuthStylePrivateKeyJWT || style == AuthStyleSecretJWT:
+			p.AuthStyle = style // checked by clientAuth (clientauth.go)
 		case style != AuthStylePost && style != AuthStyleBasic && style != AuthStyleNone:
 			l.probs.add(styleVar, fmt.Sprintf("%q is not a known auth style", s),
-				"use client_secret_post, client_secret_basic or none")
+				"use client_secret_post, client_secret_basic, none, private_key_jwt or client_secret_jwt")
 		case style == AuthStyleNone && p.ClientSecret != "":
 			l.probs.add(styleVar, "is none, but "+secretVar+" is set",
 				"remove the secret for a public client, or use client_secret_post / client_secret_basic")

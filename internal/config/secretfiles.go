@@ -10,13 +10,15 @@ import (
 // secretVars are the secret-bearing variables: each also reads <NAME>_FILE,
 // the path of a file holding the value (a Docker or Kubernetes secret
 // mounted as a file), with its trailing newline trimmed. A "*" matches one
-// provider id (letters and digits). A new secret variable gets _FILE by
+// provider id (letters, digits and inner underscores, as in
+// AUTH_MICROSOFT_ENTRA_ID_SECRET). A new secret variable gets _FILE by
 // being listed here; nothing else changes.
 var secretVars = []string{
 	"NEXTAUTH_SECRET", "AUTH_SECRET", "NEXTAUTH_SECRET_PREVIOUS",
 	"COGNITO_CLIENT_SECRET",
-	"AUTH_*_SECRET", // AUTH_COGNITO_SECRET and every generic provider's
-	"AUTH_*_PRIVATE_KEY",
+	"AUTH_*_SECRET",      // AUTH_COGNITO_SECRET and every generic provider's
+	"AUTH_*_PRIVATE_KEY", // Apple's .p8 key
+	"AUTH_*_CLIENT_KEY",  // private_key_jwt keys (clientauth.go)
 	// A store URL may hold a password (redis://:pw@..., postgres://...).
 	"SESSION_STORE",
 	"DEVIDP_CLIENT_SECRET",
@@ -38,7 +40,7 @@ func IsSecretVar(name string) bool {
 			continue
 		}
 		if id, ok := strings.CutPrefix(name, before); ok {
-			if id, ok = strings.CutSuffix(id, after); ok && id != "" && isAlnum(id) {
+			if id, ok = strings.CutSuffix(id, after); ok && secretVarID(id) {
 				return true
 			}
 		}
@@ -117,4 +119,15 @@ func (e *env) varName(k string) string {
 		return k + "_FILE"
 	}
 	return k
+}
+
+// secretVarID reports whether id is a provider id as it appears in a
+// variable name: letters and digits, with single underscores inside.
+func secretVarID(id string) bool {
+	for part := range strings.SplitSeq(id, "_") {
+		if !isAlnum(part) {
+			return false
+		}
+	}
+	return id != ""
 }

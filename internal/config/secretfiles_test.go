@@ -119,7 +119,8 @@ func TestIsSecretVar(t *testing.T) {
 	for name, want := range map[string]bool{
 		"NEXTAUTH_SECRET": true, "AUTH_SECRET": true, "NEXTAUTH_SECRET_PREVIOUS": true, "COGNITO_CLIENT_SECRET": true,
 		"AUTH_COGNITO_SECRET": true, "AUTH_OKTA_SECRET": true, "AUTH_APPLE_PRIVATE_KEY": true, "SESSION_STORE": true,
-		"AUTH__SECRET": false, "AUTH_A_B_SECRET": false, "NEXTAUTH_URL": false, "PORT": false, "AUTH_OKTA_ID": false,
+		"AUTH__SECRET": false, "AUTH_A__B_SECRET": false, "AUTH_A_SECRET_": false,
+		"AUTH_MICROSOFT_ENTRA_ID_SECRET": true, "AUTH_MICROSOFT_ENTRA_ID_CLIENT_KEY": true, "AUTH_OKTA_CLIENT_KEY": true, "NEXTAUTH_URL": false, "PORT": false, "AUTH_OKTA_ID": false,
 	} {
 		if IsSecretVar(name) != want {
 			t.Errorf("IsSecretVar(%s) = %v", name, !want)

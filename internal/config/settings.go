@@ -245,7 +245,7 @@ func (l *loader) access(c *Config) {
 	c.Upstreams = map[string]*url.URL{}
 	for _, k := range l.env.keys {
 		name, ok := strings.CutPrefix(k, "UPSTREAM_")
-		if !ok || l.env.get(k) == "" {
+		if !ok || l.env.get(k) == "" || l.upstreamStepUp(c, k) {
 			continue
 		}
 		if strings.HasSuffix(name, "_GROUPS") {
@@ -269,6 +269,7 @@ func (l *loader) access(c *Config) {
 	}
 	l.upstreamPolicies(c)
 
+	l.cookieOptions(c)
 	c.FederatedSignout = l.boolVar("AUTH_FEDERATED_SIGNOUT")
 	if b := l.boolVar("AUTH_SESSION_GROUPS"); b != nil {
 		c.SessionGroups = *b

@@ -68,6 +68,7 @@ func Check(ctx context.Context, r *Report, cfg *nextauth.Settings, providers []n
 				continue
 			}
 			report(true, pc.ID, "discovery: issuer "+issuer+" answers and names itself exactly")
+			checkSecurity(cctx, cfg, pc, p, hc, func(pass bool, what string) { report(pass, pc.ID, what) })
 			if algs, err := p.IDTokenAlgs(cctx); err == nil {
 				report(true, pc.ID, "ID tokens accepted when signed with "+strings.Join(algs, ", "))
 			}

@@ -83,6 +83,11 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		log.Warn("callback refused: this sign-in flow was already completed (replay)", "provider", id)
 		return "", fail(CodeOAuthCallback, nil)
 	}
+	ctx, dpopKey, err := newDPoPKey(ctx, p.client)
+	if err != nil {
+		log.Error("sign-in: cannot make the session's DPoP key", "err", err)
+		return "", fail(CodeConfiguration, nil)
+	}
 	res, err := p.client.Exchange(ctx, code, flow.Verifier, flow.Nonce)
 	if errors.Is(err, oidc.ErrNotAllowed) {
 		log.Info("sign-in refused by the provider's settings", "provider", id, "err", err)
@@ -99,6 +104,10 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		return "", fail(CodeOAuthCallback, url.Values{"provider": {id}})
 	}
 	cl := res.Claims
+	if err := checkStepUp(flow, cl, c.now()); err != nil {
+		log.Warn("sign-in refused: the ID token does not answer the step-up asked for", "provider", id, "err", err)
+		return "", fail(CodeOAuthCallback, url.Values{"provider": {id}, "code": {"insufficient_user_authentication"}})
+	}
 	if p.cfg.Apple != nil {
 		c.appleName(log, cl, params)
 	}
@@ -122,6 +131,8 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		log.Info("sign-in refused by the sign-in hook", "provider", id, "sub", cl.Subject)
 		return "", fail(CodeAccessDenied, nil)
 	}
+	data.ACR, data.AuthTime = stepUpClaims(cl)
+	data.DPoPKey = dpopKey
 	ua := r.UserAgent
 	if len(ua) > 256 {
 		ua = ua[:256]

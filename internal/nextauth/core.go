@@ -95,7 +95,7 @@ func New(o Options) (*Core, error) {
 	c := &Core{
 		cfg:       &set,
 		flavor:    flavor,
-		names:     auth.Names(flavor, set.Secure()),
+		names:     prefixedNames(auth.Names(flavor, set.Secure()), set.CookiePrefix),
 		origin:    set.Origin(),
 		base:      set.Origin() + set.BasePath,
 		csrf:      auth.NewCSRF(o.Secrets),
@@ -138,10 +138,12 @@ func NewOIDCProvider(cfg *Settings, pc Provider, hc *http.Client, log *slog.Logg
 		AllowedAlgs: pc.IDTokenAlgs, LogoutIDTokenHint: pc.LogoutIDTokenHint,
 		OAuth2: pc.OAuth2, Apple: pc.Apple, Google: pc.Google, HostedDomain: pc.HostedDomain, Tenants: pc.Tenants,
 		HTTPClient: hc, Logger: log.With("provider", pc.ID),
+		ClientKeys: pc.ClientKeys, PAR: pc.PAR, DPoP: pc.DPoP, AssertionAudienceToken: pc.AssertionAudienceToken,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("nextauth: provider %s: %w", pc.ID, err)
 	}
+	warnPublicClient(log, pc)
 	for _, t := range pc.Tenants {
 		if t == "*" {
 			log.Warn("ENTRA: EVERY Microsoft Entra ID tenant may sign in (tenants \"*\"): any organisation's user, "+

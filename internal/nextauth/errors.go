@@ -25,6 +25,9 @@ type Error struct {
 	URL string
 	// Err is the cause, for logs only (never shown).
 	Err error
+	// Details are extra members of the JSON answer beside "error" and
+	// "message" (step-up's acr_values and max_age); nil for most errors.
+	Details map[string]any
 }
 
 func (e *Error) Error() string {
@@ -107,6 +110,10 @@ const (
 	// CodeUpstreamTokenRefused: the provider refused a token for this
 	// upstream (its resource, scope or audience); the session is kept.
 	CodeUpstreamTokenRefused Code = "upstream_token_refused"
+	// CodeInsufficientUserAuthentication: the session's authentication
+	// (acr, auth_time) does not meet what the route requires (RFC 9470);
+	// the answer's Details name the acr_values and max_age to sign in with.
+	CodeInsufficientUserAuthentication Code = "insufficient_user_authentication"
 )
 
 // Codes returns every code of the vocabulary.
@@ -121,6 +128,7 @@ func Codes() []Code {
 		CodeUpstreamUnreachable, CodeClientGone, CodeDevIdPLoopback, CodeDevIdPWrongHost, CodeDraining,
 		CodeForbidden,
 		CodeWrongProvider, CodeUpstreamTokenRefused,
+		CodeInsufficientUserAuthentication,
 	}
 }
 
@@ -162,8 +170,9 @@ var codeMessages = map[Code]string{
 	CodeDraining:            "this instance is shutting down; another one will answer",
 	CodeForbidden:           "your account is not in a group this route requires",
 
-	CodeWrongProvider:        "this API takes tokens of another provider: sign in with that provider",
-	CodeUpstreamTokenRefused: "the provider refused a token for this API (its resource, scope or audience); you are still signed in",
+	CodeWrongProvider:                  "this API takes tokens of another provider: sign in with that provider",
+	CodeUpstreamTokenRefused:           "the provider refused a token for this API (its resource, scope or audience); you are still signed in",
+	CodeInsufficientUserAuthentication: "this API needs a stronger or more recent sign-in: call signIn(provider, {callbackUrl}, {acr_values, max_age}) with the values of this answer",
 }
 
 // Message is c's default message, for people: what happened and what to

@@ -46,6 +46,9 @@ type Settings struct {
 	// Hooks are the host's callbacks and event listeners (hooks.go); nil
 	// fields are off.
 	Hooks Hooks
+	// CookiePrefix "__Host-Http-" names the session cookie with that prefix
+	// instead of "__Host-" (https only); "" keeps "__Host-".
+	CookiePrefix string
 }
 
 // Origin returns scheme://host[:port] of URL.
@@ -107,6 +110,15 @@ type Provider struct {
 	// GroupsClaim is the claim holding the user's groups ("" : cognito:groups,
 	// else groups).
 	GroupsClaim string
+	// ClientKeys are the private_key_jwt keys (the first signs; all are
+	// published at <base>/jwks).
+	ClientKeys []oidc.ClientKey
+	// PAR is when pushed authorization requests are used.
+	PAR oidc.PARMode
+	// DPoP binds the session's tokens to a per-session key (RFC 9449).
+	DPoP bool
+	// AssertionAudienceToken: client assertions name the token endpoint.
+	AssertionAudienceToken bool
 }
 
 // Type is NextAuth's provider type in GET /providers: "oauth" for every

@@ -36,9 +36,13 @@ func (c *Core) StartSignIn(ctx context.Context, r *Request, id string, body url.
 		Provider: id, State: oidc.RandomString(32), Verifier: oidc.NewVerifier(),
 		Nonce: oidc.RandomString(32), CallbackURL: callback, Created: c.now(),
 	}
+	params := authParams(p.cfg.AuthorizationParams, r.Query)
+	if err := stepUpFlow(&flow, params); err != nil {
+		return "", c.pageError(CodeOAuthSignin, url.Values{"provider": {id}})
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	authURL, err := p.client.AuthCodeURL(ctx, flow.State, flow.Nonce, flow.Verifier, authParams(p.cfg.AuthorizationParams, r.Query))
+	authURL, err := p.client.AuthCodeURL(ctx, flow.State, flow.Nonce, flow.Verifier, params)
 	if err != nil {
 		log.Error("sign-in: cannot build the authorization URL", "provider", id, "err", err)
 		c.metrics.SignIn(id, string(CodeOAuthSignin))

@@ -23,6 +23,11 @@ type metadata struct {
 	ScopesSupported       []string `json:"scopes_supported"`
 
 	GrantTypesSupported []string `json:"grant_types_supported"` // grant.go
+	// RFC 9126 (par.go).
+	PAREndpoint string `json:"pushed_authorization_request_endpoint"`
+	RequirePAR  bool   `json:"require_pushed_authorization_requests"`
+	// RFC 9449 (dpop.go).
+	DPoPAlgs []string `json:"dpop_signing_alg_values_supported"`
 }
 
 // endpoints are the URLs actually used, after Cognito's domain override.

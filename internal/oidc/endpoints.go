@@ -40,6 +40,9 @@ func (p *Provider) userInfo(ctx context.Context, e endpoints, accessToken string
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
+	if k := dpopKeyFrom(ctx); k != nil {
+		req = p.dpopUserInfo(req, k, accessToken)
+	}
 	var raw json.RawMessage
 	if err := p.doJSON(req, &raw); err != nil {
 		return nil, err
@@ -109,6 +112,11 @@ func (p *Provider) Revoke(ctx context.Context, refreshToken string) error {
 	}
 	if !basic && p.style == AuthStylePost {
 		form.Set("client_secret", p.clientSecret())
+	}
+	if p.assertion() {
+		if _, _, _, err := p.authenticateForm(form, e.revoke); err != nil {
+			return fmt.Errorf("oidc: revoke: %w", err)
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.revoke, strings.NewReader(form.Encode()))
 	if err != nil {

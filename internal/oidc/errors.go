@@ -14,6 +14,8 @@ const (
 	EndpointToken Endpoint = "token"
 	// EndpointRevocation: the revocation endpoint (RFC 7009).
 	EndpointRevocation Endpoint = "revocation"
+	// EndpointPAR: the pushed authorization request endpoint (RFC 9126).
+	EndpointPAR Endpoint = "pushed_authorization_request"
 )
 
 // Error is the one OAuth error type: an error answer (or, from the token

@@ -78,6 +78,11 @@ func (p *Provider) AuthCodeURL(ctx context.Context, state, nonce, codeVerifier s
 	}
 	q.Set("code_challenge", PKCEChallenge(codeVerifier))
 	q.Set("code_challenge_method", "S256")
+	if push, err := p.usePAR(ctx); err != nil {
+		return "", fmt.Errorf("oidc: auth code url: %w", err)
+	} else if push {
+		return p.pushAuthRequest(ctx, u, q)
+	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
@@ -176,7 +181,8 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string, prev *Claim
 
 // checkTokenResponse validates an oauth2 token and its ID token.
 func (p *Provider) checkTokenResponse(ctx context.Context, tok *oauth2.Token, nonce string, needIDToken bool) (*Result, error) {
-	if !strings.EqualFold(tok.TokenType, "bearer") {
+	dpop := dpopKeyFrom(ctx) != nil && strings.EqualFold(tok.TokenType, "dpop")
+	if !strings.EqualFold(tok.TokenType, "bearer") && !dpop {
 		return nil, fmt.Errorf("%w: token_type %q, want bearer", ErrInvalidResponse, LogText(tok.TokenType))
 	}
 	if tok.AccessToken == "" {
@@ -187,6 +193,9 @@ func (p *Provider) checkTokenResponse(ctx context.Context, tok *oauth2.Token, no
 		RefreshToken: tok.RefreshToken,
 		TokenType:    "Bearer",
 	}}
+	if dpop {
+		res.Tokens.TokenType = "DPoP"
+	}
 	switch {
 	case tok.ExpiresIn > 0:
 		res.Tokens.Expiry = p.now().Add(time.Duration(tok.ExpiresIn) * time.Second)

@@ -65,6 +65,12 @@ const (
 	AuthStylePost
 	// AuthStyleNone is a public client: only client_id in the form.
 	AuthStyleNone
+	// AuthStylePrivateKeyJWT is private_key_jwt (RFC 7523): a client
+	// assertion signed with Config.ClientKeys[0] (clientauth.go).
+	AuthStylePrivateKeyJWT
+	// AuthStyleSecretJWT is client_secret_jwt: a client assertion HMAC'd
+	// with the client secret (HS256).
+	AuthStyleSecretJWT
 )
 
 // String returns the OAuth 2.0 name of the style.
@@ -76,6 +82,10 @@ func (s AuthStyle) String() string {
 		return "client_secret_post"
 	case AuthStyleNone:
 		return "none"
+	case AuthStylePrivateKeyJWT:
+		return "private_key_jwt"
+	case AuthStyleSecretJWT:
+		return "client_secret_jwt"
 	default:
 		return "default"
 	}
@@ -156,6 +166,18 @@ type Config struct {
 	// every tenant), else ErrNotAllowed. Without Tenants such a discovery
 	// document is refused (its issuer is not the configured one).
 	Tenants []string
+	// ClientKeys are the private_key_jwt signing keys: the first signs the
+	// client assertions, every one is published (PublicJWKS), so a previous
+	// key listed after the current one keeps verifying during a rotation.
+	ClientKeys []ClientKey
+	// PAR is when pushed authorization requests (RFC 9126) are used.
+	PAR PARMode
+	// AssertionAudienceToken makes the client assertions' aud the token
+	// endpoint (Microsoft Entra ID wants it) instead of the issuer.
+	AssertionAudienceToken bool
+	// DPoP makes token requests under a context carrying a key
+	// (WithDPoPKey) DPoP-bound (dpop.go).
+	DPoP bool
 	// Apple, when set, is Sign in with Apple (apple.go): the client secret
 	// is an ES256 JWT minted from the key (ClientSecret stays empty; the
 	// auth style is client_secret_post), the authorization request asks for
@@ -194,6 +216,8 @@ type Provider struct {
 
 	warnedNoProfile, warnedNoRefresh atomic.Bool // noteSignIn's logged-once flags
 	apple                            appleSecret // the minted client secret (Config.Apple)
+	dpopMu                           sync.Mutex
+	dpopNonces                       map[string]string // the last DPoP-Nonce per server origin
 }
 
 // New validates cfg and returns a Provider. It makes no network call: a
@@ -245,6 +269,10 @@ func New(cfg Config) (*Provider, error) {
 		if hasSecret {
 			return nil, errors.New("oidc: new: auth style none (public client) must not have a client secret")
 		}
+	case AuthStylePrivateKeyJWT, AuthStyleSecretJWT:
+		if err := checkAssertionStyle(cfg, p.style); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("oidc: new: unknown auth style %d", int(cfg.AuthStyle))
 	}
@@ -295,6 +323,9 @@ func New(cfg Config) (*Provider, error) {
 	p.client = safeClient(cfg.HTTPClient)
 	if cfg.OAuth2 != nil {
 		p.client = oauth2Client(p.client, cfg.OAuth2.UserAgent)
+	}
+	if cfg.DPoP {
+		p.client.Transport = dpopResourceTransport{base: p.client.Transport, p: p}
 	}
 	p.keys = &keySet{client: p.client, now: p.now, log: p.log}
 	return p, nil
@@ -417,8 +448,8 @@ func (p *Provider) oauthConfig(e endpoints) *oauth2.Config {
 		style = oauth2.AuthStyleInHeader
 	}
 	secret := p.clientSecret()
-	if p.style == AuthStyleNone {
-		secret = ""
+	if p.style == AuthStyleNone || p.assertion() {
+		secret = "" // assertions are added by assertionTransport (clientauth.go)
 	}
 	return &oauth2.Config{
 		ClientID:     p.cfg.ClientID,
@@ -435,5 +466,8 @@ func (p *Provider) oauthConfig(e endpoints) *oauth2.Config {
 
 // httpContext hands our client (no redirects, capped bodies) to x/oauth2.
 func (p *Provider) httpContext(ctx context.Context) context.Context {
+	if p.assertion() || dpopKeyFrom(ctx) != nil {
+		return context.WithValue(ctx, oauth2.HTTPClient, p.assertionClient())
+	}
 	return context.WithValue(ctx, oauth2.HTTPClient, p.client)
 }

@@ -111,7 +111,7 @@ func (c *Coordinator) refresh(ctx context.Context, token string, cur *session.Se
 		Name: u.Name, Email: u.Email, Picture: u.Image, Groups: u.Groups,
 	}
 	start := time.Now()
-	res, err := p.Client.Refresh(ctx, used, prev)
+	res, err := p.Client.Refresh(oidc.WithDPoPKeyText(ctx, cur.Data.DPoPKey), used, prev)
 	if c.o.Observe != nil {
 		result := "fatal"
 		switch {

@@ -63,6 +63,7 @@ func appendData(b []byte, d *Data) []byte {
 		b = appendMap(b, d.Extra)
 	}
 	b = appendUpstreams(b, d.Upstreams) // an extension (codec_upstreams.go)
+	b = appendAuthExt(b, d)             // ACR/AuthTime and DPoPKey (codec_upstreams.go)
 	return b
 }
 

@@ -19,6 +19,13 @@ func codecSamples() map[string]Data {
 			RefreshError: "RefreshAccessTokenError",
 			RefreshedAt:  time.Date(1960, 1, 1, 0, 0, 0, 999999999, time.UTC), // negative Unix time
 		},
+		"step-up and dpop": {
+			Subject: "sub", ACR: "urn:mfa", AuthTime: 1900000000, DPoPKey: "\x30\x81key",
+			Claims:    map[string]string{"roles": `["admins"]`},
+			Upstreams: map[string]UpstreamToken{"a": {AccessToken: "at-a"}},
+		},
+		"acr only":  {ACR: "urn:basic"},
+		"dpop only": {DPoPKey: "k"},
 		"claims and extra": {
 			Subject: "sub",
 			Claims:  map[string]string{"roles": `["admins"]`, "tenant": `"t1"`},
@@ -74,7 +81,7 @@ func TestCodecRejectsMalformed(t *testing.T) {
 		}
 	}
 	tests := map[string][]byte{
-		"wrong version":   append([]byte{2}, enc[1:]...),
+		"wrong version":   append([]byte{3}, enc[1:]...),
 		"trailing byte":   append(append([]byte(nil), enc...), 0),
 		"huge length":     {1, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		"huge group list": {1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0x03},
@@ -94,7 +101,7 @@ func TestCodecRejectsMalformed(t *testing.T) {
 // that the codec (appendData/decodeData) gets updated with it.
 func TestCodecCoversData(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
-		reflect.TypeFor[Data]():   10,
+		reflect.TypeFor[Data]():   13,
 		reflect.TypeFor[User]():   5,
 		reflect.TypeFor[Tokens](): 5,
 	} {

@@ -1,10 +1,41 @@
 package session
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // extUpstreams tags the Data.Upstreams extension: a uvarint count, then
 // for each entry (in name order) the name, AccessToken, Expiry and Params.
 const extUpstreams = 'U'
+
+// extAuth tags the step-up extension: ACR, then AuthTime as a time (the
+// zero time for 0). extDPoP tags the DPoP key extension: DPoPKey. Each is
+// written only when its fields are set, so a session without them keeps
+// the bytes it had before they existed.
+const (
+	extAuth = 'A'
+	extDPoP = 'K'
+)
+
+// appendAuthExt appends the step-up and DPoP extensions (nothing when
+// their fields are empty).
+func appendAuthExt(b []byte, d *Data) []byte {
+	if d.ACR != "" || d.AuthTime != 0 {
+		b = append(b, extAuth)
+		b = appendString(b, d.ACR)
+		var t time.Time
+		if d.AuthTime != 0 {
+			t = time.Unix(d.AuthTime, 0)
+		}
+		b = appendTime(b, t)
+	}
+	if d.DPoPKey != "" {
+		b = append(b, extDPoP)
+		b = appendString(b, d.DPoPKey)
+	}
+	return b
+}
 
 // appendUpstreams appends the Upstreams extension (nothing when empty).
 func appendUpstreams(b []byte, ups map[string]UpstreamToken) []byte {
@@ -30,6 +61,7 @@ func appendUpstreams(b []byte, ups map[string]UpstreamToken) []byte {
 
 // extensions decodes the extensions after the version 1 fields.
 func (r *dataDecoder) extensions(d *Data) {
+	var seen uint8 // extAuth 1, extDPoP 2
 	for r.err == nil && r.off < len(r.src) {
 		tag := r.src[r.off]
 		r.off++
@@ -53,6 +85,34 @@ func (r *dataDecoder) extensions(d *Data) {
 					return
 				}
 				d.Upstreams[name] = t
+			}
+		case extAuth:
+			if seen&1 != 0 {
+				r.err = errCodec // twice
+				return
+			}
+			seen |= 1
+			d.ACR = r.str()
+			if t := r.time(); !t.IsZero() {
+				d.AuthTime = t.Unix()
+				if t.Nanosecond() != 0 || d.AuthTime == 0 {
+					r.err = errCodec // appendAuthExt never writes these
+					return
+				}
+			}
+			if r.err == nil && d.ACR == "" && d.AuthTime == 0 {
+				r.err = errCodec // written only when set
+				return
+			}
+		case extDPoP:
+			if seen&2 != 0 {
+				r.err = errCodec
+				return
+			}
+			seen |= 2
+			if d.DPoPKey = r.str(); r.err == nil && d.DPoPKey == "" {
+				r.err = errCodec
+				return
 			}
 		default:
 			r.err = errCodec

@@ -13,6 +13,9 @@ import (
 func TestCodecUpstreams(t *testing.T) {
 	d := codecSamples()["full"]
 	plain := appendData(nil, &d)
+	if plain[0] != dataCodecV1 {
+		t.Fatal("the sample is not a version 1 session")
+	}
 	d.Upstreams = map[string]UpstreamToken{
 		"b": {AccessToken: "tb", Params: "resource=https%3A%2F%2Fb.example"},
 		"a": {AccessToken: "ta", Expiry: time.Date(2031, 1, 1, 0, 0, 0, 5, time.UTC)},

@@ -58,6 +58,13 @@ type Data struct {
 	// refresh grant narrowed by resource, scope or audience), by upstream
 	// name; nil when the session has none.
 	Upstreams map[string]UpstreamToken `json:"upstreams,omitempty"`
+	// ACR is the sign-in ID token's acr, AuthTime its auth_time (Unix
+	// seconds, 0 when absent): what step-up requirements are checked against.
+	ACR      string `json:"acr,omitempty"`
+	AuthTime int64  `json:"auth_time,omitempty"`
+	// DPoPKey is the session's DPoP private key (PKCS #8 DER), "" without
+	// DPoP: sealed with the rest, never sent to the browser.
+	DPoPKey string `json:"-"`
 }
 
 // UpstreamToken is an access token obtained for one upstream API.

@@ -1,7 +1,7 @@
 // panva's oidc-provider with RFC 8707 resource indicators and the client
 // credentials grant, for bff's per-upstream token tests
 // (bff/upstream_panva_test.go). It uses the oidc-provider installed by
-// .ci/deps in api/testdata/oidcprovider (OIDC_PROVIDER_DIR) and prints
+// .ci/deps in bff/testdata/oidcprovider (OIDC_PROVIDER_DIR) and prints
 // "listening <issuer>" once ready.
 //
 // Env: PORT, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, ACCESS_TTL (seconds),
