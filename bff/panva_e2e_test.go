@@ -21,8 +21,18 @@ import (
 const panvaDir = "testdata/oidcprovider"
 
 // startPanva runs bff/testdata/oidcprovider/server.mjs with env and returns
-// its issuer. A missing node or npm install is a failure, not a skip.
+// its issuer.
 func startPanva(t *testing.T, env ...string) string {
+	t.Helper()
+	return runPanva(t, panvaDir, "server.mjs", env...)
+}
+
+// runPanva runs one of the oidc-provider scripts (script in dir, with
+// OIDC_PROVIDER_DIR naming the npm install in panvaDir and PORT=0) and
+// returns the issuer it prints as "listening <issuer>". Every panva test
+// starts its provider here. A missing node or npm install is a failure
+// (bash .ci/deps installs them), not a skip; -short skips.
+func runPanva(t *testing.T, dir, script string, env ...string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs Node and panva's oidc-provider (skipped by -short)")
@@ -31,13 +41,14 @@ func startPanva(t *testing.T, env ...string) string {
 	if err != nil {
 		t.Fatalf("node is not installed (bash .ci/deps installs it): %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(panvaDir, "node_modules", "oidc-provider", "package.json")); err != nil {
-		t.Fatalf("oidc-provider is not installed in %s: run bash .ci/deps (npm ci there): %v", panvaDir, err)
+	install, _ := filepath.Abs(panvaDir)
+	if _, err := os.Stat(filepath.Join(install, "node_modules", "oidc-provider", "package.json")); err != nil {
+		t.Fatalf("oidc-provider is not installed in %s: run bash .ci/deps (npm ci there): %v", install, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, node, "server.mjs")
-	cmd.Dir = panvaDir
-	cmd.Env = append(os.Environ(), append([]string{"PORT=0"}, env...)...)
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), append([]string{"PORT=0", "OIDC_PROVIDER_DIR=" + install}, env...)...)
 	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -46,7 +57,7 @@ func startPanva(t *testing.T, env ...string) string {
 	}
 	if err := cmd.Start(); err != nil {
 		cancel()
-		t.Fatalf("start oidc-provider: %v", err)
+		t.Fatalf("start oidc-provider (%s): %v", script, err)
 	}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
@@ -54,7 +65,7 @@ func startPanva(t *testing.T, env ...string) string {
 		_ = cmd.Wait()
 		wg.Wait()
 		if t.Failed() {
-			t.Logf("oidc-provider stderr:\n%s", stderr.String())
+			t.Logf("oidc-provider (%s) stderr:\n%s", script, stderr.String())
 		}
 	})
 	ready := make(chan string, 1)
@@ -72,11 +83,11 @@ func startPanva(t *testing.T, env ...string) string {
 	select {
 	case iss, ok := <-ready:
 		if !ok {
-			t.Fatalf("oidc-provider exited before listening:\n%s", stderr.String())
+			t.Fatalf("oidc-provider (%s) exited before listening:\n%s", script, stderr.String())
 		}
 		return iss
-	case <-time.After(15 * time.Second):
-		t.Fatalf("oidc-provider did not start:\n%s", stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("oidc-provider (%s) did not start:\n%s", script, stderr.String())
 	}
 	return ""
 }

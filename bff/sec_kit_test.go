@@ -8,7 +8,6 @@ package bff_test
 // login and consent pages.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -23,9 +22,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -35,67 +31,11 @@ import (
 	"github.com/authbff/authbff/bff"
 )
 
-const secPanvaDir = "testdata/oidcprovider"
-
-// secStartPanva runs fapi.mjs with env and returns its issuer. A missing
-// node or npm install fails (bash .ci/deps installs them); -short skips.
+// secStartPanva runs fapi.mjs (oidc-provider's high-security
+// configuration) with env and returns its issuer.
 func secStartPanva(t *testing.T, env ...string) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs Node and panva's oidc-provider (skipped by -short)")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not installed (bash .ci/deps installs it): %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(secPanvaDir, "node_modules", "oidc-provider", "package.json")); err != nil {
-		t.Fatalf("oidc-provider is not installed in %s: run bash .ci/deps: %v", secPanvaDir, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, node, "fapi.mjs")
-	cmd.Dir = secPanvaDir
-	cmd.Env = append(os.Environ(), append([]string{"PORT=0"}, env...)...)
-	stderr := &provLogs{}
-	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start oidc-provider: %v", err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		wg.Wait()
-		if t.Failed() {
-			t.Logf("oidc-provider stderr:\n%s", stderr.String())
-		}
-	})
-	ready := make(chan string, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if iss, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
-				ready <- iss
-			}
-		}
-		close(ready)
-	}()
-	select {
-	case iss, ok := <-ready:
-		if !ok {
-			t.Fatalf("oidc-provider exited before listening:\n%s", stderr.String())
-		}
-		return iss
-	case <-time.After(20 * time.Second):
-		t.Fatalf("oidc-provider did not start:\n%s", stderr.String())
-	}
-	return ""
+	return runPanva(t, panvaDir, "fapi.mjs", env...)
 }
 
 // secListen is a loopback listener and its origin.

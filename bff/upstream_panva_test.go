@@ -1,15 +1,10 @@
 package bff_test
 
 import (
-	"bufio"
-	"context"
 	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,62 +15,11 @@ import (
 	"github.com/authbff/authbff/internal/redistest"
 )
 
-// rsPanvaDir is where .ci/deps installs panva's oidc-provider.
-const rsPanvaDir = "testdata/oidcprovider"
-
 // startPanvaRS runs testdata/panvars/server.mjs (oidc-provider with
 // resource indicators and client credentials) and returns its issuer.
 func startPanvaRS(t *testing.T, env ...string) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs Node and panva's oidc-provider (skipped by -short)")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not installed (bash .ci/deps installs it): %v", err)
-	}
-	dir, _ := filepath.Abs(rsPanvaDir)
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "oidc-provider", "package.json")); err != nil {
-		t.Fatalf("oidc-provider is not installed in %s: run bash .ci/deps: %v", dir, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, node, "server.mjs")
-	cmd.Dir = "testdata/panvars"
-	cmd.Env = append(os.Environ(), append([]string{"PORT=0", "OIDC_PROVIDER_DIR=" + dir}, env...)...)
-	var stderr provLogs
-	cmd.Stderr = &stderr
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("oidc-provider stderr:\n%s", stderr.String())
-		}
-	})
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if iss, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
-				ready <- iss
-			}
-		}
-		close(ready)
-	}()
-	select {
-	case iss, ok := <-ready:
-		if !ok {
-			t.Fatalf("oidc-provider exited:\n%s", stderr.String())
-		}
-		return iss
-	case <-time.After(15 * time.Second):
-		t.Fatalf("oidc-provider did not start:\n%s", stderr.String())
-	}
-	return ""
+	return runPanva(t, "testdata/panvars", "server.mjs", env...)
 }
 
 var (
