@@ -168,12 +168,6 @@ func secKeyPEM(t *testing.T, rsaKey bool) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
 
-var (
-	secFormRe  = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)
-	secInputRe = regexp.MustCompile(`<input[^>]*>`)
-	secAttrRe  = regexp.MustCompile(`(name|value)="([^"]*)"`)
-)
-
 // secInteract follows oidc-provider's devInteractions (login as login,
 // then consent) from the authorize URL until it redirects to the app, and
 // returns that redirect's URL (the callback, not yet fetched).
@@ -182,14 +176,14 @@ func secInteract(b *provBrowser, app *provApp, authURL, login string) string {
 	resp, body := b.get(authURL)
 	for range 12 {
 		if resp.StatusCode == http.StatusOK {
-			m := secFormRe.FindStringSubmatch(string(body))
+			m := formRe.FindStringSubmatch(string(body))
 			if m == nil {
 				b.t.Fatalf("oidc-provider page without a form: %s", body)
 			}
 			form := url.Values{}
-			for _, tag := range secInputRe.FindAllString(m[2], -1) {
+			for _, tag := range tagRe.FindAllString(m[2], -1) {
 				var name, value string
-				for _, a := range secAttrRe.FindAllStringSubmatch(tag, -1) {
+				for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
 					if a[1] == "name" {
 						name = a[2]
 					} else {

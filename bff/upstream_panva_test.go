@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,12 +21,6 @@ func startPanvaRS(t *testing.T, env ...string) string {
 	return runPanva(t, "testdata/panvars", "server.mjs", env...)
 }
 
-var (
-	rsFormRe = regexp.MustCompile(`(?s)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
-	rsTagRe  = regexp.MustCompile(`<input[^>]*>`)
-	rsAttrRe = regexp.MustCompile(`(name|value)="([^"]*)"`)
-)
-
 // panvaSignIn signs br in at app through oidc-provider's devInteractions
 // (login, then consent).
 func panvaSignIn(t *testing.T, br *provBrowser, app *provApp, login string) {
@@ -35,14 +28,14 @@ func panvaSignIn(t *testing.T, br *provBrowser, app *provApp, login string) {
 	resp, body := br.get(br.startSignIn(app, "panva", nil))
 	for range 12 {
 		if resp.StatusCode == http.StatusOK {
-			m := rsFormRe.FindStringSubmatch(string(body))
+			m := formRe.FindStringSubmatch(string(body))
 			if m == nil {
 				t.Fatalf("oidc-provider page without a form: %s", body)
 			}
 			form := url.Values{}
-			for _, tag := range rsTagRe.FindAllString(m[2], -1) {
+			for _, tag := range tagRe.FindAllString(m[2], -1) {
 				var name, value string
-				for _, a := range rsAttrRe.FindAllStringSubmatch(tag, -1) {
+				for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
 					if a[1] == "name" {
 						name = a[2]
 					} else {
