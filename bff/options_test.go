@@ -192,18 +192,18 @@ func TestPreviousSecretWithCommaIsOneSecret(t *testing.T) {
 func TestNewNamesFieldsNotVariables(t *testing.T) {
 	_, err := bff.New(context.Background(), bff.Options{
 		Secrets:   []string{"0123456789"},
-		Providers: []bff.Provider{{ID: "my_idp", Issuer: "https://idp.example.com", ClientID: "x", ClientSecret: "y"}},
+		Providers: []bff.Provider{{ID: "my-idp", Issuer: "https://idp.example.com", ClientID: "x", ClientSecret: "y"}},
 	})
 	if err == nil {
 		t.Fatal("accepted")
 	}
 	msg := err.Error()
-	for _, want := range []string{`Providers[0].ID "my_idp": use a-z and 0-9`, "Secrets[0]: 10 bytes, need at least 32"} {
+	for _, want := range []string{`Providers[0].ID "my-idp": use a-z and 0-9`, "Secrets[0]: 10 bytes, need at least 32"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
 	}
-	for _, env := range []string{"NEXTAUTH_SECRET", "AUTH_MY_IDP", "AUTH_"} {
+	for _, env := range []string{"NEXTAUTH_SECRET", "AUTH_MY-IDP", "AUTH_MY_IDP", "AUTH_"} {
 		if strings.Contains(msg, env) {
 			t.Errorf("error names the variable %s:\n%s", env, msg)
 		}

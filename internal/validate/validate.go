@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -79,19 +80,23 @@ func Loopback(host string) bool {
 }
 
 // ProviderID reports whether id may name a provider in URLs
-// (/signin/<id>): lower-case ASCII letters and digits, with single
-// hyphens inside ("microsoft-entra-id", NextAuth's id), not empty.
+// (/signin/<id>): lower-case ASCII letters and digits, not empty; or one of
+// the preset ids NextAuth spells with hyphens (PresetIDs).
 func ProviderID(id string) bool {
-	for i, r := range id {
-		if r == '-' && i > 0 && i < len(id)-1 && id[i-1] != '-' {
-			continue
-		}
+	if slices.Contains(PresetIDs, id) {
+		return true
+	}
+	for _, r := range id {
 		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
 			return false
 		}
 	}
 	return id != ""
 }
+
+// PresetIDs are the provider ids of authbff's presets that are not plain
+// a-z0-9: NextAuth's own ids, kept so signIn('<id>') works unchanged.
+var PresetIDs = []string{"microsoft-entra-id"}
 
 // IDTokenAlgs are the ID token signature algorithms authbff accepts when
 // asked: the asymmetric JWS algorithms, in their canonical spelling.
