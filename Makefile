@@ -6,8 +6,10 @@ run:
 
 # Every test: installs redis-server, Chromium and the npm fixture when missing,
 # and helm (go install, cached in $(go env GOPATH)/bin) for the chart's test.
+# -timeout 30m: the bff package alone takes ~9 minutes with -race on 2 cores,
+# too close to go test's default 10 minute limit per package.
 test: deps vet helm-test
-	go test -race -count=1 ./...
+	go test -race -count=1 -timeout 30m ./...
 
 # The fast lane: skips what needs redis-server, Chromium, Node or long
 # waits (go test -short); no installs. Well under a minute with a warm cache.
