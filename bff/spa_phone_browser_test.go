@@ -83,13 +83,21 @@ func TestBrowserSPAPhoneLayout(t *testing.T) {
 	c.fullShot(phone, "phone-home-signed-in")
 	c.checkLayout(phone, "home signed in", nil)
 
-	c.run(phone, "open the error page", chromedp.Navigate(app.URL+"/api/auth/error?error=OAuthCallback&provider=cognito&code=unauthorized_client"))
-	c.waitJS(phone, "error page", `document.querySelector("#error") !== null && document.readyState === "complete"`)
-	if n := eval[int](c, phone, "code chips", `document.querySelectorAll("main code").length`); n == 0 {
-		t.Errorf("the error page shows no code chip")
+	// The provider's refusal: v4 shows it on the sign-in page, the error
+	// page shows it for the other codes; both with the code chip and a
+	// diagnosis holding the callback URL.
+	for _, p := range []struct{ name, query string }{
+		{"sign-in page with an error", "error=OAuthCallback&provider=cognito&code=unauthorized_client"},
+		{"error page", "error=Configuration&provider=cognito&code=unauthorized_client"},
+	} {
+		c.run(phone, "open the "+p.name, chromedp.Navigate(app.URL+"/api/auth/error?"+p.query))
+		c.waitJS(phone, p.name, `document.querySelector("#error") !== null && document.querySelector("#diagnosis") !== null && document.readyState === "complete"`)
+		if n := eval[int](c, phone, p.name+": code chips", `document.querySelectorAll("main code").length`); n == 0 {
+			t.Errorf("the %s shows no code chip", p.name)
+		}
+		c.fullShot(phone, "phone-"+p.name)
+		c.checkLayout(phone, p.name, []string{"main code"})
 	}
-	c.fullShot(phone, "phone-error-page")
-	c.checkLayout(phone, "error page", []string{"main code"})
 
 	if v := c.cspViolations(); len(v) > 0 {
 		t.Errorf("Content-Security-Policy violations:\n%s", strings.Join(v, "\n"))
