@@ -77,6 +77,15 @@ func TestBrowserSPAPhoneLayout(t *testing.T) {
 	c.waitJS(phone, "demo API answered", `document.querySelector("#demo-status")?.classList.contains("ok")`)
 	c.fullShot(phone, "phone-dashboard")
 	c.checkLayout(phone, "dashboard", []string{"#session-countdown", "#token-countdown", ".hops code", ".sessions .badge"})
+	// Each hop of the demo call: its name on a line of its own, what it
+	// does below it (not run on after the name and wrapped under it).
+	if bad := eval[[]string](c, phone, "hops stacked", `[...document.querySelectorAll(".hops li")].filter(li => {
+		const name = li.querySelector("code").getBoundingClientRect();
+		const what = li.querySelector("span").getClientRects()[0];
+		return !what || what.top < name.bottom - 1;
+	}).map(li => li.innerText)`); len(bad) > 0 {
+		t.Errorf("dashboard at 390 px: hops whose description runs on after the name: %q", bad)
+	}
 
 	c.run(phone, "open home signed in", chromedp.Navigate(app.URL+"/"))
 	c.waitPage(phone, "home signed in", "/", "authenticated")
