@@ -75,6 +75,8 @@ func TestBrowserSPAPhoneLayout(t *testing.T) {
 	}
 	c.click(phone, "call the demo API", "#call-demo")
 	c.waitJS(phone, "demo API answered", `document.querySelector("#demo-status")?.classList.contains("ok")`)
+	c.click(phone, "open the demo API's response", "#demo-panel summary")
+	c.waitJS(phone, "response shown", `document.querySelector("#demo-result")?.offsetHeight > 0`)
 	c.fullShot(phone, "phone-dashboard")
 	c.checkLayout(phone, "dashboard", []string{"#session-countdown", "#token-countdown", ".hops code", ".sessions .badge"})
 	// Each hop of the demo call: its name on a line of its own, what it
