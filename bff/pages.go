@@ -19,7 +19,7 @@ const layoutHTML = `<!doctype html>
 <style>
 *,*::before,*::after{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f4f5f7;color:#1b1f24;margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center;padding:1rem}
-main{background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:2rem 2.5rem;max-width:32rem;width:100%;min-width:0;overflow-wrap:break-word}
+main{background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:2rem 2.5rem;max-width:37rem;width:100%;min-width:0;overflow-wrap:break-word}
 h1{font-size:1.4rem;margin-top:0}
 button{font:inherit;background:#1f4fd1;color:#fff;border:0;border-radius:8px;padding:.7rem 1.2rem;cursor:pointer;width:100%;margin:.3rem 0}
 button:focus-visible,a:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
