@@ -81,9 +81,10 @@ func (f *fakeNextAuth) handler() http.Handler {
 		}
 	}
 	mux.HandleFunc("GET /api/auth/sessions", csrfHeader(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, `{"sessions":[{"id":"aaaa","created":"2030-01-01T00:00:00.000Z","lastSeen":"2030-01-01T00:00:00.000Z","expires":"2030-01-31T00:00:00.000Z","userAgent":"HeadlessChrome/140.0","current":true},`+
-			`{"id":"bbbb","created":"2030-01-01T00:00:00.000Z","lastSeen":"2030-01-01T00:00:00.000Z","expires":"2030-01-31T00:00:00.000Z","current":false,`+
-			`"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"}]}`)
+		// The server's order: most recently used first, this browser not.
+		writeJSON(w, `{"sessions":[{"id":"bbbb","created":"2030-01-01T00:00:00.000Z","lastSeen":"2030-01-02T00:00:00.000Z","expires":"2030-01-31T00:00:00.000Z","current":false,`+
+			`"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"},`+
+			`{"id":"aaaa","created":"2030-01-01T00:00:00.000Z","lastSeen":"2030-01-01T00:00:00.000Z","expires":"2030-01-31T00:00:00.000Z","userAgent":"HeadlessChrome/140.0","current":true}]}`)
 	}))
 	mux.HandleFunc("DELETE /api/auth/sessions/{id}", csrfHeader(func(w http.ResponseWriter, r *http.Request) {
 		if id := r.PathValue("id"); id != "bbbb" {

@@ -62,7 +62,8 @@ func TestBrowserRendersSession(t *testing.T) {
 				{signedIn, "/protected", []string{`id="status" role="status">authenticated<`, `id="protected-content"`, "You are signed in as ada@example.com"}},
 			}
 			if app.dir == "" {
-				// The embedded SPA's panels: the session ticking down, the
+				// The embedded SPA's dashboard on the protected page, where
+				// sign-in lands: the session ticking down, the
 				// access token's times from the demo API's echo or, when the
 				// server sends them, from the session JSON, and the sessions.
 				withTimes := `{"user":{"name":"Ada","email":"ada@example.com"},"expires":"2030-01-01T00:00:00.000Z",` +
@@ -71,10 +72,12 @@ func TestBrowserRendersSession(t *testing.T) {
 					session, path string
 					want          []string
 				}{
-					{signedIn, "/", []string{`id="session-countdown" class="countdown">`, " days ", `re:id="token-countdown" class="countdown">(09:|10:00)`,
-						"Issued ", "at sign-in or the last refresh", ">✓ HTTP 200 in ", "Firefox on Windows", "This browser",
+					{signedIn, "/protected", []string{`id="session-countdown" class="countdown">`, " days ", `re:id="token-countdown" class="countdown">(09:|10:00)`,
+						"Issued ", "at sign-in or the last refresh", ">✓ HTTP&nbsp;200 in ", "Firefox on Windows", "This browser",
+						// This browser first, though the server lists it second.
+						`re:<ul id="session-list" class="sessions"><li class="current" data-session="aaaa">`,
 						`aria-hidden="true">A</span>`}},
-					{withTimes, "/", []string{`id="token-countdown" class="countdown">`, "Last refreshed "}},
+					{withTimes, "/protected", []string{`id="token-countdown" class="countdown">`, "Last refreshed "}},
 				}...)
 			}
 			for _, c := range cases {

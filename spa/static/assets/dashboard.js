@@ -1,4 +1,4 @@
-// dashboard.js - the signed-in home page's panels: what authbff is doing for
+// dashboard.js - the protected page's panels (the dashboard): what authbff is doing for
 // this browser, shown rather than told. The session's expiry ticking down, the
 // access token's expiry and last refresh, the demo API call through the
 // proxy, and the user's sessions with this browser marked.
@@ -123,12 +123,13 @@ export function demoPanel({ onClaims }) {
       if (res.ok) {
         const who = body?.claims?.username ?? body?.claims?.sub;
         line.className = 'ok';
-        line.textContent = [`✓ HTTP ${res.status} in ${ms} ms`, body?.message && `"${body.message}"`, who && `token of ${who}`]
+        // No-break spaces keep "HTTP 200" and "12 ms" on one line.
+        line.textContent = [`✓ HTTP\u00a0${res.status} in ${ms}\u00a0ms`, body?.message && `"${body.message}"`, who && `token of ${who}`]
           .filter(Boolean).join(' · ');
         onClaims?.(body?.claims);
       } else {
         line.className = 'notice error';
-        line.textContent = `HTTP ${res.status}: ${body?.message ?? (text.slice(0, 160) || res.statusText)}`;
+        line.textContent = `HTTP\u00a0${res.status}: ${body?.message ?? (text.slice(0, 160) || res.statusText)}`;
       }
     } catch (error) {
       line.className = 'notice error';
@@ -138,7 +139,7 @@ export function demoPanel({ onClaims }) {
   const el = panel('demo-panel', 'Demo API',
     h('ol', { className: 'hops', 'aria-label': 'How the call travels' },
       h('li', {}, h('code', {}, 'GET /api/proxy/demo/me'), h('span', {}, 'this page, with its cookie')),
-      h('li', {}, h('code', {}, 'authbff'), h('span', {}, 'adds Authorization: Bearer <access token>')),
+      h('li', {}, h('code', {}, 'authbff'), h('span', {}, 'adds Authorization: Bearer\u00a0<access\u00a0token>')),
       h('li', {}, h('code', {}, 'demo API'), h('span', {}, 'checks the token, echoes its claims'))),
     h('div', { className: 'actions' },
       actionButton({ id: 'call-demo', className: 'button secondary' }, 'Call the demo API', call)),
@@ -166,20 +167,24 @@ export function sessionsPanel({ onCurrent } = {}) {
       return;
     }
     const now = Date.now();
+    // This browser first, then the others, most recently used first.
+    const seenAt = (s) => toDate(s.lastSeen)?.getTime() ?? 0;
+    sessions = [...sessions].sort((a, b) => (b.current === true) - (a.current === true) || seenAt(b) - seenAt(a));
     list.replaceChildren(...sessions.map((s) => {
       const name = deviceName(s.userAgent);
       const created = toDate(s.created);
       const seen = toDate(s.lastSeen);
       const expires = toDate(s.expires);
+      // Each fact wraps as a whole: "ends in 30 days" never splits.
       const facts = [
         created && `signed in ${ago(created, now)}`,
         seen && `last used ${ago(seen, now)}`,
         expires && `ends ${ago(expires, now)}`,
-      ].filter(Boolean).join(' · ');
+      ].filter(Boolean).flatMap((fact, i) => [i > 0 ? ' · ' : null, h('span', { className: 'fact' }, fact)]);
       return h('li', { className: s.current ? 'current' : '', 'data-session': s.id },
         h('div', {},
           h('p', { className: 'device' }, name, s.current ? h('span', { className: 'badge' }, 'This browser') : null),
-          h('p', { className: 'fine', title: s.userAgent || '' }, facts)),
+          h('p', { className: 'fine', title: s.userAgent || '' }, ...facts)),
         s.current ? null : actionButton({ className: 'button small danger', 'aria-label': `End the session of ${name}` }, 'End',
           async () => {
             try {

@@ -113,7 +113,7 @@ assert.equal(res.status, 200);
 
 // The sessions API: listed with X-CSRF, one ended, a wrong id is the server's message.
 const list = await auth.getSessions();
-assert.deepEqual(list.map((s) => [s.id, s.current]), [['aaaa', true], ['bbbb', false]]);
+assert.deepEqual(list.map((s) => [s.id, s.current]), [['bbbb', false], ['aaaa', true]]);
 await auth.endSession('bbbb');
 await assert.rejects(auth.endSession('nope/../x'), (e) => e.status === 404 && /no session with that id/.test(e.message));
 
