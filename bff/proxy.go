@@ -101,7 +101,7 @@ func newProxy(b *BFF) *proxy {
 	p := &proxy{b: b, transport: base, nonces: &dpopNonces{}}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
-		Transport: &retryTransport{base: dpopNonceTransport{base: base, nonces: p.nonces}, refresh: b.core.ForceRefresh},
+		Transport: &retryTransport{base: dpopNonceTransport{base: base, nonces: p.nonces}, refresh: b.core.ForceRefresh, nonces: p.nonces},
 		// 0: ReverseProxy still flushes at once every response of unknown
 		// length (chunked, text/event-stream): streams are not held back,
 		// and a sized answer goes out in one write.

@@ -30,6 +30,24 @@ func dpopKeyOf(s *session.Session) *ecdsa.PrivateKey {
 	return k
 }
 
+// upstreamDPoP is the key the token upstreamAccess gives for pol and s is
+// bound to, nil for a bearer token. A DPoP-bound session's tokens are all
+// bound to its key: its own token, and an upstream's narrowed one (the
+// refresh grant carries a proof of the key: refresh.Coordinator.Upstream),
+// so UpstreamTokenUser - and UpstreamTokenUserOrClient when signed in, which
+// sends the user's token - get Authorization: DPoP and a fresh proof per
+// call. authbff's own client credentials token (UpstreamTokenClient, and
+// user-or-client signed out) is asked for without a proof and sent as
+// Bearer: it belongs to no session, and a provider that binds every token
+// of the client (dpop_bound_access_tokens) refuses that grant
+// (upstream_token_refused).
+func upstreamDPoP(pol *upstreamPolicy, s *session.Session) *ecdsa.PrivateKey {
+	if s == nil || s.Data.DPoPKey == "" || pol.token == UpstreamTokenClient || pol.token == UpstreamTokenNone {
+		return nil
+	}
+	return dpopKeyOf(s)
+}
+
 // signDPoP sets Authorization: DPoP and a fresh proof on h.
 func (c *proxyCall) signDPoP(h http.Header, method string, target *url.URL, access, nonce string) {
 	proof, err := oidc.DPoPProof(c.dpop, method, target.String(), access, nonce, time.Now().Unix())
@@ -46,6 +64,9 @@ func (c *proxyCall) signDPoP(h http.Header, method string, target *url.URL, acce
 type dpopNonces struct{ m sync.Map } // upstream name -> nonce
 
 func (n *dpopNonces) get(name string) string {
+	if n == nil {
+		return ""
+	}
 	v, _ := n.m.Load(name)
 	s, _ := v.(string)
 	return s
