@@ -34,15 +34,22 @@ func dpopKeyOf(s *session.Session) *ecdsa.PrivateKey {
 // bound to, nil for a bearer token. A DPoP-bound session's tokens are all
 // bound to its key: its own token, and an upstream's narrowed one (the
 // refresh grant carries a proof of the key: refresh.Coordinator.Upstream),
-// so UpstreamTokenUser - and UpstreamTokenUserOrClient when signed in, which
-// sends the user's token - get Authorization: DPoP and a fresh proof per
-// call. authbff's own client credentials token (UpstreamTokenClient, and
-// user-or-client signed out) is asked for without a proof and sent as
-// Bearer: it belongs to no session, and a provider that binds every token
-// of the client (dpop_bound_access_tokens) refuses that grant
-// (upstream_token_refused).
-func upstreamDPoP(pol *upstreamPolicy, s *session.Session) *ecdsa.PrivateKey {
-	if s == nil || s.Data.DPoPKey == "" || pol.token == UpstreamTokenClient || pol.token == UpstreamTokenNone {
+// so UpstreamTokenUser - and UpstreamTokenUserOrClient when signed in,
+// which sends the user's token - get Authorization: DPoP and a fresh proof
+// per call. authbff's own client credentials token (UpstreamTokenClient,
+// and user-or-client signed out) is bound to the instance's key when its
+// provider is configured for DPoP (clientDPoP), else sent as Bearer.
+func (b *BFF) upstreamDPoP(pol *upstreamPolicy, s *session.Session) *ecdsa.PrivateKey {
+	switch {
+	case pol.token == UpstreamTokenNone:
+		return nil
+	case pol.token == UpstreamTokenClient || s == nil:
+		provider := pol.provider
+		if provider == "" {
+			provider = b.core.DefaultProvider()
+		}
+		return b.clientDPoP(provider)
+	case s.Data.DPoPKey == "":
 		return nil
 	}
 	return dpopKeyOf(s)

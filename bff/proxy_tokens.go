@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/authbff/authbff/internal/nextauth"
+	"github.com/authbff/authbff/internal/oidc"
 	"github.com/authbff/authbff/internal/session"
 )
 
@@ -25,6 +26,10 @@ type upstreamTokens struct {
 	mu     sync.Mutex
 	client map[string]clientToken
 	flight singleflight.Group
+	// key is the instance's DPoP key, made on first use: the client tokens
+	// of a DPoP provider are bound to it (clientDPoP).
+	keyOnce sync.Once
+	key     *ecdsa.PrivateKey
 }
 
 type clientToken struct {
@@ -62,6 +67,9 @@ func (b *BFF) clientAccess(ctx context.Context, pol *upstreamPolicy, rejected st
 		}
 		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
+		if k := b.clientDPoP(provider); k != nil {
+			gctx = oidc.WithDPoPKey(gctx, k) // the grant carries a proof: a DPoP-bound token
+		}
 		res, err := b.core.ClientCredentials(gctx, provider, pol.name, pol.params)
 		if err != nil {
 			return "", err
@@ -83,6 +91,27 @@ func (b *BFF) clientAccess(ctx context.Context, pol *upstreamPolicy, rejected st
 		}
 		return r.Val.(string), nil
 	}
+}
+
+// clientDPoP is the key the client tokens of provider are bound to: the
+// instance's DPoP key when the provider is configured for DPoP
+// (Provider.DPoP), else nil (bearer). A client token belongs to the
+// instance (one grant per instance), so does its key: it lives in memory
+// only, and a restart asks for new tokens with a new key.
+func (b *BFF) clientDPoP(provider string) *ecdsa.PrivateKey {
+	if !b.core.DPoP(provider) {
+		return nil
+	}
+	t := &b.proxy.tokens
+	t.keyOnce.Do(func() {
+		k, err := oidc.NewDPoPKey()
+		if err != nil {
+			b.log.Error("proxy: cannot make the instance's DPoP key; client tokens are asked for without a proof", "err", err)
+			return
+		}
+		t.key = k
+	})
+	return t.key
 }
 
 // upstreamAccess returns the token pol's upstream gets for a request with
@@ -158,7 +187,7 @@ func (p *proxy) servePolicy(w http.ResponseWriter, r *http.Request, pol *upstrea
 	}
 	call.token, call.s, call.access = token, s, access
 	if access != "" {
-		call.dpop = upstreamDPoP(pol, s) // a DPoP-bound session's user token (proxy_dpop.go)
+		call.dpop = b.upstreamDPoP(pol, s) // a DPoP-bound session's user token (proxy_dpop.go)
 	}
 	call.again = func(ctx context.Context, rejected string) (string, error) {
 		at, _, err := b.upstreamAccess(ctx, pol, token, s, rejected)
@@ -255,7 +284,7 @@ func (s *Session) accessKeyFor(ctx context.Context, upstream, rejected string) (
 	if at == "" {
 		return "", nil, nil
 	}
-	return at, upstreamDPoP(pol, s2), nil
+	return at, s.b.upstreamDPoP(pol, s2), nil
 }
 
 // policyOf returns the policy of a configured upstream (the default one,

@@ -25,7 +25,8 @@ import (
 // the upgrade needs a live session and an Origin exactly equal to URL's
 // origin (cross-site WebSocket hijacking); the token is made fresh before
 // the upgrade and sent as Authorization: Bearer - or, for a DPoP-bound
-// session's user token, as DPoP with a proof for the handshake's GET
+// session's user token or a DPoP provider's client token, as DPoP with a
+// proof for the handshake's GET
 // (upstreamDPoP; a use_dpop_nonce challenge is answered once, as for any
 // call: dpopNonceTransport). The open connection is
 // closed (close code 4401) when the session ends - on any instance: the
@@ -149,7 +150,7 @@ func (p *proxy) serveUpgrade(w http.ResponseWriter, r *http.Request) bool {
 	start := time.Now()
 	var key *ecdsa.PrivateKey
 	if access != "" {
-		key = upstreamDPoP(pol, s)
+		key = b.upstreamDPoP(pol, s)
 	}
 	status := p.upgrade(w, r, name, target, token, s, access, key)
 	b.metrics.Proxy(name, status, time.Since(start))

@@ -59,7 +59,8 @@ func secBoundTo(t *testing.T, iss, token, resource, jkt string) {
 // cnf.jkt is the proof's key; an upstream 401 gets one retry with a new
 // narrowed token and a fresh proof carrying the remembered nonce; a
 // WebSocket upgrade to such an upstream and a host handler's
-// Session.Client(upstream) call carry DPoP the same way.
+// Session.Client(upstream) call carry DPoP the same way. authbff's client
+// credentials token (TOKEN=client) is bound to the instance's own key.
 func TestSecDPoPUpstreamPolicy(t *testing.T) {
 	ln, appURL := secListen(t)
 	const clientID, resource = "authbff-dpop-up", "https://api.example"
@@ -76,8 +77,8 @@ func TestSecDPoPUpstreamPolicy(t *testing.T) {
 		"AUTH_FAPI_CLIENT_KEY_FILE": keyFile, "AUTH_FAPI_CLIENT_KEY_ID": "k1", "AUTH_FAPI_DPOP": "1",
 		"AUTH_FAPI_SCOPE": "openid profile api:read", "SESSION_STORE": "memory", "AUTH_FEDERATED_SIGNOUT": "0",
 		"UPSTREAM_API": echo.srv.URL, "UPSTREAM_API_RESOURCE": resource, "UPSTREAM_API_SCOPE": "api:read",
-		"UPSTREAM_LIVE": echo.srv.URL, "UPSTREAM_LIVE_RESOURCE": resource, "UPSTREAM_LIVE_SCOPE": "api:read",
-		"UPSTREAM_LIVE_WEBSOCKET": "1",
+		"UPSTREAM_LIVE": echo.srv.URL, "UPSTREAM_LIVE_RESOURCE": resource, "UPSTREAM_LIVE_SCOPE": "api:read", "UPSTREAM_LIVE_WEBSOCKET": "1",
+		"UPSTREAM_SVC": echo.srv.URL, "UPSTREAM_SVC_RESOURCE": resource, "UPSTREAM_SVC_SCOPE": "api:read", "UPSTREAM_SVC_TOKEN": "client",
 	}, rec.client())
 
 	b := newProvBrowser(t)
@@ -166,6 +167,20 @@ func TestSecDPoPUpstreamPolicy(t *testing.T) {
 		t.Fatalf("host call %+v", a)
 	}
 	secBoundTo(t, iss, echo.accepted[4].Token, resource, first.JKT)
+
+	// authbff's own client credentials token (TOKEN=client) at a provider
+	// configured for DPoP: asked for with a proof of the instance's key
+	// (this provider refuses the grant otherwise) and sent as DPoP.
+	for i := range 2 {
+		if resp, body := secProxyGet(b, app, "svc/jobs"); resp.StatusCode != http.StatusOK || len(echo.accepted) != 6+i {
+			t.Fatalf("client token call %d: %d %s (refused %v)", i, resp.StatusCode, body, echo.refused)
+		}
+	}
+	svc := echo.accepted[5]
+	if sub := secJWTClaims(t, iss, svc.Token)["sub"]; sub != clientID || svc.JKT == first.JKT || echo.accepted[6].Token != svc.Token {
+		t.Fatalf("client token: sub %v, instance key = session key %v, reused %v", sub, svc.JKT == first.JKT, echo.accepted[6].Token == svc.Token)
+	}
+	secBoundTo(t, iss, svc.Token, resource, svc.JKT)
 	if len(echo.refused) != 1 {
 		t.Fatalf("the echo refused %v", echo.refused)
 	}

@@ -12,7 +12,8 @@
 // urn:basic; asked acr_values are honoured when known), RESOURCES (comma
 // list: RFC 8707 resource indicators for these resource servers, whose
 // access tokens are ES256 JWTs with aud the resource and scope api:read,
-// DPoP-bound like every token of a dpop_bound_access_tokens client).
+// DPoP-bound like every token of a dpop_bound_access_tokens client; the
+// client may then also use the client credentials grant).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
@@ -47,6 +48,7 @@ async function start() {
     id_token_signed_response_alg: 'ES256',
   };
   if (env('DPOP_BOUND', '') === '1') client.dpop_bound_access_tokens = true;
+  if (resources.length > 0) client.grant_types.push('client_credentials');
   const provider = new Provider(issuer, {
     clients: [client],
     jwks: { keys: [{ ...es256, kid: 'es256-1', alg: 'ES256', use: 'sig' }] },
@@ -80,6 +82,7 @@ async function start() {
       revocation: { enabled: true },
       introspection: { enabled: true },
       userinfo: { enabled: true },
+      clientCredentials: { enabled: resources.length > 0 },
       // RESOURCES: the sign-in names them, a refresh grant narrows to one.
       resourceIndicators: {
         enabled: resources.length > 0,
