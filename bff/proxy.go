@@ -67,7 +67,7 @@ type proxyCall struct {
 	// again gets a new token after the upstream refused rejected, for an
 	// upstream with a token policy (proxy_tokens.go); nil otherwise.
 	again func(ctx context.Context, rejected string) (string, error)
-	dpop  *ecdsa.PrivateKey // the session's DPoP key (proxy_dpop.go); nil: bearer
+	dpop  *ecdsa.PrivateKey // the token's DPoP key (proxy_dpop.go: upstreamDPoP); nil: bearer
 }
 
 // log returns the call's request-scoped logger (made on use: most proxied

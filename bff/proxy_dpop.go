@@ -16,7 +16,8 @@ import (
 
 // DPoP-bound sessions (RFC 9449) at the proxy: the upstream gets
 // Authorization: DPoP <token> and a DPoP proof for the call's method and
-// URL bound to the token (ath), signed with the session's key; an
+// URL bound to the token (ath), signed with the key the token is bound to
+// (upstreamDPoP: the session's, or the instance's for a client token); an
 // upstream's use_dpop_nonce challenge is answered once with its nonce.
 // Sessions without a key take none of this (one nil check per call).
 
