@@ -335,5 +335,8 @@ type Provider struct {
 	// DPoP binds each session's tokens to a key pair of its own (RFC 9449):
 	// token requests and proxied calls carry DPoP proofs, and the access
 	// token is useless without the key, which never leaves the server.
+	// An upstream's own token (UpstreamPolicy Resource, Scope, Audience) is
+	// bound to the session's key too; authbff's client credentials tokens
+	// to a key of the instance.
 	DPoP bool
 }

@@ -67,7 +67,7 @@ type proxyCall struct {
 	// again gets a new token after the upstream refused rejected, for an
 	// upstream with a token policy (proxy_tokens.go); nil otherwise.
 	again func(ctx context.Context, rejected string) (string, error)
-	dpop  *ecdsa.PrivateKey // the session's DPoP key (proxy_dpop.go); nil: bearer
+	dpop  *ecdsa.PrivateKey // the token's DPoP key (proxy_dpop.go: upstreamDPoP); nil: bearer
 }
 
 // log returns the call's request-scoped logger (made on use: most proxied
@@ -101,7 +101,7 @@ func newProxy(b *BFF) *proxy {
 	p := &proxy{b: b, transport: base, nonces: &dpopNonces{}}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
-		Transport: &retryTransport{base: dpopNonceTransport{base: base, nonces: p.nonces}, refresh: b.core.ForceRefresh},
+		Transport: &retryTransport{base: dpopNonceTransport{base: base, nonces: p.nonces}, refresh: b.core.ForceRefresh, nonces: p.nonces},
 		// 0: ReverseProxy still flushes at once every response of unknown
 		// length (chunked, text/event-stream): streams are not held back,
 		// and a sized answer goes out in one write.

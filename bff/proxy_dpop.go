@@ -16,7 +16,8 @@ import (
 
 // DPoP-bound sessions (RFC 9449) at the proxy: the upstream gets
 // Authorization: DPoP <token> and a DPoP proof for the call's method and
-// URL bound to the token (ath), signed with the session's key; an
+// URL bound to the token (ath), signed with the key the token is bound to
+// (upstreamDPoP: the session's, or the instance's for a client token); an
 // upstream's use_dpop_nonce challenge is answered once with its nonce.
 // Sessions without a key take none of this (one nil check per call).
 
@@ -28,6 +29,31 @@ func dpopKeyOf(s *session.Session) *ecdsa.PrivateKey {
 		return nil
 	}
 	return k
+}
+
+// upstreamDPoP is the key the token upstreamAccess gives for pol and s is
+// bound to, nil for a bearer token. A DPoP-bound session's tokens are all
+// bound to its key: its own token, and an upstream's narrowed one (the
+// refresh grant carries a proof of the key: refresh.Coordinator.Upstream),
+// so UpstreamTokenUser - and UpstreamTokenUserOrClient when signed in,
+// which sends the user's token - get Authorization: DPoP and a fresh proof
+// per call. authbff's own client credentials token (UpstreamTokenClient,
+// and user-or-client signed out) is bound to the instance's key when its
+// provider is configured for DPoP (clientDPoP), else sent as Bearer.
+func (b *BFF) upstreamDPoP(pol *upstreamPolicy, s *session.Session) *ecdsa.PrivateKey {
+	switch {
+	case pol.token == UpstreamTokenNone:
+		return nil
+	case pol.token == UpstreamTokenClient || s == nil:
+		provider := pol.provider
+		if provider == "" {
+			provider = b.core.DefaultProvider()
+		}
+		return b.clientDPoP(provider)
+	case s.Data.DPoPKey == "":
+		return nil
+	}
+	return dpopKeyOf(s)
 }
 
 // signDPoP sets Authorization: DPoP and a fresh proof on h.
@@ -46,6 +72,9 @@ func (c *proxyCall) signDPoP(h http.Header, method string, target *url.URL, acce
 type dpopNonces struct{ m sync.Map } // upstream name -> nonce
 
 func (n *dpopNonces) get(name string) string {
+	if n == nil {
+		return ""
+	}
 	v, _ := n.m.Load(name)
 	s, _ := v.(string)
 	return s

@@ -2,6 +2,7 @@ package bff
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/authbff/authbff/internal/nextauth"
+	"github.com/authbff/authbff/internal/oidc"
 	"github.com/authbff/authbff/internal/session"
 )
 
@@ -24,6 +26,10 @@ type upstreamTokens struct {
 	mu     sync.Mutex
 	client map[string]clientToken
 	flight singleflight.Group
+	// key is the instance's DPoP key, made on first use: the client tokens
+	// of a DPoP provider are bound to it (clientDPoP).
+	keyOnce sync.Once
+	key     *ecdsa.PrivateKey
 }
 
 type clientToken struct {
@@ -61,6 +67,9 @@ func (b *BFF) clientAccess(ctx context.Context, pol *upstreamPolicy, rejected st
 		}
 		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
+		if k := b.clientDPoP(provider); k != nil {
+			gctx = oidc.WithDPoPKey(gctx, k) // the grant carries a proof: a DPoP-bound token
+		}
 		res, err := b.core.ClientCredentials(gctx, provider, pol.name, pol.params)
 		if err != nil {
 			return "", err
@@ -82,6 +91,27 @@ func (b *BFF) clientAccess(ctx context.Context, pol *upstreamPolicy, rejected st
 		}
 		return r.Val.(string), nil
 	}
+}
+
+// clientDPoP is the key the client tokens of provider are bound to: the
+// instance's DPoP key when the provider is configured for DPoP
+// (Provider.DPoP), else nil (bearer). A client token belongs to the
+// instance (one grant per instance), so does its key: it lives in memory
+// only, and a restart asks for new tokens with a new key.
+func (b *BFF) clientDPoP(provider string) *ecdsa.PrivateKey {
+	if !b.core.DPoP(provider) {
+		return nil
+	}
+	t := &b.proxy.tokens
+	t.keyOnce.Do(func() {
+		k, err := oidc.NewDPoPKey()
+		if err != nil {
+			b.log.Error("proxy: cannot make the instance's DPoP key; client tokens are asked for without a proof", "err", err)
+			return
+		}
+		t.key = k
+	})
+	return t.key
 }
 
 // upstreamAccess returns the token pol's upstream gets for a request with
@@ -156,6 +186,9 @@ func (p *proxy) servePolicy(w http.ResponseWriter, r *http.Request, pol *upstrea
 		r.Body = http.MaxBytesReader(w, r.Body, MaxProxyBody)
 	}
 	call.token, call.s, call.access = token, s, access
+	if access != "" {
+		call.dpop = b.upstreamDPoP(pol, s) // a DPoP-bound session's user token (proxy_dpop.go)
+	}
 	call.again = func(ctx context.Context, rejected string) (string, error) {
 		at, _, err := b.upstreamAccess(ctx, pol, token, s, rejected)
 		return at, err
@@ -165,7 +198,9 @@ func (p *proxy) servePolicy(w http.ResponseWriter, r *http.Request, pol *upstrea
 
 // retryAgain is retryTransport's retry for an upstream with a token policy:
 // a new token for it (forced past the one refused), then the request once
-// more.
+// more - with a fresh DPoP proof for the new token (and the upstream's last
+// nonce) when the call is DPoP-bound: the new token is the same session's,
+// bound to the same key.
 func retryAgain(t *retryTransport, req *http.Request, resp *http.Response, call *proxyCall) (*http.Response, error) {
 	if call.access == "" {
 		return resp, nil
@@ -181,6 +216,9 @@ func retryAgain(t *retryTransport, req *http.Request, resp *http.Response, call 
 	call.log().Info("proxy: upstream answered 401; retrying once with a new token", "upstream", call.name)
 	again := req.Clone(req.Context())
 	again.Header.Set("Authorization", "Bearer "+at)
+	if call.dpop != nil {
+		call.signDPoP(again.Header, again.Method, again.URL, at, t.nonces.get(call.name))
+	}
 	return t.base.RoundTrip(again)
 }
 
@@ -204,17 +242,26 @@ func drain(resp *http.Response) {
 // a nil error: the upstream takes no token (UpstreamTokenNone). Errors are
 // as for AccessToken, plus a *RequestError for wrong_provider (401) or
 // upstream_token_refused (403), and for an unknown upstream.
+//
+// For a DPoP-bound session (Provider.DPoP) the user's tokens - the
+// session's own and an upstream's narrowed one - are bound to the
+// session's key: useless without a DPoP proof signed with it, which the
+// host cannot make. Call such an upstream through Client or Transport,
+// which send Authorization: DPoP with a fresh proof per request.
 func (s *Session) AccessTokenFor(ctx context.Context, upstream string) (string, error) {
-	return s.accessFor(ctx, upstream, "")
+	at, _, err := s.accessKeyFor(ctx, upstream, "")
+	return at, err
 }
 
-func (s *Session) accessFor(ctx context.Context, upstream, rejected string) (string, error) {
+// accessKeyFor is AccessTokenFor (rejected: a token the API just refused)
+// with the key the token is bound to (upstreamDPoP; nil: bearer).
+func (s *Session) accessKeyFor(ctx context.Context, upstream, rejected string) (string, *ecdsa.PrivateKey, error) {
 	if ctx.Done() == nil && s.reqCtx != nil {
 		ctx = s.reqCtx
 	}
 	pol, err := s.b.policyOf(upstream)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -223,18 +270,21 @@ func (s *Session) accessFor(ctx context.Context, upstream, rejected string) (str
 		var e *nextauth.Error
 		switch {
 		case nextauth.SessionEnded(err):
-			return "", ErrNoSession
+			return "", nil, ErrNoSession
 		case nextauth.IsUnavailable(err):
-			return "", errors.Join(ErrUnavailable, err)
+			return "", nil, errors.Join(ErrUnavailable, err)
 		case errors.As(err, &e) && e.Code == nextauth.CodeAccessTokenExpired:
-			return "", errors.Join(ErrAccessTokenExpired, err)
+			return "", nil, errors.Join(ErrAccessTokenExpired, err)
 		}
-		return "", requestError(err)
+		return "", nil, requestError(err)
 	}
 	if s2 != nil {
 		s.s = s2
 	}
-	return at, nil
+	if at == "" {
+		return "", nil, nil
+	}
+	return at, s.b.upstreamDPoP(pol, s2), nil
 }
 
 // policyOf returns the policy of a configured upstream (the default one,

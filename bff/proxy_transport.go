@@ -20,6 +20,7 @@ type refreshFunc func(ctx context.Context, token string, s *session.Session) (*s
 type retryTransport struct {
 	base    http.RoundTripper
 	refresh refreshFunc
+	nonces  *dpopNonces // the upstreams' last DPoP-Nonce, for a retry's proof (nil: none)
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -52,7 +53,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	again := req.Clone(req.Context())
 	again.Header.Set("Authorization", "Bearer "+s.Data.Tokens.AccessToken)
 	if call.dpop != nil {
-		call.signDPoP(again.Header, again.Method, again.URL, s.Data.Tokens.AccessToken, "")
+		call.signDPoP(again.Header, again.Method, again.URL, s.Data.Tokens.AccessToken, t.nonces.get(call.name))
 	}
 	return t.base.RoundTrip(again)
 }

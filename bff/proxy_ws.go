@@ -3,6 +3,7 @@ package bff
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
@@ -23,7 +24,11 @@ import (
 // UpstreamPolicy.WebSocket. A browser cannot add X-CSRF to a WebSocket, so
 // the upgrade needs a live session and an Origin exactly equal to URL's
 // origin (cross-site WebSocket hijacking); the token is made fresh before
-// the upgrade and sent as Authorization: Bearer. The open connection is
+// the upgrade and sent as Authorization: Bearer - or, for a DPoP-bound
+// session's user token or a DPoP provider's client token, as DPoP with a
+// proof for the handshake's GET
+// (upstreamDPoP; a use_dpop_nonce challenge is answered once, as for any
+// call: dpopNonceTransport). The open connection is
 // closed (close code 4401) when the session ends - on any instance: the
 // Manager's change notifications, and a re-read every wsCheckEvery - and
 // with 1001 when the BFF closes.
@@ -143,7 +148,11 @@ func (p *proxy) serveUpgrade(w http.ResponseWriter, r *http.Request) bool {
 	p.ws.mu.Unlock()
 	defer p.ws.open.Done()
 	start := time.Now()
-	status := p.upgrade(w, r, name, target, token, s, access)
+	var key *ecdsa.PrivateKey
+	if access != "" {
+		key = b.upstreamDPoP(pol, s)
+	}
+	status := p.upgrade(w, r, name, target, token, s, access, key)
 	b.metrics.Proxy(name, status, time.Since(start))
 	return true
 }
@@ -151,10 +160,13 @@ func (p *proxy) serveUpgrade(w http.ResponseWriter, r *http.Request) bool {
 // upgrade does the handshake upstream, then relays both ways until either
 // side closes, the session ends or the BFF closes. It returns the status
 // answered.
-func (p *proxy) upgrade(w http.ResponseWriter, r *http.Request, name string, target *url.URL, token string, s *session.Session, access string) int {
+func (p *proxy) upgrade(w http.ResponseWriter, r *http.Request, name string, target *url.URL, token string, s *session.Session, access string, key *ecdsa.PrivateKey) int {
 	b := p.b
 	uctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
+	call := &proxyCall{name: name, target: target, token: token, s: s, access: access,
+		reqID: w.Header().Get("X-Request-Id"), trace: traceOf(w, r), b: b, dpop: key}
+	uctx = context.WithValue(uctx, proxyCallKey{}, call) // for dpopNonceTransport
 	out, _ := http.NewRequestWithContext(uctx, http.MethodGet, target.String(), nil)
 	for _, k := range slices.Concat(proxyHeaders, wsRequestHeaders) {
 		if vs := r.Header.Values(k); len(vs) > 0 {
@@ -170,7 +182,10 @@ func (p *proxy) upgrade(w http.ResponseWriter, r *http.Request, name string, tar
 		out.Header.Set("X-Request-Id", id)
 	}
 	traceOf(w, r).Inject(out.Header)
-	resp, err := p.ws.tr.RoundTrip(out)
+	if key != nil {
+		call.signDPoP(out.Header, out.Method, out.URL, access, p.nonces.get(name))
+	}
+	resp, err := dpopNonceTransport{base: p.ws.tr, nonces: p.nonces}.RoundTrip(out)
 	if err != nil {
 		b.log.Warn("proxy: upstream unreachable for an upgrade", "upstream", name, "err", err)
 		writeCode(w, nextauth.CodeUpstreamUnreachable)

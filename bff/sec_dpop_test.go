@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
@@ -29,10 +30,13 @@ import (
 // by the key in its header, htm and htu of the call, ath of the token,
 // jti never seen before, and its own nonce (it asks with use_dpop_nonce
 // first). It records the key thumbprint and token of every accepted call.
+// A token in revoked is refused (401 invalid_token) after the proof
+// checks; an accepted upgrade becomes a WebSocket echoing messages.
 type secDPoPEcho struct {
 	mu         sync.Mutex
 	challenges int
 	jtis       map[string]bool
+	revoked    map[string]bool
 	accepted   []secDPoPCall
 	refused    []string
 	srv        *httptest.Server
@@ -43,7 +47,7 @@ type secDPoPCall struct{ Token, JKT, HTU string }
 const secEchoNonce = "echo-nonce-1"
 
 func newSecDPoPEcho(t *testing.T) *secDPoPEcho {
-	e := &secDPoPEcho{jtis: map[string]bool{}}
+	e := &secDPoPEcho{jtis: map[string]bool{}, revoked: map[string]bool{}}
 	e.srv = httptest.NewServer(http.HandlerFunc(e.serve))
 	t.Cleanup(e.srv.Close)
 	return e
@@ -113,10 +117,21 @@ func (e *secDPoPEcho) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
+	e.mu.Lock()
+	revoked := e.revoked[at]
+	e.mu.Unlock()
+	if revoked {
+		e.refuse(w, "revoked token")
+		return
+	}
 	tp, _ := key.Thumbprint(crypto.SHA256)
 	e.mu.Lock()
 	e.accepted = append(e.accepted, secDPoPCall{Token: at, JKT: base64.RawURLEncoding.EncodeToString(tp), HTU: c.HTU})
 	e.mu.Unlock()
+	if r.Header.Get("Upgrade") != "" {
+		secEchoSocket(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, `{"ok":true}`)
 }
@@ -277,4 +292,22 @@ func secIntrospect(t *testing.T, iss, clientID, keyPEM, token string) secIntrosp
 		t.Fatalf("introspection: %d %s", resp.StatusCode, body)
 	}
 	return out
+}
+
+// secEchoSocket accepts a WebSocket and echoes its messages.
+func secEchoSocket(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	for {
+		typ, msg, err := c.Read(r.Context())
+		if err != nil {
+			return
+		}
+		if err := c.Write(r.Context(), typ, msg); err != nil {
+			return
+		}
+	}
 }

@@ -20,10 +20,12 @@ type UpstreamToken string
 const (
 	// UpstreamTokenUser is the session's access token (the default): with
 	// Resource, Scope or Audience, one obtained for this upstream with a
-	// refresh grant carrying them, kept sealed in the session.
+	// refresh grant carrying them, kept sealed in the session. A DPoP-bound
+	// session's (Provider.DPoP) is bound to its key and sent as DPoP.
 	UpstreamTokenUser UpstreamToken = "user"
 	// UpstreamTokenClient is an access token of authbff itself (client
-	// credentials grant); a session is still required.
+	// credentials grant); a session is still required. At a provider with
+	// DPoP it is bound to a key of the instance and sent as DPoP.
 	UpstreamTokenClient UpstreamToken = "client"
 	// UpstreamTokenUserOrClient is the user's token when signed in, else
 	// the client's; no session is needed.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authbff/authbff/internal/nextauth"
+	"github.com/authbff/authbff/internal/oidc"
 )
 
 // Upstream is one upstream's token policy, as CheckUpstreams checks it.
@@ -83,6 +84,13 @@ func CheckUpstreamPolicies(ctx context.Context, r *Report, cfg *nextauth.Setting
 			cancel()
 			report(true, "gets a token of its own ("+u.Params.Encode()+") from a refresh grant at "+pc.ID+" at the first call of each session; sign-in asks for its resources")
 			continue
+		}
+		if p.DPoP() {
+			// authbff asks for its client tokens with a proof of an instance
+			// key (a provider binding every token of the client wants one).
+			if k, err := oidc.NewDPoPKey(); err == nil {
+				cctx = oidc.WithDPoPKey(cctx, k)
+			}
 		}
 		res, err := p.ClientCredentials(cctx, u.Params)
 		cancel()

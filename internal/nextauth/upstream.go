@@ -73,6 +73,13 @@ func (c *Core) DefaultProvider() string {
 	return c.order[0]
 }
 
+// DPoP reports whether provider id binds its tokens to a DPoP key
+// (Provider.DPoP): a client credentials grant there is asked with a proof.
+func (c *Core) DPoP(id string) bool {
+	p, ok := c.providers[id]
+	return ok && p.client.DPoP()
+}
+
 // HasProvider reports whether id is a configured provider.
 func (c *Core) HasProvider(id string) bool { _, ok := c.providers[id]; return ok }
 

@@ -117,6 +117,10 @@ func dpopKeyFrom(ctx context.Context) *ecdsa.PrivateKey {
 	return k
 }
 
+// DPoPKeyFrom is the key WithDPoPKey put in ctx (nil: none): the key the
+// provider's token requests under ctx are bound to.
+func DPoPKeyFrom(ctx context.Context) *ecdsa.PrivateKey { return dpopKeyFrom(ctx) }
+
 // DPoP reports whether the provider is configured for DPoP.
 func (p *Provider) DPoP() bool { return p.cfg.DPoP }
 

@@ -154,7 +154,12 @@ func (c *Coordinator) grantUpstream(ctx context.Context, token string, cur *sess
 	}
 	used := cur.Data.Tokens.RefreshToken
 	start := time.Now()
-	res, err := nr.RefreshWith(ctx, used, g.Params)
+	// A DPoP-bound session (RFC 9449) asks with a proof of its own key, as
+	// its own refresh does (run.go): a provider that requires DPoP for the
+	// client refuses a grant without one (oidc-provider: invalid_grant, which
+	// would read as a dead refresh token), and one that does not would issue
+	// a bearer token to a session whose tokens are all meant to be bound.
+	res, err := nr.RefreshWith(oidc.WithDPoPKeyText(ctx, cur.Data.DPoPKey), used, g.Params)
 	result := "ok"
 	switch {
 	case err == nil:

@@ -2,6 +2,7 @@ package refresh_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"net/url"
 	"sync"
@@ -19,7 +20,8 @@ import (
 type narrowOP struct {
 	mu    sync.Mutex
 	calls int
-	err   error // the answer; nil: a token, the refresh token rotated
+	keys  []*ecdsa.PrivateKey // the DPoP key of each RefreshWith's ctx (nil: none)
+	err   error               // the answer; nil: a token, the refresh token rotated
 	n     int
 }
 
@@ -27,10 +29,11 @@ func (op *narrowOP) Refresh(context.Context, string, *oidc.Claims) (*oidc.Result
 	return nil, errors.New("not used")
 }
 
-func (op *narrowOP) RefreshWith(_ context.Context, rt string, params url.Values) (*oidc.Result, error) {
+func (op *narrowOP) RefreshWith(ctx context.Context, rt string, params url.Values) (*oidc.Result, error) {
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	op.calls++
+	op.keys = append(op.keys, oidc.DPoPKeyFrom(ctx))
 	if op.err != nil {
 		return nil, op.err
 	}
@@ -118,5 +121,34 @@ func TestUpstreamGrantErrors(t *testing.T) {
 			stored, _ := mgr.LoadFresh(ctx(t), tok)
 			tc.check(t, err, s2, stored)
 		})
+	}
+}
+
+// TestUpstreamGrantDPoP: a DPoP-bound session's narrowing grant is asked
+// with a proof of the session's own key (the key in RefreshWith's ctx), as
+// its own refresh is; a bearer session's with none.
+func TestUpstreamGrantDPoP(t *testing.T) {
+	op := &narrowOP{}
+	mgr, co, _, _ := upstreamFixture(t, op)
+	k, err := oidc.NewDPoPKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := oidc.MarshalDPoPKey(k)
+	tok, s, err := mgr.Create(context.Background(), session.Data{Provider: "p", Subject: "ada", DPoPKey: enc,
+		Tokens: session.Tokens{AccessToken: "at", RefreshToken: "rt-0", AccessExpiry: time.Now().Add(time.Hour)}}, session.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := co.Upstream(ctx(t), tok, s, grantA, ""); err != nil {
+		t.Fatal(err)
+	}
+	if len(op.keys) != 1 || op.keys[0] == nil || !op.keys[0].Equal(k) {
+		t.Fatalf("the narrowing grant's ctx carried DPoP key %v, want the session's", op.keys)
+	}
+	op2 := &narrowOP{}
+	_, co2, tok2, s2 := upstreamFixture(t, op2)
+	if _, _, err := co2.Upstream(ctx(t), tok2, s2, grantA, ""); err != nil || len(op2.keys) != 1 || op2.keys[0] != nil {
+		t.Fatalf("a bearer session's grant: %v, keys %v", err, op2.keys)
 	}
 }

@@ -9,14 +9,20 @@
 // default 3600), DPOP_BOUND=1 (the client must use DPoP-bound tokens),
 // DPOP_NONCE=1 (DPoP proofs need the server's nonce),
 // ACR (the acr the login gives when the request asks for none; default
-// urn:basic; asked acr_values are honoured when known).
+// urn:basic; asked acr_values are honoured when known), RESOURCES (comma
+// list: RFC 8707 resource indicators for these resource servers, whose
+// access tokens are ES256 JWTs with aud the resource and scope api:read,
+// DPoP-bound like every token of a dpop_bound_access_tokens client; the
+// client may then also use the client credentials grant).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import Provider, { interactionPolicy } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
 const env = (k, d) => process.env[k] || d;
 const port = Number(env('PORT', '0'));
 const es256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
 const acrValues = ['urn:basic', 'urn:mfa'];
+const resources = env('RESOURCES', '').split(',').filter(Boolean);
+const ttl = Number(env('ACCESS_TTL', '3600'));
 
 // A login whose acr is not one of the acr_values asked for prompts a new
 // login (as a real IdP asks for the second factor).
@@ -42,6 +48,7 @@ async function start() {
     id_token_signed_response_alg: 'ES256',
   };
   if (env('DPOP_BOUND', '') === '1') client.dpop_bound_access_tokens = true;
+  if (resources.length > 0) client.grant_types.push('client_credentials');
   const provider = new Provider(issuer, {
     clients: [client],
     jwks: { keys: [{ ...es256, kid: 'es256-1', alg: 'ES256', use: 'sig' }] },
@@ -54,6 +61,7 @@ async function start() {
       return globalThis.fetch(url, options);
     },
     acrValues,
+    ...(resources.length > 0 ? { scopes: ['openid', 'offline_access', 'api:read'] } : {}),
     async findAccount(ctx, sub) {
       return {
         accountId: sub,
@@ -74,8 +82,19 @@ async function start() {
       revocation: { enabled: true },
       introspection: { enabled: true },
       userinfo: { enabled: true },
+      clientCredentials: { enabled: resources.length > 0 },
+      // RESOURCES: the sign-in names them, a refresh grant narrows to one.
+      resourceIndicators: {
+        enabled: resources.length > 0,
+        defaultResource: async () => undefined,
+        useGrantedResource: async () => false,
+        getResourceServerInfo: async (ctx, resource) => {
+          if (!resources.includes(resource)) throw new errors.InvalidTarget();
+          return { scope: 'api:read', audience: resource, accessTokenTTL: ttl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+        },
+      },
     },
-    ttl: { AccessToken: Number(env('ACCESS_TTL', '3600')) },
+    ttl: { AccessToken: ttl },
     issueRefreshToken: async (ctx, c) => c.grantTypeAllowed('refresh_token'),
     renderError(ctx, out) {
       ctx.type = 'json';
