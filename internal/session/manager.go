@@ -77,7 +77,7 @@ type ManagerOptions struct {
 type Manager struct {
 	subs      subscribers // Subscribe's (notify.go)
 	store     Store
-	sealers   []*sealer // [0] is current
+	sealers   atomic.Pointer[[]*sealer] // [0] is current; SetSecrets swaps it
 	maxAge    time.Duration
 	updateAge time.Duration
 	absolute  time.Duration
@@ -118,15 +118,8 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		revoke:    o.Revoke,
 		revokeSem: make(chan struct{}, maxRevoking),
 	}
-	for i, sec := range o.Secrets {
-		if len(sec) < MinSecretLen {
-			return nil, fmt.Errorf("session new manager: secret %d is %d bytes, need at least %d (generate one with `openssl rand -base64 32`)", i, len(sec), MinSecretLen)
-		}
-		s, err := newSealer(sec)
-		if err != nil {
-			return nil, fmt.Errorf("session new manager: %w", err)
-		}
-		m.sealers = append(m.sealers, s)
+	if err := m.SetSecrets(o.Secrets); err != nil {
+		return nil, fmt.Errorf("session new manager: %w", err)
 	}
 	if m.maxAge == 0 {
 		m.maxAge = DefaultMaxAge
@@ -160,6 +153,30 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		}
 	}
 	return m, nil
+}
+
+// SetSecrets replaces the server secrets (current first, each at least
+// MinSecretLen bytes), as ManagerOptions.Secrets: from the next seal or
+// open on, concurrent calls included. Records sealed with a secret no
+// longer listed do not open any more (their sessions are not found). On
+// an error nothing changes.
+func (m *Manager) SetSecrets(secrets [][]byte) error {
+	if len(secrets) == 0 {
+		return errors.New("at least one secret is required (set NEXTAUTH_SECRET)")
+	}
+	sealers := make([]*sealer, 0, len(secrets))
+	for i, sec := range secrets {
+		if len(sec) < MinSecretLen {
+			return fmt.Errorf("secret %d is %d bytes, need at least %d (generate one with `openssl rand -base64 32`)", i, len(sec), MinSecretLen)
+		}
+		s, err := newSealer(sec)
+		if err != nil {
+			return err
+		}
+		sealers = append(sealers, s)
+	}
+	m.sealers.Store(&sealers)
+	return nil
 }
 
 // CacheStats returns how many session loads the in-process cache answered
@@ -380,7 +397,7 @@ func (m *Manager) open(d *Data, token string, id, sealed []byte) error {
 	}()
 	var pt []byte
 	err := errOpen
-	for _, sl := range m.sealers {
+	for _, sl := range *m.sealers.Load() {
 		pt, err = sl.open((*bp)[:0], token, id, sealed)
 		if err == nil {
 			break
@@ -429,7 +446,7 @@ func (m *Manager) Save(ctx context.Context, token string, s *Session) error {
 // record seals s into the Record stored for it at s.Version+1.
 func (m *Manager) record(token string, s *Session) (*Record, error) {
 	pt := appendData(make([]byte, 0, 1024), &s.Data)
-	sealed, err := m.sealers[0].seal(token, []byte(s.ID), pt)
+	sealed, err := (*m.sealers.Load())[0].seal(token, []byte(s.ID), pt)
 	clear(pt)
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
