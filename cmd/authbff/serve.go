@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/authbff/authbff/api"
 	"github.com/authbff/authbff/internal/config"
@@ -20,11 +23,31 @@ func serveCmd(ctx context.Context, inv *invocation, src config.Source, _, stderr
 		return 1
 	}
 	defer s.Close()
+	defer reloadOnHangup(s)()
 	if err := s.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "authbff: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// reloadOnHangup re-reads the secrets (s.ReloadSecrets) on every SIGHUP
+// until the returned stop is called.
+func reloadOnHangup(s *api.Server) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range hup {
+			_ = s.ReloadSecrets() // it logs what changed, or why nothing did
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(hup)
+		<-done
+	}
 }
 
 // override is src with the non-empty values of vars in place of the
