@@ -17,13 +17,18 @@ import (
 // --host override PORT and HOST.
 func serveCmd(ctx context.Context, inv *invocation, src config.Source, _, stderr io.Writer) int {
 	src = override(src, map[string]string{"PORT": inv.port, "HOST": inv.host})
+	// From now on SIGHUP no longer ends the process: one during the start
+	// waits for the server, then reloads.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	s, err := api.New(api.Options{Source: src})
 	if err != nil {
+		signal.Stop(hup)
 		fmt.Fprintf(stderr, "authbff: cannot start:\n%v\n", err)
 		return 1
 	}
 	defer s.Close()
-	defer reloadOnHangup(s)()
+	defer reloadOnHangup(s, hup)()
 	if err := s.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "authbff: %v\n", err)
 		return 1
@@ -32,10 +37,8 @@ func serveCmd(ctx context.Context, inv *invocation, src config.Source, _, stderr
 }
 
 // reloadOnHangup re-reads the secrets (s.ReloadSecrets) on every SIGHUP
-// until the returned stop is called.
-func reloadOnHangup(s *api.Server) (stop func()) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+// hup receives (signal.Notify'd) until the returned stop is called.
+func reloadOnHangup(s *api.Server, hup chan os.Signal) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
