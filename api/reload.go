@@ -84,14 +84,10 @@ func (m *Server) rotate(st *reloadState, cfg *config.Config, o bff.Options) erro
 	var changed, restart []string
 	if !slices.Equal(o.Secrets, st.secrets) {
 		rot.Secrets = o.Secrets
-		if len(o.Secrets) == 0 || len(st.secrets) == 0 || o.Secrets[0] != st.secrets[0] {
-			name := "NEXTAUTH_SECRET"
-			if m.setInSource("AUTH_SECRET") && !m.setInSource("NEXTAUTH_SECRET") {
-				name = "AUTH_SECRET"
-			}
-			changed = append(changed, m.fileName(name))
+		if first(o.Secrets) != first(st.secrets) {
+			changed = append(changed, m.varName("NEXTAUTH_SECRET", "AUTH_SECRET"))
 		}
-		if len(o.Secrets) == 0 || len(st.secrets) == 0 || !slices.Equal(o.Secrets[1:], st.secrets[1:]) {
+		if !slices.Equal(rest(o.Secrets), rest(st.secrets)) {
 			changed = append(changed, m.fileName("NEXTAUTH_SECRET_PREVIOUS"))
 		}
 	}
@@ -123,11 +119,7 @@ func (m *Server) rotate(st *reloadState, cfg *config.Config, o bff.Options) erro
 		}
 		rot.Providers[id] = nw
 		if nw.ClientSecret != old.ClientSecret {
-			name := vars[id].Secret
-			if name == "" {
-				name = "AUTH_" + envID(id) + "_SECRET"
-			}
-			changed = append(changed, m.fileName(name))
+			changed = append(changed, m.varName(vars[id].Secret, "AUTH_"+envID(id)+"_SECRET"))
 		}
 		if nw.ClientKey != old.ClientKey || nw.ClientKeyID != old.ClientKeyID {
 			changed = append(changed, m.fileName("AUTH_"+envID(id)+"_CLIENT_KEY"))
@@ -162,14 +154,35 @@ func (m *Server) rotate(st *reloadState, cfg *config.Config, o bff.Options) erro
 	return nil
 }
 
+// first is list[0], "" for an empty list; rest is list[1:].
+func first(list []string) string {
+	if len(list) == 0 {
+		return ""
+	}
+	return list[0]
+}
+
+func rest(list []string) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	return list[1:]
+}
+
 // envID is a provider id as variables spell it (microsoft-entra-id:
 // MICROSOFT_ENTRA_ID).
 func envID(id string) string { return strings.ToUpper(strings.ReplaceAll(id, "-", "_")) }
 
-// setInSource reports whether name or name_FILE is set in the real
-// environment of the server's configuration.
-func (m *Server) setInSource(name string) bool {
-	return m.lookup(name) != "" || m.lookup(name+"_FILE") != ""
+// varName names the variable a setting spelt names (first the preferred)
+// was read from: the first set in the server's environment, with _FILE
+// when it is read from a file; names[0] when none is (a dotenv file).
+func (m *Server) varName(names ...string) string {
+	for _, n := range names {
+		if n != "" && (m.lookup(n) != "" || m.lookup(n+"_FILE") != "") {
+			return m.fileName(n)
+		}
+	}
+	return names[0]
 }
 
 // fileName is name+"_FILE" when that is how the server reads name.
