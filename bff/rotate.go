@@ -9,11 +9,15 @@ import (
 
 // MaxPreviousSecrets bounds the secrets RotateSecrets keeps on its own as
 // previous ones: each rotation moves the secret that was current to the
-// front of that list and drops the oldest beyond this many. Sessions,
-// flow cookies and CSRF tokens sealed with a dropped secret stop opening
-// (their users sign in again), so rotate less often than
-// Options.SessionMaxAge divided by it, or list the older secrets in
-// Secrets.Secrets yourself (listed secrets are never dropped).
+// front of that list and drops the oldest beyond this many. A session a
+// previous secret opens is sealed again with the current one when its
+// expiry slides (at most every Options.SessionUpdateAge), so active
+// sessions move on; a session idle through that many rotations, and flow
+// cookies and CSRF tokens sealed with a dropped secret, stop opening
+// (their users sign in again). Rotate less often than
+// Options.SessionMaxAge divided by it to spare idle sessions, or list the
+// older secrets in Secrets.Secrets yourself (listed secrets are never
+// dropped).
 const MaxPreviousSecrets = 3
 
 // Secrets are the secrets RotateSecrets replaces on a running BFF. A zero

@@ -157,9 +157,10 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 
 // SetSecrets replaces the server secrets (current first, each at least
 // MinSecretLen bytes), as ManagerOptions.Secrets: from the next seal or
-// open on, concurrent calls included. Records sealed with a secret no
-// longer listed do not open any more (their sessions are not found). On
-// an error nothing changes.
+// open on, concurrent calls included. A record a previous secret opens is
+// sealed again with the current one when a Load slides its expiry;
+// records sealed with a secret no longer listed do not open any more
+// (their sessions are not found). On an error nothing changes.
 func (m *Manager) SetSecrets(secrets [][]byte) error {
 	if len(secrets) == 0 {
 		return errors.New("at least one secret is required (set NEXTAUTH_SECRET)")
@@ -341,11 +342,16 @@ func (m *Manager) loadStore(ctx context.Context, token string, idb []byte) (*Ses
 		Expires:   m.clamp(rec.Created, rec.Expires),
 		Version:   rec.Version,
 	}
-	if err := m.open(&s.Data, token, idb, rec.Sealed); err != nil {
+	stale, err := m.open(&s.Data, token, idb, rec.Sealed)
+	if err != nil {
 		m.log.WarnContext(ctx, "session: record does not open", "id_prefix", id[:8], "err", err)
 		return nil, fmt.Errorf("session load: %w", ErrNotFound)
 	}
-	if !now.Before(s.LastSeen.Add(m.updateAge)) && !m.extend(ctx, s, rec, now) {
+	reseal := "" // a previous secret opened it: seal it again when extending
+	if stale {
+		reseal = token
+	}
+	if !now.Before(s.LastSeen.Add(m.updateAge)) && !m.extend(ctx, s, rec, now, reseal) {
 		return nil, fmt.Errorf("session load: ended while loading: %w", ErrNotFound)
 	}
 	return s, nil
@@ -354,9 +360,17 @@ func (m *Manager) loadStore(ctx context.Context, token string, idb []byte) (*Ses
 // extend slides s's expiry and stores it: a conditional write from the
 // version s was read at (rec), so it neither overwrites a concurrent write
 // (e.g. a token refresh) nor resurrects a session ended meanwhile. It
-// reports false when the session is gone (ended since it was read).
-func (m *Manager) extend(ctx context.Context, s *Session, rec *Record, now time.Time) bool {
+// reports false when the session is gone (ended since it was read). With
+// reseal (the cookie token of a record a previous secret opened), the data
+// is sealed again with the current secret, so that an active session
+// outlives its secret's rotation out of the list.
+func (m *Manager) extend(ctx context.Context, s *Session, rec *Record, now time.Time, reseal string) bool {
 	next := *rec
+	if reseal != "" {
+		if r, err := m.record(reseal, s); err == nil {
+			next.Sealed, next.Revoke = r.Sealed, r.Revoke
+		}
+	}
 	next.LastSeen = now
 	next.Expires = m.expiry(rec.Created, now)
 	next.Version = rec.Version + 1
@@ -386,9 +400,10 @@ func (m *Manager) dropCached(id string) {
 	m.subs.notify(id)
 }
 
-// open decrypts sealed with every secret in turn and decodes it into d. The
-// plaintext scratch buffer is pooled and wiped after use.
-func (m *Manager) open(d *Data, token string, id, sealed []byte) error {
+// open decrypts sealed with every secret in turn and decodes it into d;
+// stale reports that a previous secret opened it. The plaintext scratch
+// buffer is pooled and wiped after use.
+func (m *Manager) open(d *Data, token string, id, sealed []byte) (stale bool, err error) {
 	bp := m.bufs.Get().(*[]byte)
 	defer func() {
 		clear((*bp)[:cap(*bp)])
@@ -396,20 +411,21 @@ func (m *Manager) open(d *Data, token string, id, sealed []byte) error {
 		m.bufs.Put(bp)
 	}()
 	var pt []byte
-	err := errOpen
-	for _, sl := range *m.sealers.Load() {
+	err = errOpen
+	for i, sl := range *m.sealers.Load() {
 		pt, err = sl.open((*bp)[:0], token, id, sealed)
 		if err == nil {
+			stale = i > 0
 			break
 		}
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if cap(pt) > cap(*bp) {
 		*bp = pt[:0]
 	}
-	return decodeData(pt, d)
+	return stale, decodeData(pt, d)
 }
 
 // Save reseals s.Data with the current secret and stores it with s's

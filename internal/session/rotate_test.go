@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/authbff/authbff/internal/session"
 )
@@ -43,5 +44,36 @@ func TestSetSecrets(t *testing.T) {
 	}
 	if _, err := f.m.Load(ctx, before); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("secret 1 dropped, yet its session loads (err %v)", err)
+	}
+}
+
+// TestExtendReseals: a session a previous secret opens is sealed again
+// with the current one when its expiry slides, so an active session
+// outlives its old secret's removal; before that it keeps its sealing.
+func TestExtendReseals(t *testing.T) {
+	f := newFixture(t, secret(1))
+	ctx := context.Background()
+	tok, _ := mustCreate(t, f.m, sampleData())
+	if err := f.m.SetSecrets([][]byte{secret(2), secret(1)}); err != nil {
+		t.Fatal(err)
+	}
+	onlyNew := newManager(t, f.store, f.clk, secret(2))
+	if _, err := f.m.Load(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := onlyNew.Load(ctx, tok); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("resealed before its expiry slid (err %v)", err)
+	}
+	f.clk.Advance(25 * time.Hour) // past UpdateAge: the next Load extends
+	s, err := f.m.Load(ctx, tok)
+	if err != nil || !s.Extended {
+		t.Fatalf("Load after UpdateAge: %v (extended %v)", err, s != nil && s.Extended)
+	}
+	got, err := onlyNew.Load(ctx, tok)
+	if err != nil {
+		t.Fatalf("the extended session is not sealed with the current secret: %v", err)
+	}
+	if got.Data.Subject != sampleData().Subject || got.Data.Tokens.RefreshToken != sampleData().Tokens.RefreshToken {
+		t.Fatalf("resealed data differs: %+v", got.Data)
 	}
 }
