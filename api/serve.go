@@ -52,6 +52,8 @@ type Server struct {
 	shutErr  error
 	admin    *metrics.Server // /metrics, /healthz, /readyz on METRICS_ADDR; nil when off
 	opts     bff.Options     // what New made the BFF from (the start-up check's settings)
+	src      config.Source   // where the settings came from: ReloadSecrets reads it again (reload.go)
+	reload   reloadState
 }
 
 // LoadSettings reads the environment and dotenv files of src (every
@@ -149,7 +151,7 @@ func New(opts Options) (*Server, error) {
 	server.Handler = bff.LimitRequestRead(engine, listen.ReadTimeout)
 	return &Server{
 		BFF: b, Logger: o.Logger, listener: ln, admin: admin, listen: listen,
-		server: server, opts: o,
+		server: server, opts: o, src: opts.Source,
 	}, nil
 }
 

@@ -134,7 +134,7 @@ func (b *BFF) adminAuthorized(r *http.Request) bool {
 		return false
 	}
 	match := 0
-	for _, want := range b.adminKeys {
+	for _, want := range b.keys.Load().admin {
 		match |= subtle.ConstantTimeCompare([]byte(got), want)
 	}
 	return match == 1

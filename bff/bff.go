@@ -31,6 +31,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,7 +69,9 @@ type BFF struct {
 	onError        func(http.ResponseWriter, *http.Request, error)
 	closeOnce      sync.Once
 	closeErr       error
-	adminKeys      [][]byte // the admin credentials the secrets give (admin.go)
+	keys           atomic.Pointer[keyring] // the secrets and what they give; RotateSecrets swaps it (rotate.go)
+	rotMu          sync.Mutex              // one RotateSecrets at a time
+	opts           Options                 // what New was given: RotateSecrets checks its changes against it
 
 	// protectedGroups are the groups each protectedPaths entry requires
 	// (nil: a session is enough).
@@ -124,7 +127,9 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 				"set one (openssl rand -base64 32) before deploying - authbff refuses to start without it when the URL is not loopback")
 		}
 	}
-	b.adminKeys = adminKeys(secrets)
+	b.keys.Store(newKeyring(secrets, len(secrets)))
+	b.opts = o
+	b.opts.Secrets, b.opts.Providers = slices.Clone(o.Secrets), slices.Clone(o.Providers)
 	kind := "custom"
 	b.store = o.Store
 	if b.store == nil {

@@ -65,7 +65,8 @@ func TestPublicSurface(t *testing.T) {
 	}
 	for _, kept := range []string{"New", "OptionsFromEnv", "SessionFrom", "Handler", "Close", "User", "AccessToken",
 		"LimitRequestRead", "HardenServer", "Options.URL", "Options.Secrets", "Options.Providers", "Options.AllowedGroups",
-		"Options.Store", "Options.DevIdP", "Options.SPA", "Options.ErrorHandler", "Flavor", "AuthStyle"} {
+		"Options.Store", "Options.DevIdP", "Options.SPA", "Options.ErrorHandler", "Flavor", "AuthStyle",
+		"RotateSecrets", "Secrets", "ProviderSecrets", "MaxPreviousSecrets"} {
 		if !names[kept] {
 			t.Errorf("package bff lacks %s", kept)
 		}

@@ -44,7 +44,9 @@ var commands = []*command{
 the admin endpoint on METRICS_ADDR (default 127.0.0.1:9464). With no provider
 configured it runs the embedded development IdP and listens on loopback only.
 On SIGINT or SIGTERM it drains (SHUTDOWN_DRAIN_DELAY), then lets in-flight
-requests finish (SHUTDOWN_TIMEOUT).`,
+requests finish (SHUTDOWN_TIMEOUT). On SIGHUP it reads the secret files
+(<NAME>_FILE) again and rotates the secrets that changed, the old
+NEXTAUTH_SECRET kept as a previous one.`,
 		flags: func(fs *flag.FlagSet, inv *invocation) {
 			fs.Func("port", "listen on port `N` (overrides PORT; 0 picks a free port)", func(v string) error {
 				if n, err := strconv.Atoi(v); err != nil || n < 0 || n > 65535 {

@@ -70,7 +70,7 @@ func (c *Core) callback(ctx context.Context, r *Request, id string, params url.V
 		log.Warn("callback refused: no sign-in flow in progress for this state in this browser", "provider", id)
 		return "", fail(CodeOAuthCallback, nil)
 	}
-	flow, err := c.sealer.Open(name, raw, state, id)
+	flow, err := c.sealer.Load().Open(name, raw, state, id)
 	if err != nil {
 		log.Warn("callback refused: flow state invalid, expired or for another provider", "provider", id)
 		return "", fail(CodeOAuthCallback, nil)

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/authbff/authbff/internal/auth"
@@ -60,9 +61,9 @@ type Core struct {
 	flavor    auth.Flavor
 	names     auth.CookieNames
 	origin    string
-	base      string // origin + base path
-	csrf      *auth.CSRF
-	sealer    *auth.Sealer
+	base      string                      // origin + base path
+	csrf      atomic.Pointer[auth.CSRF]   // SetSecrets swaps it (rotate.go)
+	sealer    atomic.Pointer[auth.Sealer] // SetSecrets swaps it
 	sessions  *session.Manager
 	store     session.Store
 	providers map[string]*provider
@@ -98,8 +99,6 @@ func New(o Options) (*Core, error) {
 		names:     prefixedNames(auth.Names(flavor, set.Secure()), set.CookiePrefix),
 		origin:    set.Origin(),
 		base:      set.Origin() + set.BasePath,
-		csrf:      auth.NewCSRF(o.Secrets),
-		sealer:    sealer,
 		sessions:  o.Manager,
 		store:     o.Store,
 		providers: map[string]*provider{},
@@ -107,6 +106,8 @@ func New(o Options) (*Core, error) {
 		now:       now,
 		metrics:   o.Metrics,
 	}
+	c.csrf.Store(auth.NewCSRF(o.Secrets))
+	c.sealer.Store(sealer)
 	for _, pc := range o.Providers {
 		client, err := NewOIDCProvider(&set, pc, o.HTTPClient, log)
 		if err != nil {

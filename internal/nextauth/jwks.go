@@ -13,7 +13,7 @@ func (c *Core) JWKS() (set []byte, ok bool) {
 	var keys []oidc.ClientKey
 	seen := map[string]bool{}
 	for _, id := range c.order {
-		for _, k := range c.providers[id].cfg.ClientKeys {
+		for _, k := range c.providers[id].client.ClientKeys() {
 			if !seen[k.KeyID] {
 				seen[k.KeyID] = true
 				keys = append(keys, k)

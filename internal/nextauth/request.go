@@ -80,7 +80,7 @@ func (c *Core) SameOrigin(r *Request) bool {
 // csrfOK is the full check for NextAuth's POSTs: same origin and the body's
 // csrfToken equal to the CSRF cookie's token.
 func (c *Core) csrfOK(r *Request, body url.Values) bool {
-	return c.SameOrigin(r) && c.csrf.Valid(r.Cookies.Get(c.names.CSRF), body.Get("csrfToken"))
+	return c.SameOrigin(r) && c.csrf.Load().Valid(r.Cookies.Get(c.names.CSRF), body.Get("csrfToken"))
 }
 
 // CheckForm is the check of POST /signin/:provider and /signout: a
@@ -112,10 +112,10 @@ func (c *Core) csrfFailURL(action string) string {
 // CSRFToken returns the request's valid CSRF token, minting one and setting
 // the cookie when the request had none.
 func (c *Core) CSRFToken(r *Request) string {
-	if tok, ok := c.csrf.FromCookie(r.Cookies.Get(c.names.CSRF)); ok {
+	if tok, ok := c.csrf.Load().FromCookie(r.Cookies.Get(c.names.CSRF)); ok {
 		return tok
 	}
-	tok, val := c.csrf.Mint()
+	tok, val := c.csrf.Load().Mint()
 	r.Cookies.Set(c.names.CSRF, val, time.Time{})
 	return tok
 }

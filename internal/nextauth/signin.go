@@ -50,13 +50,13 @@ func (c *Core) StartSignIn(ctx context.Context, r *Request, id string, body url.
 			URL: c.ErrorURL(auth.ErrOAuthSignin, url.Values{"provider": {id}})}
 	}
 	name := c.names.FlowPrefix + "." + auth.FlowKey(flow.State)
-	sealed, err := c.sealer.Seal(name, flow)
+	sealed, err := c.sealer.Load().Seal(name, flow)
 	if errors.Is(err, auth.ErrCookieTooLarge) {
 		// Whatever the callbackUrl, the flow cookie must fit the browser's
 		// 4 KiB limit, or the sign-in would fail silently at the callback.
 		log.Warn("sign-in: the callbackUrl does not fit the flow cookie; the user will land on the origin", "callback_url_len", len(flow.CallbackURL))
 		flow.CallbackURL = c.origin
-		sealed, err = c.sealer.Seal(name, flow)
+		sealed, err = c.sealer.Load().Seal(name, flow)
 	}
 	if err != nil {
 		log.Error("sign-in: sealing flow state", "err", err)
@@ -87,7 +87,7 @@ func (c *Core) pruneFlows(r *Request) {
 		if !strings.HasPrefix(name, c.names.FlowPrefix+".") {
 			continue
 		}
-		f, err := c.sealer.Peek(name, r.Cookies.Get(name))
+		f, err := c.sealer.Load().Peek(name, r.Cookies.Get(name))
 		if err != nil || c.now().Sub(f.Created) > auth.FlowMaxAge {
 			r.Cookies.Clear(name)
 			continue

@@ -65,7 +65,7 @@ type appleSecret struct {
 // endpoint: Config.ClientSecret, or for Apple a minted JWT.
 func (p *Provider) clientSecret() string {
 	if p.cfg.Apple == nil {
-		return p.cfg.ClientSecret
+		return p.creds.Load().secret
 	}
 	s, err := p.MintAppleSecret()
 	if err != nil {

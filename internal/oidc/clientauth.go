@@ -204,10 +204,10 @@ func (p *Provider) ClientAssertion(aud string) (string, error) {
 	hdr := jws.NewHeaders()
 	_ = hdr.Set(jws.TypeKey, "JWT")
 	var opt jws.SignOption
-	if p.style == AuthStyleSecretJWT {
-		opt = jws.WithKey(jwa.HS256, []byte(p.cfg.ClientSecret), jws.WithProtectedHeaders(hdr))
+	if cr := p.creds.Load(); p.style == AuthStyleSecretJWT {
+		opt = jws.WithKey(jwa.HS256, []byte(cr.secret), jws.WithProtectedHeaders(hdr))
 	} else {
-		ck := p.cfg.ClientKeys[0]
+		ck := cr.keys[0]
 		_ = hdr.Set(jws.KeyIDKey, ck.KeyID)
 		opt = jws.WithKey(keyAlg(ck.Key), ck.Key, jws.WithProtectedHeaders(hdr))
 	}

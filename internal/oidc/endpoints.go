@@ -125,10 +125,10 @@ func (p *Provider) Revoke(ctx context.Context, refreshToken string) error {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	switch {
 	case basic && p.cfg.Cognito:
-		req.SetBasicAuth(p.cfg.ClientID, p.cfg.ClientSecret)
+		req.SetBasicAuth(p.cfg.ClientID, p.clientSecret())
 	case basic:
 		// RFC 6749 2.3.1: form-encode id and secret first, as x/oauth2 does.
-		req.SetBasicAuth(url.QueryEscape(p.cfg.ClientID), url.QueryEscape(p.cfg.ClientSecret))
+		req.SetBasicAuth(url.QueryEscape(p.cfg.ClientID), url.QueryEscape(p.clientSecret()))
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {

@@ -214,8 +214,9 @@ type Provider struct {
 	cognitoUI string   // hosted-UI base URL without trailing slash, "" when unknown
 	learn     *learner // non-nil with Config.LearnIssuer
 
-	warnedNoProfile, warnedNoRefresh atomic.Bool // noteSignIn's logged-once flags
-	apple                            appleSecret // the minted client secret (Config.Apple)
+	warnedNoProfile, warnedNoRefresh atomic.Bool                 // noteSignIn's logged-once flags
+	apple                            appleSecret                 // the minted client secret (Config.Apple)
+	creds                            atomic.Pointer[credentials] // SetCredentials swaps it (rotate.go)
 	dpopMu                           sync.Mutex
 	dpopNonces                       map[string]string // the last DPoP-Nonce per server origin
 }
@@ -246,6 +247,7 @@ func New(cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("oidc: new: redirect url: %w", err)
 	}
 	p := &Provider{cfg: cfg, now: cfg.Now, log: cfg.Logger}
+	p.creds.Store(&credentials{secret: cfg.ClientSecret, keys: cfg.ClientKeys})
 	if p.now == nil {
 		p.now = time.Now
 	}

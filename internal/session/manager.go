@@ -77,7 +77,7 @@ type ManagerOptions struct {
 type Manager struct {
 	subs      subscribers // Subscribe's (notify.go)
 	store     Store
-	sealers   []*sealer // [0] is current
+	sealers   atomic.Pointer[[]*sealer] // [0] is current; SetSecrets swaps it
 	maxAge    time.Duration
 	updateAge time.Duration
 	absolute  time.Duration
@@ -118,15 +118,8 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		revoke:    o.Revoke,
 		revokeSem: make(chan struct{}, maxRevoking),
 	}
-	for i, sec := range o.Secrets {
-		if len(sec) < MinSecretLen {
-			return nil, fmt.Errorf("session new manager: secret %d is %d bytes, need at least %d (generate one with `openssl rand -base64 32`)", i, len(sec), MinSecretLen)
-		}
-		s, err := newSealer(sec)
-		if err != nil {
-			return nil, fmt.Errorf("session new manager: %w", err)
-		}
-		m.sealers = append(m.sealers, s)
+	if err := m.SetSecrets(o.Secrets); err != nil {
+		return nil, fmt.Errorf("session new manager: %w", err)
 	}
 	if m.maxAge == 0 {
 		m.maxAge = DefaultMaxAge
@@ -324,11 +317,16 @@ func (m *Manager) loadStore(ctx context.Context, token string, idb []byte) (*Ses
 		Expires:   m.clamp(rec.Created, rec.Expires),
 		Version:   rec.Version,
 	}
-	if err := m.open(&s.Data, token, idb, rec.Sealed); err != nil {
+	stale, err := m.open(&s.Data, token, idb, rec.Sealed)
+	if err != nil {
 		m.log.WarnContext(ctx, "session: record does not open", "id_prefix", id[:8], "err", err)
 		return nil, fmt.Errorf("session load: %w", ErrNotFound)
 	}
-	if !now.Before(s.LastSeen.Add(m.updateAge)) && !m.extend(ctx, s, rec, now) {
+	reseal := "" // a previous secret opened it: seal it again when extending
+	if stale {
+		reseal = token
+	}
+	if !now.Before(s.LastSeen.Add(m.updateAge)) && !m.extend(ctx, s, rec, now, reseal) {
 		return nil, fmt.Errorf("session load: ended while loading: %w", ErrNotFound)
 	}
 	return s, nil
@@ -337,9 +335,17 @@ func (m *Manager) loadStore(ctx context.Context, token string, idb []byte) (*Ses
 // extend slides s's expiry and stores it: a conditional write from the
 // version s was read at (rec), so it neither overwrites a concurrent write
 // (e.g. a token refresh) nor resurrects a session ended meanwhile. It
-// reports false when the session is gone (ended since it was read).
-func (m *Manager) extend(ctx context.Context, s *Session, rec *Record, now time.Time) bool {
+// reports false when the session is gone (ended since it was read). With
+// reseal (the cookie token of a record a previous secret opened), the data
+// is sealed again with the current secret, so that an active session
+// outlives its secret's rotation out of the list.
+func (m *Manager) extend(ctx context.Context, s *Session, rec *Record, now time.Time, reseal string) bool {
 	next := *rec
+	if reseal != "" {
+		if r, err := m.record(reseal, s); err == nil {
+			next.Sealed, next.Revoke = r.Sealed, r.Revoke
+		}
+	}
 	next.LastSeen = now
 	next.Expires = m.expiry(rec.Created, now)
 	next.Version = rec.Version + 1
@@ -367,32 +373,6 @@ func (m *Manager) dropCached(id string) {
 		m.cache.drop(id)
 	}
 	m.subs.notify(id)
-}
-
-// open decrypts sealed with every secret in turn and decodes it into d. The
-// plaintext scratch buffer is pooled and wiped after use.
-func (m *Manager) open(d *Data, token string, id, sealed []byte) error {
-	bp := m.bufs.Get().(*[]byte)
-	defer func() {
-		clear((*bp)[:cap(*bp)])
-		*bp = (*bp)[:0]
-		m.bufs.Put(bp)
-	}()
-	var pt []byte
-	err := errOpen
-	for _, sl := range m.sealers {
-		pt, err = sl.open((*bp)[:0], token, id, sealed)
-		if err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return err
-	}
-	if cap(pt) > cap(*bp) {
-		*bp = pt[:0]
-	}
-	return decodeData(pt, d)
 }
 
 // Save reseals s.Data with the current secret and stores it with s's
@@ -429,7 +409,7 @@ func (m *Manager) Save(ctx context.Context, token string, s *Session) error {
 // record seals s into the Record stored for it at s.Version+1.
 func (m *Manager) record(token string, s *Session) (*Record, error) {
 	pt := appendData(make([]byte, 0, 1024), &s.Data)
-	sealed, err := m.sealers[0].seal(token, []byte(s.ID), pt)
+	sealed, err := (*m.sealers.Load())[0].seal(token, []byte(s.ID), pt)
 	clear(pt)
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)

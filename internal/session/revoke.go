@@ -24,7 +24,7 @@ func (m *Manager) sealRevoke(id, provider, refreshToken string) ([]byte, error) 
 	}
 	pt := make([]byte, 0, len(provider)+1+len(refreshToken))
 	pt = append(append(append(pt, provider...), 0), refreshToken...)
-	b, err := m.sealers[0].seal(revokeKeyName, []byte(id), pt)
+	b, err := (*m.sealers.Load())[0].seal(revokeKeyName, []byte(id), pt)
 	clear(pt)
 	if err != nil {
 		return nil, fmt.Errorf("seal revocation: %w", err)
@@ -37,7 +37,7 @@ func (m *Manager) openRevoke(rec *Record) (provider, refreshToken string, ok boo
 	if len(rec.Revoke) == 0 {
 		return "", "", false
 	}
-	for _, sl := range m.sealers {
+	for _, sl := range *m.sealers.Load() {
 		pt, err := sl.open(nil, revokeKeyName, []byte(rec.ID), rec.Revoke)
 		if err != nil {
 			continue

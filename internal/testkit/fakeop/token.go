@@ -27,7 +27,18 @@ func (f *OP) clientOK(r *http.Request) bool {
 	} else {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
-	return id == f.ClientID && secret == f.Secret
+	f.mu.Lock()
+	want := f.Secret
+	f.mu.Unlock()
+	return id == f.ClientID && secret == want
+}
+
+// SetSecret rotates the client secret the token endpoint accepts: the old
+// one is refused from now on.
+func (f *OP) SetSecret(secret string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Secret = secret
 }
 
 func (f *OP) token(w http.ResponseWriter, r *http.Request) {
