@@ -159,6 +159,13 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 		Store: b.store, Secrets: secrets, MaxAge: cfg.MaxAge, UpdateAge: cfg.UpdateAge, Logger: b.log,
 		CacheTTL: cfg.CacheTTL, AbsoluteLifetime: cfg.AbsoluteMaxAge, MaxPerUser: cfg.MaxPerUser,
 		Revoke: revoke,
+		// The sessions the Manager ends by itself (per-user cap, absolute
+		// lifetime) are session_ended events too.
+		Ended: func(ctx context.Context, e session.Ended) {
+			if core != nil {
+				core.EmitEnded(ctx, e)
+			}
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("bff: session manager: %w", err)

@@ -75,7 +75,10 @@ type Event struct {
 	// Session is the session id's first 12 hex digits (as in the logs).
 	Session string
 	// Reason says why a session ended (backchannel_logout,
-	// refresh_refused, revoked) or a refresh failed (transient, refused).
+	// refresh_refused, revoked, per_user_cap - a newer sign-in of the same
+	// user went past SessionMaxPerUser) or a refresh failed (transient,
+	// refused). A session that expires (SessionMaxAge unused, or its
+	// SessionAbsoluteMaxAge reached) makes no event.
 	Reason string
 }
 

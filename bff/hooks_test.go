@@ -104,3 +104,49 @@ func TestSessionEventsWithReasons(t *testing.T) {
 		t.Fatalf("events after the revoke %+v", ev)
 	}
 }
+
+// TestSessionEndedByTheManager: a session ended without a request to end
+// it - by the per-user cap, at a newer sign-in of the same user - is a
+// session_ended event too, naming the user and the ended session.
+func TestSessionEndedByTheManager(t *testing.T) {
+	var mu sync.Mutex
+	var got []bff.Event
+	record := func(ctx context.Context, e bff.Event) {
+		mu.Lock()
+		got = append(got, e)
+		mu.Unlock()
+	}
+	ended := func() []bff.Event {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []bff.Event
+		for _, e := range got {
+			if e.Kind == bff.EventSessionEnded {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	firstSignIn := func() string {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range got {
+			if e.Kind == bff.EventSignedIn {
+				return e.Session // the first sign-in's
+			}
+		}
+		t.Fatal("no signed_in event")
+		return ""
+	}
+
+	base, _, _ := startHooked(t, bff.Options{OnEvent: record, SessionMaxPerUser: 1})
+	devSignIn(t, shapeClient(), base, "ada")
+	firstID := firstSignIn()
+	devSignIn(t, shapeClient(), base, "ada") // another browser
+	ev := ended()
+	if len(ev) != 1 || ev[0].Reason != "per_user_cap" || ev[0].Session != firstID ||
+		ev[0].Sub != demoSub(t, "ada") || ev[0].Provider != "cognito" {
+		t.Fatalf("session_ended events %+v, want one per_user_cap for %s", ev, firstID)
+	}
+}

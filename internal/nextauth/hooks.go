@@ -77,8 +77,8 @@ type Event struct {
 	// Session is the first 12 hex digits of the session id.
 	Session string
 	// Reason says why a session ended ("backchannel_logout",
-	// "refresh_refused", "revoked") or a refresh failed ("transient",
-	// "refused").
+	// "refresh_refused", "revoked", "per_user_cap") or a refresh failed
+	// ("transient", "refused").
 	Reason string
 }
 
@@ -94,6 +94,12 @@ func (c *Core) emit(ctx context.Context, e Event) {
 
 // Emit tells the event hook of e (for the adapters' own session ends).
 func (c *Core) Emit(ctx context.Context, e Event) { c.emit(ctx, e) }
+
+// EmitEnded tells the event hook of a session the Manager ended by itself
+// (session.ManagerOptions.Ended): a session_ended event with its reason.
+func (c *Core) EmitEnded(ctx context.Context, e session.Ended) {
+	c.emit(ctx, Event{Kind: EventSessionEnded, Provider: e.Provider, Subject: e.Subject, Session: shortSID(e.ID), Reason: e.Reason})
+}
 
 // recoverHook logs a hook's panic; err, when set, receives it as an error.
 func (c *Core) recoverHook(name string, err *error) {

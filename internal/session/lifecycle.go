@@ -64,10 +64,19 @@ func (m *Manager) trimUser(ctx context.Context, s *Session) {
 		}
 		return a.ID < b.ID
 	})
-	n, err := m.deleteRecords(ctx, "session per-user cap", others[:excess])
-	if err != nil {
-		m.log.WarnContext(ctx, "session: per-user cap: delete failed", "ended", n, "err", err)
-		return
+	n := 0
+	for _, r := range others[:excess] {
+		ended, err := m.end(ctx, "session per-user cap", r.ID, r.Created.Add(m.absolute))
+		if err != nil {
+			m.log.WarnContext(ctx, "session: per-user cap: delete failed", "ended", n, "err", err)
+			return
+		}
+		if ended {
+			n++
+			if m.ended != nil { // the same user as s
+				m.ended(ctx, Ended{ID: r.ID, Provider: s.Data.Provider, Subject: s.Data.Subject, Reason: "per_user_cap"})
+			}
+		}
 	}
 	m.log.InfoContext(ctx, "session: per-user cap reached; ended the least recently active sessions", "ended", n, "cap", m.maxPer)
 }

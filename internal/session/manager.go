@@ -69,6 +69,22 @@ type ManagerOptions struct {
 	// when it ended (Record.Revoke). It runs in its own goroutine, never
 	// delaying the end; it must bound its own duration (Close waits for it).
 	Revoke func(ctx context.Context, provider, refreshToken string)
+	// Ended, when set, is told of the sessions this Manager ends on its own
+	// initiative: the per-user cap (the others are ended at a caller's
+	// request, which knows; a session past its absolute lifetime expires
+	// like any other). It runs in the ending request's goroutine and must
+	// be quick.
+	Ended func(ctx context.Context, e Ended)
+}
+
+// Ended describes a session the Manager ended on its own initiative.
+type Ended struct {
+	// ID is the session's id.
+	ID string
+	// Provider and Subject name the user (empty when unknown).
+	Provider, Subject string
+	// Reason is "per_user_cap".
+	Reason string
 }
 
 // Manager creates, loads (with sliding expiry), saves and deletes sessions,
@@ -89,6 +105,7 @@ type Manager struct {
 	stopWatch context.CancelFunc
 	watchCtx  context.Context // the watch's, for WatchWaiter
 	revoke    func(ctx context.Context, provider, refreshToken string)
+	ended     func(ctx context.Context, e Ended)
 	revoking  sync.WaitGroup
 	revokeSem chan struct{} // bounds concurrent Revoke calls
 
@@ -116,6 +133,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		log:       o.Logger,
 		cache:     newCache(o.CacheTTL, o.CacheSize),
 		revoke:    o.Revoke,
+		ended:     o.Ended,
 		revokeSem: make(chan struct{}, maxRevoking),
 	}
 	if err := m.SetSecrets(o.Secrets); err != nil {
