@@ -35,10 +35,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/metrics"
 	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/tracing"
 )
 
 // BFF is one configured authbff: its providers, session store and routes.
@@ -68,7 +71,8 @@ type BFF struct {
 	onError        func(http.ResponseWriter, *http.Request, error)
 	closeOnce      sync.Once
 	closeErr       error
-	adminKeys      [][]byte // the admin credentials the secrets give (admin.go)
+	adminKeys      [][]byte     // the admin credentials the secrets give (admin.go)
+	tracer         trace.Tracer // Options.TracerProvider's; nil: tracing off (tracing.go)
 
 	// protectedGroups are the groups each protectedPaths entry requires
 	// (nil: a session is enough).
@@ -97,7 +101,8 @@ func New(ctx context.Context, o Options) (*BFF, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	b := &BFF{cfg: cfg, log: log, reqIDs: newRequestIDs(), metrics: metrics.New(), onError: o.ErrorHandler}
+	b := &BFF{cfg: cfg, log: log, reqIDs: newRequestIDs(), metrics: metrics.New(), onError: o.ErrorHandler,
+		tracer: newTracer(o.TracerProvider)}
 	b.writers.New = func() any { return new(statusWriter) }
 	if err := b.setup(ctx, o); err != nil {
 		b.Close()
@@ -142,6 +147,9 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 	// Timed and counted before anything else sees it (the Manager still
 	// finds the change feed, the refresher the lock).
 	b.store = metrics.InstrumentStore(b.store, kind, b.metrics)
+	if b.tracer != nil {
+		b.store = tracing.Store(b.store, b.tracer, tracing.DBSystem(kind))
+	}
 	// Every session the Manager ends has its refresh token revoked by the
 	// core, made below (ends happen only once requests are served).
 	var core *nextauth.Core
@@ -178,10 +186,14 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 		names = append(names, n)
 	}
 	b.metrics.DeclareUpstreams(names...)
-	b.core, err = nextauth.New(nextauth.Options{
+	no := nextauth.Options{
 		Settings: cfg.Settings, Secrets: secrets, Manager: mgr, Store: b.store, Providers: providers,
 		HTTPClient: o.HTTPClient, Logger: b.log, Metrics: b.metrics,
-	})
+	}
+	if b.tracer != nil {
+		no.HTTPClient, no.RefreshSpan = traceClient(o.HTTPClient, b.tracer), refreshSpan(b.tracer)
+	}
+	b.core, err = nextauth.New(no)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/tracing"
 )
 
 // WebSockets (and other upgrades) through the proxy, for an upstream with
@@ -170,7 +171,11 @@ func (p *proxy) upgrade(w http.ResponseWriter, r *http.Request, name string, tar
 		out.Header.Set("X-Request-Id", id)
 	}
 	traceOf(w, r).Inject(out.Header)
-	resp, err := p.ws.tr.RoundTrip(out)
+	var rt http.RoundTripper = p.ws.tr
+	if b.tracer != nil {
+		rt = tracing.Transport(rt, b.tracer, "upstream") // the handshake's client span
+	}
+	resp, err := rt.RoundTrip(out)
 	if err != nil {
 		b.log.Warn("proxy: upstream unreachable for an upgrade", "upstream", name, "err", err)
 		writeCode(w, nextauth.CodeUpstreamUnreachable)

@@ -11,6 +11,7 @@
 package nextauth
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -45,6 +46,9 @@ type Options struct {
 	// Metrics counts sign-ins, sign-outs, session reads, refreshes and
 	// back-channel logouts; nil counts nothing.
 	Metrics *metrics.Metrics
+	// RefreshSpan, when set, wraps each refresh grant (refresh.Options.Span:
+	// a tracing span); nil: nothing.
+	RefreshSpan func(ctx context.Context, grant string) (context.Context, func(error))
 }
 
 // provider is one configured identity provider with its OIDC client.
@@ -71,6 +75,8 @@ type Core struct {
 	now       func() time.Time
 	refresher *refresh.Coordinator
 	metrics   *metrics.Metrics
+	// refreshSpan is Options.RefreshSpan.
+	refreshSpan func(ctx context.Context, grant string) (context.Context, func(error))
 }
 
 // New builds the core from o.
@@ -106,6 +112,8 @@ func New(o Options) (*Core, error) {
 		log:       log,
 		now:       now,
 		metrics:   o.Metrics,
+
+		refreshSpan: o.RefreshSpan,
 	}
 	for _, pc := range o.Providers {
 		client, err := NewOIDCProvider(&set, pc, o.HTTPClient, log)
@@ -172,6 +180,7 @@ func (c *Core) newRefresher() (*refresh.Coordinator, error) {
 		Logger:          c.log.With("component", "refresh"),
 		Observe:         c.metrics.Refresh,
 		ObserveUpstream: c.metrics.UpstreamGrant,
+		Span:            c.refreshSpan,
 	}
 	c.refreshHooks(&o)
 	return refresh.New(o)
