@@ -13,6 +13,7 @@ import (
 
 	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/tracectx"
+	"github.com/authbff/authbff/internal/tracing"
 )
 
 // statusWriter records the status a handler wrote.
@@ -86,7 +87,8 @@ func (b *BFF) middleware(next http.Handler) http.Handler {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					if span != nil {
-						endServerSpan(span, 499, "aborted")
+						tracing.Fail(span, "aborted") // the handler gave up the connection
+						span.End()
 					}
 					panic(v)
 				}
