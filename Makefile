@@ -1,12 +1,13 @@
-.PHONY: run test test-short deps vet helm-test bench fuzz
+.PHONY: run test test-short deps vet helm-test otel-test bench fuzz
 
 # Run the server with embedded defaults (dev IdP, bolt session store) on :3000.
 run:
 	go run ./cmd/authbff
 
 # Every test: installs redis-server, Chromium and the npm fixture when missing,
-# and helm (go install, cached in $(go env GOPATH)/bin) for the chart's test.
-test: deps vet helm-test
+# and helm (go install, cached in $(go env GOPATH)/bin) for the chart's test;
+# runs the chart's and the traces' own modules too.
+test: deps vet helm-test otel-test
 	go test -race -count=1 ./...
 
 # The fast lane: skips what needs redis-server, Chromium, Node or long
@@ -21,6 +22,11 @@ deps:
 # decoded strictly into k8s.io/api types, in its own module deploy/helm/test.
 helm-test:
 	bash .ci/helm
+
+# OpenTelemetry traces end to end: the binary exporting to the Collector's
+# OTLP receiver (run in-process), in its own module test/otel.
+otel-test:
+	bash .ci/otel
 
 vet:
 	go vet ./...
