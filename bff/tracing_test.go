@@ -9,10 +9,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/internal/tracectx"
 )
 
@@ -37,7 +39,7 @@ func (s *syncBuffer) String() string {
 // tracedApp is the dev-IdP app with a tracer provider recording every span
 // in memory (synchronously: a span is there once its request answered),
 // its JSON logs in logs, and the upstream rec.
-func tracedApp(t *testing.T) (*testServer, *tracetest.InMemoryExporter, *syncBuffer, *recUpstream) {
+func tracedApp(t *testing.T, set ...func(*bff.Options)) (*testServer, *tracetest.InMemoryExporter, *syncBuffer, *recUpstream) {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
@@ -51,6 +53,9 @@ func tracedApp(t *testing.T) (*testServer, *tracetest.InMemoryExporter, *syncBuf
 	logs := &syncBuffer{}
 	o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	o.TracerProvider = tp
+	for _, f := range set {
+		f(&o)
+	}
 	return newTestServerOn(t, o, ln), exp, logs, up
 }
 
@@ -204,5 +209,32 @@ func TestTracingOffKeepsTraceIDs(t *testing.T) {
 	req, _ := up.last(t)
 	if p, err := tracectx.Parse(req.Header.Get("Traceparent")); err != nil || p.TraceID.String() != callerTrace {
 		t.Fatalf("upstream traceparent %q", req.Header.Get("Traceparent"))
+	}
+}
+
+// A refresh is a span of its own, naming the grant, with the IdP's token
+// call under it, inside the proxied request's trace.
+func TestTracingRefreshSpan(t *testing.T) {
+	// A margin longer than the dev IdP's access tokens live: every use refreshes.
+	app, exp, _, _ := tracedApp(t, func(o *bff.Options) { o.RefreshMargin = 48 * time.Hour })
+	b := newBrowser(t)
+	b.SignInAs(app.URL, "ada")
+	exp.Reset()
+	if r := b.bffCall("GET", app.URL+"/api/proxy/rec/x", ""); r.StatusCode != 200 {
+		t.Fatalf("proxy: %d %s", r.StatusCode, r.Body)
+	}
+	spans := exp.GetSpans()
+	srv := spansNamed(spans, "GET /api/proxy/:upstream/*")
+	ref := spansNamed(spans, "refresh")
+	if len(srv) != 1 || len(ref) != 1 || ref[0].SpanContext.TraceID() != srv[0].SpanContext.TraceID() ||
+		attr(ref[0], "oauth.grant_type") != "refresh_token" || ref[0].Status.Code.String() == "Error" {
+		t.Fatalf("refresh span %+v in %+v", ref, srv)
+	}
+	var token bool
+	for _, s := range spansNamed(spans, "POST") {
+		token = token || s.Parent.SpanID() == ref[0].SpanContext.SpanID() && strings.HasSuffix(attr(s, "url.path"), "/oauth2/token")
+	}
+	if !token {
+		t.Fatal("no token call under the refresh span")
 	}
 }
