@@ -13,6 +13,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/internal/tracectx"
@@ -236,5 +237,23 @@ func TestTracingRefreshSpan(t *testing.T) {
 	}
 	if !token {
 		t.Fatal("no token call under the refresh span")
+	}
+}
+
+// A provider that records nothing (OpenTelemetry's no-op one) leaves the
+// ids as tracing off does: the upstream continues the caller's trace.
+func TestTracingNoopProviderKeepsTraceIDs(t *testing.T) {
+	app, _, logs, up := tracedApp(t, func(o *bff.Options) { o.TracerProvider = noop.NewTracerProvider() })
+	b := newBrowser(t)
+	b.SignInAs(app.URL, "ada")
+	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	b.bffCall("GET", app.URL+"/api/proxy/rec/x", "", "Traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-01")
+	req, _ := up.last(t)
+	p, err := tracectx.Parse(req.Header.Get("Traceparent"))
+	if err != nil || p.TraceID.String() != callerTrace || p.SpanID.String() == "00f067aa0ba902b7" {
+		t.Fatalf("upstream traceparent %q: want the caller's trace under authbff's own span", req.Header.Get("Traceparent"))
+	}
+	if !strings.Contains(logs.String(), `"trace_id":"`+callerTrace+`"`) {
+		t.Fatalf("no log line with the caller's trace id:\n%s", logs)
 	}
 }

@@ -43,9 +43,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, span := t.t.Start(req.Context(), method, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	defer span.End()
 	out := req.Clone(ctx)
-	out.Header.Del("Traceparent")
-	out.Header.Del("Tracestate")
-	Propagator.Inject(ctx, propagation.HeaderCarrier(out.Header))
+	// A provider that records nothing (a no-op one) makes no span of its
+	// own: the traceparent the caller set, if any, stays.
+	if sc := span.SpanContext(); sc.IsValid() && !sc.IsRemote() {
+		out.Header.Del("Traceparent")
+		out.Header.Del("Tracestate")
+		Propagator.Inject(ctx, propagation.HeaderCarrier(out.Header))
+	}
 	resp, err := t.base.RoundTrip(out)
 	if err != nil {
 		Fail(span, ErrorClass(err))
