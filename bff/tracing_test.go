@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -255,5 +256,42 @@ func TestTracingNoopProviderKeepsTraceIDs(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"trace_id":"`+callerTrace+`"`) {
 		t.Fatalf("no log line with the caller's trace id:\n%s", logs)
+	}
+}
+
+// A host handler's own upstream calls (Session.Client) are client spans
+// too, whose id the upstream receives as the parent.
+func TestTracingSessionClient(t *testing.T) {
+	app, exp, _, up := tracedApp(t)
+	b := newBrowser(t)
+	b.SignInAs(app.URL, "ada")
+	exp.Reset()
+	h := app.BFF.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := bff.SessionFrom(r.Context())
+		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, up.srv.URL+"/host-call", nil)
+		resp, err := s.Client("rec").Do(req)
+		if err != nil {
+			t.Errorf("host call: %v", err)
+			return
+		}
+		resp.Body.Close()
+	}))
+	req := httptest.NewRequest(http.MethodGet, app.URL+"/host", nil)
+	for _, c := range b.Client.Jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	req.Header.Set("X-CSRF", "1")
+	req.Header.Set("Origin", app.URL)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	got, _ := up.last(t)
+	var client tracetest.SpanStub
+	for _, s := range spansNamed(exp.GetSpans(), "GET") {
+		if attr(s, "url.path") == "/host-call" {
+			client = s
+		}
+	}
+	p, err := tracectx.Parse(got.Header.Get("Traceparent"))
+	if !client.SpanContext.IsValid() || err != nil || p.SpanID.String() != client.SpanContext.SpanID().String() {
+		t.Fatalf("upstream traceparent %q, client span %+v", got.Header.Get("Traceparent"), client)
 	}
 }
