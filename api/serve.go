@@ -116,7 +116,7 @@ func New(opts Options) (*Server, error) {
 	o.HTTPClient = opts.HTTPClient
 	// OpenTelemetry traces when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set;
 	// otherwise no provider at all (and the library installs nothing).
-	traces, err := telemetry.New(context.Background())
+	traces, err := telemetry.New(context.Background(), o.Logger)
 	if err != nil {
 		ln.Close()
 		return nil, err

@@ -9,10 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
 
+	"github.com/go-logr/logr"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -64,10 +67,22 @@ func Protocol(getenv func(string) string) (string, error) {
 // one), overridden by OTEL_SERVICE_NAME and
 // OTEL_RESOURCE_ATTRIBUTES. Spans are batched; Shutdown the provider (after
 // the server has drained) to flush them.
-func New(ctx context.Context) (*sdktrace.TracerProvider, error) {
+//
+// When it builds a provider, New also routes the OpenTelemetry SDK's own
+// logs and errors (a failed export, a bad OTEL_* value) to log (nil:
+// slog.Default()): process-wide settings, the binary's to make, so that no
+// line of stderr escapes the structured log.
+func New(ctx context.Context, log *slog.Logger) (*sdktrace.TracerProvider, error) {
 	if !Enabled(os.Getenv) {
 		return nil, nil
 	}
+	if log == nil {
+		log = slog.Default()
+	}
+	otel.SetLogger(logr.FromSlogHandler(log.Handler()))
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		log.Warn("traces: OpenTelemetry error (spans may be lost)", "err", err)
+	}))
 	proto, err := Protocol(os.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)

@@ -26,7 +26,7 @@ func TestNoProviderWithoutAnEndpoint(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			setEnv(t, env...)
-			tp, err := New(t.Context())
+			tp, err := New(t.Context(), nil)
 			if tp != nil || err != nil {
 				t.Fatalf("New = %v, %v; want no provider", tp, err)
 			}
@@ -43,7 +43,7 @@ func TestProviderWithAnEndpoint(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			setEnv(t, env...)
-			tp, err := New(t.Context())
+			tp, err := New(t.Context(), nil)
 			if tp == nil || err != nil {
 				t.Fatalf("New = %v, %v; want a provider", tp, err)
 			}
@@ -54,7 +54,7 @@ func TestProviderWithAnEndpoint(t *testing.T) {
 
 func TestUnsupportedProtocol(t *testing.T) {
 	setEnv(t, "OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json")
-	if _, err := New(t.Context()); err == nil || !strings.Contains(err.Error(), "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") {
+	if _, err := New(t.Context(), nil); err == nil || !strings.Contains(err.Error(), "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") {
 		t.Fatalf("err = %v, want one naming OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", err)
 	}
 }

@@ -392,3 +392,33 @@ func checkTraces(t *testing.T, base string, up *upstream, sink *consumertest.Tra
 		}
 	}
 }
+
+// An unreachable OTLP endpoint never takes authbff down, and the SDK's own
+// complaints go through the structured log: every stderr line is JSON.
+func TestUnreachableEndpointLogsStructured(t *testing.T) {
+	dead := freeAddr(t) // nothing listens there
+	base, stop := runAuthbff(t, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + dead, "OTEL_EXPORTER_OTLP_TIMEOUT=300"})
+	for range 3 {
+		resp, err := http.Get(base + "/api/auth/providers")
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET /api/auth/providers: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	time.Sleep(time.Second) // a batch is due after 100 ms; its export fails after 300 ms
+	logs := stop()
+	reported := false
+	for _, l := range logs {
+		var v map[string]any
+		if json.Unmarshal([]byte(l), &v) != nil {
+			t.Errorf("unstructured stderr line: %s", l)
+			continue
+		}
+		if msg, _ := v["msg"].(string); strings.HasPrefix(msg, "traces: OpenTelemetry error") {
+			reported = true
+		}
+	}
+	if !reported {
+		t.Errorf("the failed export was not logged:\n%s", strings.Join(logs, "\n"))
+	}
+}
