@@ -27,7 +27,8 @@ import (
 // Name is the instrumentation scope of authbff's tracers.
 const Name = "github.com/authbff/authbff"
 
-// Attribute keys (OpenTelemetry semantic conventions).
+// Attribute keys: the OpenTelemetry semantic conventions', and authbff.* and
+// oauth.grant_type of its own.
 const (
 	KeyMethod    = attribute.Key("http.request.method")
 	KeyStatus    = attribute.Key("http.response.status_code")
@@ -39,11 +40,9 @@ const (
 	KeyErrorType = attribute.Key("error.type")
 	KeyDBSystem  = attribute.Key("db.system.name")
 	KeyDBOp      = attribute.Key("db.operation.name")
-	KeyResend    = attribute.Key("http.request.resend_count")
 	KeyPeer      = attribute.Key("authbff.peer")       // idp or upstream
 	KeyUpstream  = attribute.Key("authbff.upstream")   // a configured upstream's name
-	KeyProvider  = attribute.Key("authbff.provider")   // a configured provider's id
-	KeyGrantType = attribute.Key("oauth.grant_type")   // refresh_token, client_credentials
+	KeyGrantType = attribute.Key("oauth.grant_type")   // refresh_token
 	KeyErrorCode = attribute.Key("authbff.error_code") // a nextauth.Code
 )
 
