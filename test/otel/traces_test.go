@@ -128,6 +128,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary built for the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // authbffBin builds cmd/authbff once per test run.
 func authbffBin(t *testing.T) string {
 	t.Helper()
