@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/authbff/authbff/bff"
 	"github.com/authbff/authbff/bff/bffgin"
 	"github.com/authbff/authbff/internal/bffhook"
 	"github.com/authbff/authbff/internal/config"
 	"github.com/authbff/authbff/internal/metrics"
+	"github.com/authbff/authbff/internal/telemetry"
 	"github.com/authbff/authbff/internal/tracectx"
 )
 
@@ -50,9 +52,10 @@ type Server struct {
 	listen   config.Server
 	shutOnce sync.Once
 	shutErr  error
-	admin    *metrics.Server // /metrics, /healthz, /readyz on METRICS_ADDR; nil when off
-	opts     bff.Options     // what New made the BFF from (the start-up check's settings)
-	src      config.Source   // where the settings came from: ReloadSecrets reads it again (reload.go)
+	admin    *metrics.Server          // /metrics, /healthz, /readyz on METRICS_ADDR; nil when off
+	traces   *sdktrace.TracerProvider // OTEL_*'s provider; nil when off (flushed by Close)
+	opts     bff.Options              // what New made the BFF from (the start-up check's settings)
+	src      config.Source            // where the settings came from: ReloadSecrets reads it again (reload.go)
 	reload   reloadState
 }
 
@@ -113,14 +116,28 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	o.HTTPClient = opts.HTTPClient
+	// OpenTelemetry traces when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set;
+	// otherwise no provider at all (and the library installs nothing).
+	traces, err := telemetry.New(context.Background(), o.Logger)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if traces != nil {
+		o.TracerProvider = traces
+		proto, _ := telemetry.Protocol(os.Getenv)
+		o.Logger.Info("traces: exporting OpenTelemetry spans over OTLP (OTEL_EXPORTER_OTLP_*)", "protocol", proto)
+	}
 	b, err := bff.New(context.Background(), o)
 	if err != nil {
 		ln.Close()
+		_ = shutdownTraces(traces)
 		return nil, err
 	}
 	if err := checkUpstreams(b); err != nil { // upstreams.go
 		b.Close()
 		ln.Close()
+		_ = shutdownTraces(traces)
 		return nil, err
 	}
 	var admin *metrics.Server
@@ -130,6 +147,7 @@ func New(opts Options) (*Server, error) {
 		case err != nil && cfg.MetricsAddrSet:
 			b.Close()
 			ln.Close()
+			_ = shutdownTraces(traces)
 			return nil, fmt.Errorf("main: METRICS_ADDR=%s: %w (set METRICS_ADDR to a free address, or to nothing to turn metrics off)", cfg.MetricsAddr, err)
 		case err != nil:
 			// The default address is taken, most likely by another authbff
@@ -151,7 +169,7 @@ func New(opts Options) (*Server, error) {
 	server.Handler = bff.LimitRequestRead(engine, listen.ReadTimeout)
 	return &Server{
 		BFF: b, Logger: o.Logger, listener: ln, admin: admin, listen: listen,
-		server: server, opts: o, src: opts.Source,
+		server: server, opts: o, src: opts.Source, traces: traces,
 	}, nil
 }
 
@@ -242,5 +260,22 @@ func (m *Server) Close() error {
 	if cerr := m.BFF.Close(); err == nil {
 		err = cerr
 	}
+	// Last: the spans of the drained requests and of the close are flushed.
+	if terr := shutdownTraces(m.traces); terr != nil {
+		m.Logger.Warn("traces: the last spans could not be exported", "err", terr)
+	}
 	return err
+}
+
+// tracesFlush bounds the flush of the last spans at exit.
+const tracesFlush = 5 * time.Second
+
+// shutdownTraces flushes and stops the OTLP exporter (nil: nothing).
+func shutdownTraces(tp *sdktrace.TracerProvider) error {
+	if tp == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), tracesFlush)
+	defer cancel()
+	return tp.Shutdown(ctx)
 }

@@ -98,6 +98,21 @@ if has_part scale; then
 	echo "- \"store CPU us/req\": redis-server's CPU per request. Redis used_memory with the big store loaded: ${REDIS_USED_BIG:-n/a}."
 fi
 
+if has_part otel; then
+	echo
+	echo "## OpenTelemetry: GET /api/auth/session with tracing off, on and unsampled (wrk -t$THREADS -d${DURATION}s --latency, medians of $ROUNDS rounds)"
+	echo
+	report -table otel
+	echo
+	echo "- otel-off: authbff (memory store, cache on, one signed-in session) with no OTEL_* variable: no tracer provider is"
+	echo "  built and the library installs nothing (Options.TracerProvider nil); the reference of every row."
+	echo "- otel-on: \`OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:<port>\` (OTLP/HTTP protobuf, the default sampler"
+	echo "  parentbased_always_on): every request's server span and its store span batched and exported to bench/otlpsink,"
+	echo "  which reads each export and answers 200 (received: ${OTEL_SINK:-?})."
+	echo "- otel-unsampled: the same with \`OTEL_TRACES_SAMPLER=always_off\`: spans are started but not recorded nor exported."
+	echo "- Order per round and connection count: otel-off otel-on otel-off otel-unsampled."
+fi
+
 if has_part twoinst; then
 	echo
 	echo "## Two instances on one Redis ($BIG_N sessions, rotating over $COOKIES cookies, $TWO_CONNS connections in total, medians of $ROUNDS rounds)"

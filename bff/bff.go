@@ -36,10 +36,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/authbff/authbff/internal/devidp"
 	"github.com/authbff/authbff/internal/metrics"
 	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/tracing"
 )
 
 // BFF is one configured authbff: its providers, session store and routes.
@@ -72,6 +75,7 @@ type BFF struct {
 	keys           atomic.Pointer[keyring] // the secrets and what they give; RotateSecrets swaps it (rotate.go)
 	rotMu          sync.Mutex              // one RotateSecrets at a time
 	opts           Options                 // what New was given: RotateSecrets checks its changes against it
+	tracer         trace.Tracer            // Options.TracerProvider's; nil: tracing off (tracing.go)
 
 	// protectedGroups are the groups each protectedPaths entry requires
 	// (nil: a session is enough).
@@ -100,7 +104,8 @@ func New(ctx context.Context, o Options) (*BFF, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	b := &BFF{cfg: cfg, log: log, reqIDs: newRequestIDs(), metrics: metrics.New(), onError: o.ErrorHandler}
+	b := &BFF{cfg: cfg, log: log, reqIDs: newRequestIDs(), metrics: metrics.New(), onError: o.ErrorHandler,
+		tracer: newTracer(o.TracerProvider)}
 	b.writers.New = func() any { return new(statusWriter) }
 	if err := b.setup(ctx, o); err != nil {
 		b.Close()
@@ -147,6 +152,9 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 	// Timed and counted before anything else sees it (the Manager still
 	// finds the change feed, the refresher the lock).
 	b.store = metrics.InstrumentStore(b.store, kind, b.metrics)
+	if b.tracer != nil {
+		b.store = tracing.Store(b.store, b.tracer, tracing.DBSystem(kind))
+	}
 	// Every session the Manager ends has its refresh token revoked by the
 	// core, made below (ends happen only once requests are served).
 	var core *nextauth.Core
@@ -190,10 +198,14 @@ func (b *BFF) setup(ctx context.Context, o Options) error {
 		names = append(names, n)
 	}
 	b.metrics.DeclareUpstreams(names...)
-	b.core, err = nextauth.New(nextauth.Options{
+	no := nextauth.Options{
 		Settings: cfg.Settings, Secrets: secrets, Manager: mgr, Store: b.store, Providers: providers,
 		HTTPClient: o.HTTPClient, Logger: b.log, Metrics: b.metrics,
-	})
+	}
+	if b.tracer != nil {
+		no.HTTPClient, no.RefreshSpan = traceClient(o.HTTPClient, b.tracer), refreshSpan(b.tracer)
+	}
+	b.core, err = nextauth.New(no)
 	if err != nil {
 		return err
 	}

@@ -139,6 +139,10 @@ func (b *BFF) writeError(w http.ResponseWriter, r *http.Request, mode answerMode
 	if nextauth.SessionEnded(err) {
 		b.clearSessionCookie(w, r)
 	}
+	if b.tracer != nil {
+		spanError(r.Context(), string(e.Code))
+	}
+	noteCode(w, e.Code)
 	status := statusOf(e.Code)
 	if e.Unavailable() {
 		b.reqLog(w, r).Error("temporarily unavailable", "error", string(e.Code), "err", e.Err)
@@ -204,6 +208,7 @@ func (b *BFF) refuse(w http.ResponseWriter, r *http.Request, code nextauth.Code,
 // writeCode answers code with its default message (where no *BFF is at
 // hand).
 func writeCode(w http.ResponseWriter, code nextauth.Code) {
+	noteCode(w, code)
 	writeJSONError(w, code, code.Message())
 }
 
@@ -239,4 +244,11 @@ func requestError(err error) *RequestError {
 		re.err = errors.Join(ErrUnavailable, err)
 	}
 	return re
+}
+
+// noteCode keeps the code answered for the request's server span.
+func noteCode(w http.ResponseWriter, code nextauth.Code) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.code = string(code)
+	}
 }

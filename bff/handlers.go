@@ -8,6 +8,8 @@ import (
 )
 
 func (b *BFF) handleSignin(w http.ResponseWriter, r *http.Request, provider string) {
+	r, end := b.span(r, "signin")
+	defer end()
 	body, err := readBody(w, r)
 	mode := formMode(r, body) // a nil body (unreadable) still honours the header
 	req := b.request(w, r)
@@ -37,6 +39,8 @@ func (b *BFF) handleCallback(w http.ResponseWriter, r *http.Request, provider st
 	if b.resubmitFormPost(w, r, req, provider, params) {
 		return
 	}
+	r, end := b.span(r, "callback")
+	defer end()
 	to, err := b.core.Callback(r.Context(), req, provider, params)
 	w.Header().Set("Cache-Control", "no-store")
 	if err != nil {

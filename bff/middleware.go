@@ -9,8 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/tracectx"
+	"github.com/authbff/authbff/internal/tracing"
 )
 
 // statusWriter records the status a handler wrote.
@@ -19,6 +22,7 @@ type statusWriter struct {
 	status int
 	id     string           // the request id (X-Request-Id)
 	trace  tracectx.Context // the request's W3C trace context
+	code   string           // the error code answered, if any (for the server span)
 }
 
 func (s *statusWriter) WriteHeader(code int) {
@@ -72,12 +76,20 @@ func (b *BFF) middleware(next http.Handler) http.Handler {
 		}
 		sw := b.writers.Get().(*statusWriter)
 		*sw = statusWriter{ResponseWriter: w, id: id, trace: tracectx.FromHeader(r.Header)}
+		var span trace.Span // the server span; nil with tracing off (tracing.go)
+		if b.tracer != nil {
+			r, span = b.startServerSpan(r, sw)
+		}
 		defer func() {
 			// Handlers are done with sw (ReverseProxy included) when
 			// ServeHTTP returns; recycle it.
 			defer func() { *sw = statusWriter{}; b.writers.Put(sw) }()
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
+					if span != nil {
+						tracing.Fail(span, "aborted") // the handler gave up the connection
+						span.End()
+					}
 					panic(v)
 				}
 				b.log.Error("panic while serving a request", "panic", v, "path", r.URL.Path, "request_id", id,
@@ -89,6 +101,9 @@ func (b *BFF) middleware(next http.Handler) http.Handler {
 			status := sw.status
 			if status == 0 {
 				status = http.StatusOK
+			}
+			if span != nil {
+				endServerSpan(span, status, sw.code)
 			}
 			level := slog.LevelDebug
 			if status >= 500 {

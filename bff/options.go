@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"net/url"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options configure New: the one, typed source of the library's settings.
@@ -121,6 +123,18 @@ type Options struct {
 	// HTTPClient is used for calls to identity providers; nil uses a
 	// locked-down default.
 	HTTPClient *http.Client
+	// TracerProvider, when set, records OpenTelemetry spans (W3C Trace
+	// Context propagation): a SERVER span per request named "METHOD
+	// /route/template" (continuing a valid incoming traceparent; the logged
+	// trace_id is its trace id), child spans for sign-in, the callback and
+	// each refresh grant, a CLIENT span per identity provider call and per
+	// proxied call (the upstream's traceparent names it as parent), and a
+	// span per session store operation. Attributes follow the OpenTelemetry
+	// HTTP and database conventions and never hold a user, e-mail, token,
+	// cookie, session id or query string. The library never uses the global
+	// provider. Nil turns tracing off at no cost: nothing is wrapped, and
+	// the trace ids still flow to logs and upstreams as without it.
+	TracerProvider trace.TracerProvider
 	// ErrorHandler, when set, answers the refusals of Require (and of
 	// bffgin.Require): no session, a missing X-CSRF header, a cross-origin
 	// call, a store outage. err is a *RequestError (its Status and Code are

@@ -16,9 +16,12 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/session"
 	"github.com/authbff/authbff/internal/tracectx"
+	"github.com/authbff/authbff/internal/tracing"
 )
 
 // MaxProxyBody bounds a proxied request body; larger ones get 413.
@@ -99,9 +102,14 @@ func newProxy(b *BFF) *proxy {
 		ForceAttemptHTTP2:   true,
 	}
 	p := &proxy{b: b, transport: base, nonces: &dpopNonces{}}
+	var rt http.RoundTripper = base
+	if b.tracer != nil {
+		// A client span per attempt, sent upstream as the traceparent's parent.
+		rt = tracing.Transport(base, b.tracer, "upstream")
+	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
-		Transport: &retryTransport{base: dpopNonceTransport{base: base, nonces: p.nonces}, refresh: b.core.ForceRefresh, nonces: p.nonces},
+		Transport: &retryTransport{base: dpopNonceTransport{base: rt, nonces: p.nonces}, refresh: b.core.ForceRefresh, nonces: p.nonces},
 		// 0: ReverseProxy still flushes at once every response of unknown
 		// length (chunked, text/event-stream): streams are not held back,
 		// and a sized answer goes out in one write.
@@ -143,6 +151,9 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name = strings.ToLower(name)
+	if b.tracer != nil {
+		trace.SpanFromContext(r.Context()).SetAttributes(tracing.KeyUpstream.String(name))
+	}
 	if sw, ok := w.(*statusWriter); ok {
 		start := time.Now()
 		defer func() { b.metrics.Proxy(name, sw.status, time.Since(start)) }()

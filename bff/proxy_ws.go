@@ -18,6 +18,7 @@ import (
 
 	"github.com/authbff/authbff/internal/nextauth"
 	"github.com/authbff/authbff/internal/session"
+	"github.com/authbff/authbff/internal/tracing"
 )
 
 // WebSockets (and other upgrades) through the proxy, for an upstream with
@@ -185,7 +186,11 @@ func (p *proxy) upgrade(w http.ResponseWriter, r *http.Request, name string, tar
 	if key != nil {
 		call.signDPoP(out.Header, out.Method, out.URL, access, p.nonces.get(name))
 	}
-	resp, err := dpopNonceTransport{base: p.ws.tr, nonces: p.nonces}.RoundTrip(out)
+	var rt http.RoundTripper = p.ws.tr
+	if b.tracer != nil {
+		rt = tracing.Transport(rt, b.tracer, "upstream") // the handshake's client span
+	}
+	resp, err := dpopNonceTransport{base: rt, nonces: p.nonces}.RoundTrip(out)
 	if err != nil {
 		b.log.Warn("proxy: upstream unreachable for an upgrade", "upstream", name, "err", err)
 		writeCode(w, nextauth.CodeUpstreamUnreachable)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authbff/authbff/internal/oidc"
+	"github.com/authbff/authbff/internal/tracing"
 )
 
 // Transport returns an http.RoundTripper that calls the upstream named
@@ -23,9 +24,15 @@ import (
 // does for in-memory bodies). base nil is http.DefaultTransport. A failure
 // to get a token is returned as the RoundTrip error (ErrNoSession, an
 // ErrUnavailable, a *RequestError).
+//
+// With Options.TracerProvider each call is a CLIENT span (child of the
+// span in the request's context) sent on as the request's traceparent.
 func (s *Session) Transport(upstream string, base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
+	}
+	if s.b.tracer != nil {
+		base = tracing.Transport(base, s.b.tracer, "upstream")
 	}
 	return &sessionTransport{s: s, upstream: upstream, base: base}
 }

@@ -15,6 +15,8 @@
 //	    relative to the 1k row.
 //	report -samples wrk.tsv -table twoinst
 //	    one authbff against two on one Redis.
+//	report -samples wrk.tsv -table otel
+//	    the session read with tracing off, exporting, and unsampled.
 //	report -seeds seed.jsonl -table seeds
 //	    what bench/seed added to each store.
 //	report -traces traces.txt -signins N -table profile
@@ -28,7 +30,8 @@
 // rows pair with "baseline-no-cookie", the others with "baseline");
 // "proxybase", "proxy-<store>" and "upstream" the proxy rows;
 // "<store>-<1k|1m>[-nocache]/<read|proxy>" the working-set rows;
-// "<name>-x1/<path>" and "<name>-x2/<path>" the two-instance rows.
+// "<name>-x1/<path>" and "<name>-x2/<path>" the two-instance rows;
+// "otel-off", "otel-on" and "otel-unsampled" the tracing rows.
 package main
 
 import (
@@ -184,7 +187,7 @@ func main() {
 	traces := flag.String("traces", "", "go tool pprof -traces output")
 	signins := flag.Float64("signins", 0, "sign-ins completed during the profile")
 	cpuMS := flag.Float64("cpu-ms", 0, "authbff CPU ms per sign-in measured from /proc during the profile")
-	table := flag.String("table", "main", "main, proxy, scale, twoinst, seeds or profile")
+	table := flag.String("table", "main", "main, proxy, scale, twoinst, otel, seeds or profile")
 	flag.Parse()
 	switch *table {
 	case "seeds":
@@ -217,6 +220,8 @@ func main() {
 		scaleTable(s, cfg)
 	case "twoinst":
 		twoInstTable(s)
+	case "otel":
+		otelTable(s)
 	default:
 		fail(fmt.Errorf("unknown -table %q", *table))
 	}

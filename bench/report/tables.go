@@ -42,7 +42,7 @@ func errNote(a, b *agg) string {
 // table.
 func isRead(config string) bool {
 	return !strings.HasPrefix(config, "baseline") && !strings.HasPrefix(config, "proxy") &&
-		config != "upstream" && !strings.Contains(config, "/")
+		!strings.HasPrefix(config, "otel-") && config != "upstream" && !strings.Contains(config, "/")
 }
 
 func mainTable(s *samples) {

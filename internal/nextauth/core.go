@@ -11,6 +11,7 @@
 package nextauth
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -46,6 +47,9 @@ type Options struct {
 	// Metrics counts sign-ins, sign-outs, session reads, refreshes and
 	// back-channel logouts; nil counts nothing.
 	Metrics *metrics.Metrics
+	// RefreshSpan, when set, wraps each refresh grant (refresh.Options.Span:
+	// a tracing span); nil: nothing.
+	RefreshSpan func(ctx context.Context, grant string) (context.Context, func(error))
 }
 
 // provider is one configured identity provider with its OIDC client.
@@ -72,6 +76,8 @@ type Core struct {
 	now       func() time.Time
 	refresher *refresh.Coordinator
 	metrics   *metrics.Metrics
+	// refreshSpan is Options.RefreshSpan.
+	refreshSpan func(ctx context.Context, grant string) (context.Context, func(error))
 }
 
 // New builds the core from o.
@@ -105,6 +111,8 @@ func New(o Options) (*Core, error) {
 		log:       log,
 		now:       now,
 		metrics:   o.Metrics,
+
+		refreshSpan: o.RefreshSpan,
 	}
 	c.csrf.Store(auth.NewCSRF(o.Secrets))
 	c.sealer.Store(sealer)
@@ -173,6 +181,7 @@ func (c *Core) newRefresher() (*refresh.Coordinator, error) {
 		Logger:          c.log.With("component", "refresh"),
 		Observe:         c.metrics.Refresh,
 		ObserveUpstream: c.metrics.UpstreamGrant,
+		Span:            c.refreshSpan,
 	}
 	c.refreshHooks(&o)
 	return refresh.New(o)

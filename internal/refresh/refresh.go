@@ -130,6 +130,10 @@ type Options struct {
 	// Failed, when set, is told of a refresh the IdP refused (fatal: the
 	// session ends) or could not answer.
 	Failed func(ctx context.Context, s *session.Session, fatal bool)
+	// Span, when set, wraps each refresh grant (the IdP call and the
+	// session's write): it is given the grant type and returns the context
+	// to run under and what to call with the outcome (a tracing span).
+	Span func(ctx context.Context, grant string) (context.Context, func(error))
 }
 
 // Coordinator refreshes sessions' tokens. It is safe for concurrent use.

@@ -37,6 +37,12 @@ func (c *Coordinator) run(ctx context.Context, token string, s *session.Session,
 	if !c.needed(s, cur, force) {
 		return cur, nil
 	}
+	if c.o.Span != nil {
+		ctx, end := c.o.Span(ctx, "refresh_token")
+		s, err := c.refresh(ctx, token, cur)
+		end(err)
+		return s, err
+	}
 	return c.refresh(ctx, token, cur)
 }
 

@@ -283,6 +283,11 @@ func TestTemplateDefaults(t *testing.T) {
 	if *r.deployment.Spec.Replicas != 1 {
 		t.Errorf("replicas %d with a bolt store, want 1", *r.deployment.Spec.Replicas)
 	}
+	for k := range env {
+		if strings.HasPrefix(k, "OTEL_") {
+			t.Errorf("%s set by default; want no traces unless otel.endpoint is set", k)
+		}
+	}
 	if r.pdb.Spec.MaxUnavailable == nil || r.pdb.Spec.MaxUnavailable.IntValue() != 1 {
 		t.Errorf("PodDisruptionBudget %+v: want maxUnavailable 1 (never blocks a drain with one replica)", r.pdb.Spec)
 	}
@@ -308,6 +313,8 @@ func TestTemplateFullValues(t *testing.T) {
 		"NEXTAUTH_SECRET_FILE": secretDir + "NEXTAUTH_SECRET", "COGNITO_CLIENT_SECRET_FILE": secretDir + "COGNITO_CLIENT_SECRET",
 		"AUTH_OKTA_SECRET_FILE": secretDir + "AUTH_OKTA_SECRET", "SESSION_STORE_FILE": secretDir + "SESSION_STORE",
 		"NEXTAUTH_SECRET_PREVIOUS_FILE": secretDir + "NEXTAUTH_SECRET_PREVIOUS",
+		"OTEL_EXPORTER_OTLP_ENDPOINT":   "http://otel-collector.observability:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+		"OTEL_SERVICE_NAME": "authbff-prod",
 	} {
 		if env[k] != v {
 			t.Errorf("%s=%q, want %q", k, env[k], v)
