@@ -31,7 +31,15 @@ func startHooked(t *testing.T, o bff.Options) (string, *provLogs, *bff.BFF) {
 	}
 	srv := &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close(); b.Close() })
+	t.Cleanup(func() {
+		// Shutdown, not Close: a handler still running (the dev IdP
+		// answering a revocation the per-user cap started) writes its
+		// state into DataDir, which TempDir's cleanup then removes.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		b.Close()
+	})
 	return base, logs, b
 }
 
