@@ -368,7 +368,7 @@ func checkTraces(t *testing.T, base string, up *upstream, sink *consumertest.Tra
 			Path    string `json:"path"`
 			TraceID string `json:"trace_id"`
 		}
-		if json.Unmarshal([]byte(l), &v) == nil && v.Path == "/api/proxy/rec/items" {
+		if json.Unmarshal([]byte(l), &v) == nil && v.Path == "/api/proxy/rec/users/"+email+"/items" {
 			logged = v.TraceID == px[0].TraceID
 		}
 	}
