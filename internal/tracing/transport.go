@@ -15,10 +15,14 @@ import (
 // server called continues the trace under it. peer ("idp", "upstream") is
 // recorded as authbff.peer. The span is named after the method (the
 // conventions' "{method}": a URL path may hold ids) and carries
-// http.request.method, url.scheme, server.address, server.port, url.path
-// (never the query string) and http.response.status_code; a status of 400
-// or more, or a transport error, fails it with the status or the error's
-// class.
+// http.request.method, url.scheme, server.address, server.port and
+// http.response.status_code, and for an identity provider's fixed
+// endpoints (peer "idp") url.path (never the query string): an upstream
+// API's path is the SPA's or the host's to make, and may hold a user's id
+// or e-mail (/users/ada@example.com), so it is not recorded (the server
+// span's http.route, /api/proxy/:upstream/*, is the template). A status of
+// 400 or more, or a transport error, fails the span with the status or the
+// error's class.
 //
 // The request is cloned before its headers change (a RoundTripper must not
 // modify its request).
@@ -26,19 +30,23 @@ func Transport(base http.RoundTripper, t trace.Tracer, peer string) http.RoundTr
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &transport{base: base, t: t, peer: KeyPeer.String(peer)}
+	return &transport{base: base, t: t, peer: KeyPeer.String(peer), path: peer == "idp"}
 }
 
 type transport struct {
 	base http.RoundTripper
 	t    trace.Tracer
 	peer attribute.KeyValue
+	path bool // record url.path (an identity provider's endpoints only)
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	method := Method(req.Method)
 	attrs := make([]attribute.KeyValue, 0, 7)
-	attrs = append(attrs, KeyMethod.String(method), t.peer, KeyPath.String(req.URL.EscapedPath()))
+	attrs = append(attrs, KeyMethod.String(method), t.peer)
+	if t.path {
+		attrs = append(attrs, KeyPath.String(req.URL.EscapedPath()))
+	}
 	attrs = append(attrs, serverAttrs(req.URL.Scheme, req.URL.Host)...)
 	ctx, span := t.t.Start(req.Context(), method, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	defer span.End()
