@@ -153,7 +153,7 @@ func TestReadmeStatesDurations(t *testing.T) {
 	}
 	readme := string(b)
 	head := readme[:strings.Index(readme, "\n## ")]
-	for _, re := range []string{`first .{0,80}about \d+(-\d+)? minutes`, "`make test` takes\\s+about \\d+ minutes on 2 cores"} {
+	for _, re := range []string{`first .{0,80}about \d+(-\d+)? minutes`, "`make test` takes\\s+about \\d+(-\\d+)? minutes on 2 cores"} {
 		if !regexp.MustCompile(re).MatchString(head) {
 			t.Errorf("the README's first screen does not match %q", re)
 		}
