@@ -277,6 +277,9 @@ func (b *BFF) Close() error {
 		if b.store != nil && b.ownStore {
 			b.closeErr = b.store.Close()
 		}
+		if b.devidp != nil {
+			b.devidp.Close() // no state written into DataDir once Close returns
+		}
 	})
 	return b.closeErr
 }

@@ -128,6 +128,7 @@ type IdP struct {
 	revoked  map[string]bool // origin_jti of revoked refresh chains
 	revList  []string
 	stats    Stats
+	closed   bool // Close was called: the state file is written no more
 }
 
 // authCode is an issued, not yet exchanged authorization code.

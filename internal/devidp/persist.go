@@ -71,10 +71,11 @@ func (p *IdP) loadState(path string) (found bool, err error) {
 }
 
 // saveLocked writes the state file (p.mu held). Failures are logged: the
-// IdP keeps working, it only forgets across a restart.
+// IdP keeps working, it only forgets across a restart. After Close it
+// writes nothing.
 func (p *IdP) saveLocked() {
 	path := p.opts.StateFile
-	if path == "" {
+	if path == "" || p.closed {
 		return
 	}
 	if err := p.writeState(path); err != nil {
@@ -114,4 +115,14 @@ func (p *IdP) writeState(path string) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// Close stops the IdP's writes to its state file: a request still being
+// answered when its owner shuts down (a refresh, a revocation) changes its
+// memory only, so the owner may remove the file's directory once Close
+// returns. The IdP keeps answering.
+func (p *IdP) Close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 }

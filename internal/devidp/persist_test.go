@@ -70,3 +70,44 @@ func TestStateFileSurvivesRestart(t *testing.T) {
 		t.Fatal("a corrupt state file was accepted")
 	}
 }
+
+// TestCloseStopsStateWrites: once Close returns, a request still answered
+// (a sign-in's code exchange, a revocation) writes nothing into the state
+// file's directory, so its owner may remove it (and the IdP still answers).
+func TestCloseStopsStateWrites(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "idp")
+	state := filepath.Join(dir, "state.json")
+	e := newStateEnv(t, state)
+	verifier, challenge := pkce("c")
+	code := e.signIn(t, browser(t), authParams(testClientID, challenge), "ada")
+	e.idp.Close()
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	status, body := e.exchange(t, code, verifier)
+	if status != 200 {
+		t.Fatalf("exchange after Close: %d %v", status, body)
+	}
+	if resp, _ := postForm(t, http.DefaultClient, e.base+"/oauth2/revoke", url.Values{"token": {body["refresh_token"].(string)}}, testClientID, testSecret); resp.StatusCode != 200 {
+		t.Fatalf("revoke after Close: %d", resp.StatusCode)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the IdP wrote into %s after Close: %v", dir, err)
+	}
+}
+
+// newStateEnv serves an IdP keeping its state in state.
+func newStateEnv(t *testing.T, state string) *env {
+	t.Helper()
+	var h atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().(http.Handler).ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	idp, err := New(Options{BaseURL: srv.URL + testPrefix, StateFile: state, Clients: []Client{
+		{ID: testClientID, Secret: testSecret, RedirectURIs: []string{testCallback}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Store(http.Handler(idp))
+	return &env{idp: idp, srv: srv, base: srv.URL + testPrefix}
+}
