@@ -93,9 +93,43 @@ func runPanva(t *testing.T, dir, script string, env ...string) string {
 }
 
 var (
+	formRe = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)
 	tagRe  = regexp.MustCompile(`<input[^>]*>`)
 	attrRe = regexp.MustCompile(`(name|value)="([^"]*)"`)
 )
+
+// panvaForm reads the form of an oidc-provider devInteractions page: its
+// action (relative to the page) and its fields as login would send them
+// (login filled in, any password, the hidden fields as given).
+func panvaForm(t testing.TB, page, login string) (*url.URL, url.Values) {
+	t.Helper()
+	m := formRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("oidc-provider page without a form: %s", page)
+	}
+	form := url.Values{}
+	for _, tag := range tagRe.FindAllString(m[2], -1) {
+		var name, value string
+		for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
+			if a[1] == "name" {
+				name = a[2]
+			} else {
+				value = html.UnescapeString(a[2])
+			}
+		}
+		switch name {
+		case "":
+		case "login":
+			form.Set(name, login)
+		case "password":
+			form.Set(name, "any password")
+		default:
+			form.Set(name, value)
+		}
+	}
+	action, _ := url.Parse(html.UnescapeString(m[1]))
+	return action, form
+}
 
 // panvaInteract follows oidc-provider's devInteractions from the authorize
 // URL - the login form (any login, any password), then the consent form -
@@ -107,32 +141,8 @@ func (b *browser) panvaInteract(appURL, authURL, login string) response {
 	var forms []string
 	for range 12 {
 		if r.StatusCode == 200 {
-			m := formRe.FindStringSubmatch(r.Body)
-			if m == nil {
-				b.T.Fatalf("oidc-provider page without a form: %s", r.Body)
-			}
-			form := url.Values{}
-			for _, tag := range tagRe.FindAllString(m[2], -1) {
-				var name, value string
-				for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
-					if a[1] == "name" {
-						name = a[2]
-					} else {
-						value = html.UnescapeString(a[2])
-					}
-				}
-				switch name {
-				case "":
-				case "login":
-					form.Set(name, login)
-				case "password":
-					form.Set(name, "any password")
-				default:
-					form.Set(name, value)
-				}
-			}
+			action, form := panvaForm(b.T, r.Body, login)
 			forms = append(forms, form.Get("prompt"))
-			action, _ := url.Parse(html.UnescapeString(m[1]))
 			r = b.PostForm(r.Request.URL.ResolveReference(action).String(), form)
 			continue
 		}
@@ -221,5 +231,3 @@ func TestPanvaOIDCProvider(t *testing.T) {
 		t.Fatalf("after refresh session.user = %q <%s>, want %q <%s> as before", n, e, name, email)
 	}
 }
-
-var formRe = regexp.MustCompile(`(?s)<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>`)

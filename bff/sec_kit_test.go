@@ -16,7 +16,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -176,31 +175,7 @@ func secInteract(b *provBrowser, app *provApp, authURL, login string) string {
 	resp, body := b.get(authURL)
 	for range 12 {
 		if resp.StatusCode == http.StatusOK {
-			m := formRe.FindStringSubmatch(string(body))
-			if m == nil {
-				b.t.Fatalf("oidc-provider page without a form: %s", body)
-			}
-			form := url.Values{}
-			for _, tag := range tagRe.FindAllString(m[2], -1) {
-				var name, value string
-				for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
-					if a[1] == "name" {
-						name = a[2]
-					} else {
-						value = html.UnescapeString(a[2])
-					}
-				}
-				switch name {
-				case "":
-				case "login":
-					form.Set(name, login)
-				case "password":
-					form.Set(name, "any password")
-				default:
-					form.Set(name, value)
-				}
-			}
-			action, _ := url.Parse(html.UnescapeString(m[1]))
+			action, form := panvaForm(b.t, string(body), login)
 			req, _ := http.NewRequest(http.MethodPost, resp.Request.URL.ResolveReference(action).String(), strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			resp, body = b.do(req)

@@ -1,10 +1,8 @@
 package bff_test
 
 import (
-	"html"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,31 +26,7 @@ func panvaSignIn(t *testing.T, br *provBrowser, app *provApp, login string) {
 	resp, body := br.get(br.startSignIn(app, "panva", nil))
 	for range 12 {
 		if resp.StatusCode == http.StatusOK {
-			m := formRe.FindStringSubmatch(string(body))
-			if m == nil {
-				t.Fatalf("oidc-provider page without a form: %s", body)
-			}
-			form := url.Values{}
-			for _, tag := range tagRe.FindAllString(m[2], -1) {
-				var name, value string
-				for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
-					if a[1] == "name" {
-						name = a[2]
-					} else {
-						value = html.UnescapeString(a[2])
-					}
-				}
-				switch name {
-				case "":
-				case "login":
-					form.Set(name, login)
-				case "password":
-					form.Set(name, "any")
-				default:
-					form.Set(name, value)
-				}
-			}
-			action, _ := url.Parse(html.UnescapeString(m[1]))
+			action, form := panvaForm(t, string(body), login)
 			req, _ := http.NewRequest(http.MethodPost, resp.Request.URL.ResolveReference(action).String(), strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			resp, body = br.do(req)
