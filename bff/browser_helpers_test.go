@@ -63,10 +63,10 @@ func newChrome(t *testing.T) *chrome {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("no-default-browser-check", true),
-		// Hermetic: only the app on localhost resolves; anything else (the
-		// dev IdP's avatar on upload.wikimedia.org) fails at once instead of
-		// waiting for DNS.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost"),
+		// Hermetic: only loopback resolves (the app on localhost, fake
+		// providers on 127.0.0.1); anything else (the dev IdP's avatar on
+		// upload.wikimedia.org) fails at once instead of waiting for DNS.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"),
 		chromedp.WindowSize(900, 700),
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

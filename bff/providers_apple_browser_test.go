@@ -3,7 +3,6 @@ package bff_test
 import (
 	"context"
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -20,24 +19,13 @@ func TestAppleFormPostInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs Chromium (skipped by -short)")
 	}
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium not found: run .ci/deps (apt-get install -y chromium)")
-	}
 	keyFile, pub := appleKey(t)
 	op := newAppleOP(t, pub)
 	op.FormPost = true
 	op.FormUser = `{"name":{"firstName":"Tim","lastName":"Apple"},"email":"x7k2@privaterelay.appleid.com"}`
 	app := startProvAs(t, appleEnv(op, keyFile), "localhost")
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-dev-shm-usage", true))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancelT := context.WithTimeout(newChrome(t).root, 30*time.Second) // a real headless Chromium
 	defer cancelT()
 
 	if err := chromedp.Do(ctx,

@@ -3,7 +3,6 @@ package bff_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,10 +19,6 @@ func TestNextAuthReactSignInGitHub(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs Chromium and the next-auth fixture (skipped by -short)")
 	}
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium not found: run .ci/deps (apt-get install -y chromium)")
-	}
 	for _, flavor := range []string{"v4", "v5"} {
 		t.Run(flavor, func(t *testing.T) {
 			dir, _ := filepath.Abs(filepath.Join("..", "spa", "testdata", "nextauth", "dist-"+flavor))
@@ -35,14 +30,7 @@ func TestNextAuthReactSignInGitHub(t *testing.T) {
 			env["SPA_DIR"], env["AUTH_CLIENT_FLAVOR"] = dir, flavor
 			app := startProvAs(t, env, "localhost")
 
-			alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-				chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", true),
-				chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true), chromedp.Flag("no-first-run", true),
-				chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-dev-shm-usage", true))
-			defer cancelAlloc()
-			ctx, cancel := chromedp.NewContext(alloc)
-			defer cancel()
-			ctx, cancelT := context.WithTimeout(ctx, 30*time.Second)
+			ctx, cancelT := context.WithTimeout(newChrome(t).root, 30*time.Second) // a real headless Chromium
 			defer cancelT()
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(app.URL+"/?provider=github"),

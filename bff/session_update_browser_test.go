@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,10 +26,6 @@ func TestNextAuthReactUpdateAcrossInstances(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs Chromium, redis-server and the next-auth fixture (skipped by -short)")
 	}
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium not found: run .ci/deps (apt-get install -y chromium)")
-	}
 	srv := redistest.Start(t)
 	for _, flavor := range []string{"v4", "v5"} {
 		t.Run(flavor, func(t *testing.T) {
@@ -43,14 +38,7 @@ func TestNextAuthReactUpdateAcrossInstances(t *testing.T) {
 			env["SPA_DIR"] = dir
 			a := startProvAs(t, env, "localhost")
 
-			alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-				chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", true),
-				chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true), chromedp.Flag("no-first-run", true),
-				chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-dev-shm-usage", true))
-			defer cancelAlloc()
-			ctx, cancel := chromedp.NewContext(alloc)
-			defer cancel()
-			ctx, cancelT := context.WithTimeout(ctx, 45*time.Second)
+			ctx, cancelT := context.WithTimeout(newChrome(t).root, 45*time.Second) // a real headless Chromium
 			defer cancelT()
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(a.URL+"/"),
