@@ -48,19 +48,25 @@ func doctorCmd(ctx context.Context, inv *invocation, src config.Source, stdout, 
 	if err != nil {
 		return configFailed(err)
 	}
+	// The providers' checks, then the store's and the upstreams' (those
+	// with the development IdP too: its sessions live in the same store).
+	var policies func()
 	if o.DevIdP {
 		r.Add(true, "config", "no provider configured: the embedded development IdP is used (not for production)", "")
-		return 0
+	} else {
+		set, providers, err := bffhook.Resolve(o)
+		if err != nil {
+			return configFailed(err)
+		}
+		doctor.Check(ctx, r, set, providers, nil)
+		// Each upstream's token policy (doctor_upstreams.go).
+		policies = func() { doctor.CheckUpstreamPolicies(ctx, r, set, providers, doctorUpstreams(o), nil) }
 	}
-	set, providers, err := bffhook.Resolve(o)
-	if err != nil {
-		return configFailed(err)
-	}
-	doctor.Check(ctx, r, set, providers, nil)
 	doctor.CheckStore(ctx, r, o.StoreSpec)
 	doctor.CheckUpstreams(ctx, r, nil, o.Upstreams)
-	// Each upstream's token policy (doctor_upstreams.go).
-	doctor.CheckUpstreamPolicies(ctx, r, set, providers, doctorUpstreams(o), nil)
+	if policies != nil {
+		policies()
+	}
 	if !r.OK() {
 		return 1
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/authbff/authbff/internal/config"
+	"github.com/authbff/authbff/internal/redistest"
 )
 
 // doctorOut runs `authbff doctor args...` with exactly env.
@@ -82,5 +83,18 @@ func TestDoctorConfigProblems(t *testing.T) {
 	}
 	if !strings.Contains(out, "FAIL [config] COGNITO_ISSUER: is not set (COGNITO_DOMIAN is set: did you mean COGNITO_DOMAIN?)") {
 		t.Errorf("the problem does not point at the typo:\n%s", out)
+	}
+}
+
+// TestDoctorStoreWithTheDevIdP: with no provider configured (the
+// development IdP, the README's first command) doctor still checks the
+// session store: a Redis that evicts keys FAILs naming noeviction.
+func TestDoctorStoreWithTheDevIdP(t *testing.T) {
+	srv := redistest.StartWithOptions(t, redistest.Options{Args: []string{"--maxmemory-policy", "allkeys-lru"}})
+	var out, errb bytes.Buffer
+	code := run([]string{"doctor"}, config.Source{Environ: []string{"AUTHBFF_DATA_DIR=" + t.TempDir(), "SESSION_STORE=" + srv.URL}, NoFiles: true}, &out, &errb)
+	if code != 1 || checkLines(t, out.String()) == 0 || !strings.Contains(out.String(), "noeviction") ||
+		!strings.Contains(out.String(), "development IdP") {
+		t.Fatalf("exit %d:\n%s%s", code, out.String(), errb.String())
 	}
 }
